@@ -1,0 +1,1 @@
+"""Emulator: a local stand-in for Scenario, fal and AIgateway on loopback."""

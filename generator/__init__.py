@@ -1,0 +1,1 @@
+"""Generator: provider documents -> registry -> generated bindings (load, registry, emit, write)."""

@@ -1,0 +1,1 @@
+"""Emit stage: registry -> {relative path: text}; pure, deterministic."""

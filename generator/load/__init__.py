@@ -1,0 +1,1 @@
+"""Load stage: one module per document kind, each file -> a SpecDocument."""

@@ -1,0 +1,167 @@
+"""Load stage: the typed records every loader produces from one provider document.
+
+Loaders turn a file into a :class:`SpecDocument`: the models it describes, as
+:class:`SpecModel` records, plus every problem found, as :class:`SpecProblem`
+values carrying the file and the line or JSON pointer. Loaders never raise for
+bad input; they report and go on with what they could read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TypeAlias
+
+JsonScalar: TypeAlias = str | int | float | bool | None
+JsonValue: TypeAlias = JsonScalar | list["JsonValue"] | dict[str, "JsonValue"]
+
+
+class DocumentKind(StrEnum):
+    """Every kind of document the loaders read; detected from content."""
+
+    OPENAPI = "openapi"
+    SCENARIO_TABLE = "scenario-table"
+    FAL_PAGE = "fal-page"
+    GATEWAY_PAGE = "gateway-page"
+
+
+class Level(StrEnum):
+    """How bad a problem is: errors fail the run, warnings are only shown."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a fact or a problem is: a file plus a 1-based line or a JSON pointer."""
+
+    path: str
+    line: int | None = None
+    pointer: str | None = None
+
+    def __str__(self) -> str:
+        if self.pointer is not None:
+            return f"{self.path}#{self.pointer}"
+        if self.line is not None:
+            return f"{self.path}:{self.line}"
+        return self.path
+
+
+@dataclass(frozen=True, slots=True)
+class SpecProblem:
+    """One problem found while reading or combining documents."""
+
+    level: Level
+    location: Location
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.level.value}: {self.message}"
+
+
+class TypeKind(StrEnum):
+    """Provider-neutral value types."""
+
+    STRING = "string"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    FILE = "file"  # a file input: an asset id (Scenario) or a URL (fal)
+    ARRAY = "array"
+    OBJECT = "object"  # a named shape (see SpecShape) or, with ref None, a free-form mapping
+    UNION = "union"
+    ANY = "any"
+
+
+@dataclass(frozen=True, slots=True)
+class SpecType:
+    """The type of a parameter or of an array's items."""
+
+    kind: TypeKind
+    items: SpecType | None = None  # ARRAY only
+    ref: str | None = None  # OBJECT only: the name of a SpecShape of the same model
+    variants: tuple[SpecType, ...] = ()  # UNION only
+    media: str | None = None  # FILE only: "video", "audio", "image", ... when known
+    nullable: bool = False  # the value may be JSON null
+
+
+@dataclass(frozen=True, slots=True)
+class SpecParam:
+    """One parameter (input) or field (output / shape) as a document states it."""
+
+    wire_name: str
+    type: SpecType
+    required: bool
+    location: Location
+    description: str = ""
+    has_default: bool = False
+    default: JsonValue = None
+    allowed: tuple[JsonScalar, ...] | None = None
+    minimum: int | float | None = None
+    maximum: int | float | None = None
+    exclusive_minimum: int | float | None = None
+    exclusive_maximum: int | float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    min_items: int | None = None
+    max_items: int | None = None
+    pattern: str | None = None
+    examples: tuple[JsonValue, ...] = ()
+    title: str | None = None  # a human label (Scenario's older "Label" column, OpenAPI title)
+
+
+@dataclass(frozen=True, slots=True)
+class SpecShape:
+    """A named object type used by a model's parameters (fal's ``Audio``, ``File``...)."""
+
+    name: str
+    fields: tuple[SpecParam, ...]
+    location: Location
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SpecPrice:
+    """A price as a document states it, e.g. "$0.009 per second of output and per sample"."""
+
+    amount: str  # decimal text, e.g. "0.009"
+    currency: str  # "USD"
+    unit: str  # "second", "output_second", "request", "creative_unit"
+    per_sample: bool
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class SpecModel:
+    """Everything one document says about one model."""
+
+    provider: str
+    model_id: str
+    location: Location
+    title: str = ""
+    description: str = ""
+    category: str | None = None
+    capabilities: tuple[str, ...] = ()
+    inputs: tuple[SpecParam, ...] | None = None  # None: the document says nothing about inputs
+    outputs: tuple[SpecParam, ...] | None = None  # None: the document says nothing about outputs
+    shapes: tuple[SpecShape, ...] = ()
+    price: SpecPrice | None = None
+    input_examples: tuple[JsonValue, ...] = ()  # whole example payloads from the document
+    output_examples: tuple[JsonValue, ...] = ()
+    endpoint: str | None = None  # submit path or endpoint id, when the document names one
+    # A gateway-wide request schema (e.g. /v1/audio/music) that applies to every model served
+    # by that endpoint; model pages then narrow or extend it.
+    endpoint_template: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SpecDocument:
+    """One loaded document: its kind, the models it describes and the problems found."""
+
+    path: str
+    kind: DocumentKind
+    sha256: str
+    provider: str | None = None
+    models: tuple[SpecModel, ...] = ()
+    problems: tuple[SpecProblem, ...] = field(default=())

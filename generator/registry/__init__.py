@@ -1,0 +1,1 @@
+"""Registry stage: merge loaded documents and the overlay into one frozen model."""

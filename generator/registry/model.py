@@ -1,0 +1,135 @@
+"""Registry stage: the frozen, provider-neutral model of everything the specs say.
+
+Built from loaded documents plus the overlay by :mod:`generator.registry.build`;
+read by the emitters and serialised by ``musicbind registry --json``. Every
+Python identifier here was assigned by :mod:`generator.registry.naming`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from generator.load.records import JsonScalar, JsonValue, Location, SpecProblem, SpecType
+from runtime.jobstate import JobState
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Which document (and where in it) stated one fact about a field or model."""
+
+    fact: str  # "type", "required", "default", "minimum", "allowed", "description", ...
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One input parameter, output field or shape field, merged across documents."""
+
+    wire_name: str  # the name on the wire (JSON key)
+    python_name: str  # the attribute name in generated code
+    type: SpecType
+    required: bool
+    description: str = ""
+    has_default: bool = False
+    default: JsonValue = None
+    allowed: tuple[JsonScalar, ...] | None = None
+    minimum: int | float | None = None
+    maximum: int | float | None = None
+    exclusive_minimum: int | float | None = None
+    exclusive_maximum: int | float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    min_items: int | None = None
+    max_items: int | None = None
+    pattern: str | None = None
+    examples: tuple[JsonValue, ...] = ()
+    provenance: tuple[Provenance, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """A named object type (e.g. fal's ``Audio``) with its generated class name."""
+
+    name: str  # the name in the documents
+    class_name: str
+    fields: tuple[Field, ...]
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CrossFieldRule:
+    """A rule no spec format can state, from the overlay.
+
+    ``segment_within_media``: with the media's length L (from the validation context
+    ``media_duration[media]``), ``start < L`` and ``start + length <= L`` (start
+    defaults to 0 when unset; absent fields are skipped).
+    """
+
+    kind: str
+    media: str  # python name of the media field
+    start: str | None
+    length: str | None
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Pricing:
+    """How much a call costs: ``amount`` per unit, times the multipliers.
+
+    ``unit == "second"``: seconds are the value of ``seconds_from`` (python name) or,
+    when unset, the media length of ``media`` minus ``start`` (if any).
+    """
+
+    currency: str
+    amount: str  # decimal text
+    unit: str
+    seconds_from: str | None
+    media: str | None
+    start: str | None
+    multiplied_by: tuple[str, ...]
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """One model of one provider: the unit a binding is generated for."""
+
+    ref: str  # "<provider>:<model id>"
+    provider: str
+    model_id: str
+    module_name: str  # generated/<provider>/<module_name>.py
+    method_name: str  # the typed client method
+    input_class: str
+    output_class: str | None
+    title: str
+    description: str
+    category: str | None
+    capabilities: tuple[str, ...]
+    inputs: tuple[Field, ...]
+    outputs: tuple[Field, ...] | None
+    shapes: tuple[Shape, ...]
+    rules: tuple[CrossFieldRule, ...]
+    pricing: Pricing | None
+    input_examples: tuple[JsonValue, ...]
+    sources: tuple[str, ...]  # documents that describe this model, sorted
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """A provider's job protocol and client facts, from the overlay and OpenAPI documents."""
+
+    name: str  # "scenario", "fal", "aigateway"
+    display_name: str
+    client_class: str  # e.g. "FalClient"
+    base_url: str
+    auth: str  # "basic", "key", "bearer"
+    statuses: tuple[tuple[str, JobState], ...]  # provider status word -> JobState, sorted
+
+
+@dataclass(frozen=True, slots=True)
+class Registry:
+    """Everything musicbind knows, with the problems found while building it."""
+
+    providers: tuple[Provider, ...]
+    models: tuple[Model, ...]
+    problems: tuple[SpecProblem, ...]

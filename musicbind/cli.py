@@ -1,0 +1,56 @@
+"""Command line: the ``musicbind`` console script; each command lives in musicbind/commands/."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from typing import Any
+
+import click
+
+from musicbind import __version__
+
+# command name -> (module under musicbind.commands, one-line help). Modules load only when
+# their command runs, so ``musicbind --help`` stays fast.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "generate": ("generate", "Generate typed bindings from provider documents."),
+    "check": ("generate", "Exit 1 when generated/ is not what specs/ produce."),
+    "registry": ("registry", "Print the model registry built from provider documents."),
+    "run": ("run", "Validate, estimate, submit, wait for and download one job."),
+    "jobs": ("jobs", "List the job journal."),
+    "resume": ("jobs", "Resume waiting for and downloading a journalled job."),
+    "emulate": ("emulate", "Serve the local provider emulator on 127.0.0.1."),
+    "demo": ("demo", "Run every seeded system end to end against the local emulator."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(name for name, (module, _) in COMMANDS.items() if _available(module))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None or not _available(entry[0]):
+            return None
+        module = importlib.import_module(f"musicbind.commands.{entry[0]}")
+        command: Any = getattr(module, cmd_name.replace("-", "_") + "_command")
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _available(module: str) -> bool:
+    return importlib.util.find_spec(f"musicbind.commands.{module}") is not None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="musicbind")
+def main() -> None:
+    """musicbind: typed, validated bindings for paid music-generation APIs."""

@@ -1,0 +1,54 @@
+"""One command per task: ``nox -s tests | lint | typecheck | regen | demo | bench``."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+PYTHON = "3.11"
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Run the test suite (unit, golden, generated, runtime, end-to-end)."""
+    session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check over the whole tree."""
+    session.install("ruff==0.17.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on generator/, runtime/, generated/, musicbind/ and emulator/."""
+    session.install("-e", ".[test]")
+    session.run("mypy")
+
+
+@nox.session(python=PYTHON)
+def regen(session: nox.Session) -> None:
+    """Regenerate generated/ from specs/."""
+    session.install("-e", ".")
+    session.run("musicbind", "generate")
+
+
+@nox.session(python=PYTHON)
+def demo(session: nox.Session) -> None:
+    """The main job: every system the seeds describe, end to end against the local emulator."""
+    session.install("-e", ".")
+    session.run("musicbind", "demo", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmarks against the alternatives; writes bench/results.json and docs/benchmarks.md."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "bench", *session.posargs)

@@ -1,0 +1,1 @@
+"""Runtime: the small httpx transport the generated clients use (never imports generator)."""
