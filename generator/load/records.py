@@ -23,6 +23,7 @@ class DocumentKind(StrEnum):
     SCENARIO_TABLE = "scenario-table"
     FAL_PAGE = "fal-page"
     GATEWAY_PAGE = "gateway-page"
+    UNKNOWN = "unknown"  # unreadable, or of no kind musicbind reads
 
 
 class Level(StrEnum):

@@ -100,6 +100,7 @@ class Model:
     module_name: str  # generated/<provider>/<module_name>.py
     method_name: str  # the typed client method
     input_class: str
+    input_fields_class: str | None  # the generated fields class under input_class when it has rules
     output_class: str | None
     title: str
     description: str

@@ -1,0 +1,124 @@
+"""Emit stage: a registry model as JSON Schema (the input of the schema -> pydantic step)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from generator.emit.literals import clean_text
+from generator.load.records import SpecType, TypeKind
+from generator.registry.model import Field, Model
+
+_SCALARS = {
+    TypeKind.STRING: "string",
+    TypeKind.FILE: "string",
+    TypeKind.INTEGER: "integer",
+    TypeKind.NUMBER: "number",
+    TypeKind.BOOLEAN: "boolean",
+}
+_CONSTRAINTS = (
+    ("minimum", "minimum"),
+    ("maximum", "maximum"),
+    ("exclusive_minimum", "exclusiveMinimum"),
+    ("exclusive_maximum", "exclusiveMaximum"),
+    ("min_length", "minLength"),
+    ("max_length", "maxLength"),
+    ("min_items", "minItems"),
+    ("max_items", "maxItems"),
+    ("pattern", "pattern"),
+)
+
+
+def type_schema(spec: SpecType, shape_refs: dict[str, str], ref_prefix: str) -> dict[str, Any]:
+    """The JSON Schema of a type; object refs point at ``ref_prefix + class name``."""
+    if spec.kind in _SCALARS:
+        return {"type": _SCALARS[spec.kind]}
+    if spec.kind is TypeKind.ARRAY:
+        items = type_schema(spec.items, shape_refs, ref_prefix) if spec.items else {}
+        return {"type": "array", "items": items}
+    if spec.kind is TypeKind.OBJECT:
+        if spec.ref is not None and spec.ref in shape_refs:
+            return {"$ref": ref_prefix + shape_refs[spec.ref]}
+        return {"type": "object", "additionalProperties": True}
+    if spec.kind is TypeKind.UNION:
+        return {"anyOf": [type_schema(v, shape_refs, ref_prefix) for v in spec.variants]}
+    return {}
+
+
+def field_schema(
+    field: Field, shape_refs: dict[str, str], ref_prefix: str, *, descriptions: bool = True
+) -> dict[str, Any]:
+    """One property's JSON Schema, constraints and allowed values included."""
+    schema = type_schema(field.type, shape_refs, ref_prefix)
+    if "$ref" in schema and (field.has_default or (descriptions and field.description)):
+        schema = {"allOf": [schema]}
+    for attribute, keyword in _CONSTRAINTS:
+        value = getattr(field, attribute)
+        if value is not None:
+            schema[keyword] = value
+    if field.allowed is not None:
+        schema["enum"] = list(field.allowed)
+    if field.has_default:
+        schema["default"] = field.default
+    if descriptions and field.description:
+        schema["description"] = clean_text(field.description)
+    return schema
+
+
+def object_schema(
+    fields: Sequence[Field],
+    shape_refs: dict[str, str],
+    ref_prefix: str,
+    description: str = "",
+    *,
+    descriptions: bool = True,
+) -> dict[str, Any]:
+    """An object schema with properties by wire name, in the fields' order."""
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {
+            f.wire_name: field_schema(f, shape_refs, ref_prefix, descriptions=descriptions)
+            for f in fields
+        },
+    }
+    required = [f.wire_name for f in fields if f.required]
+    if required:
+        schema["required"] = required
+    if descriptions and description:
+        schema["description"] = clean_text(description)
+    return schema
+
+
+def components(model: Model, input_class: str) -> dict[str, dict[str, Any]]:
+    """Every class of a model as OpenAPI component schemas keyed by class name."""
+    refs = {shape.name: shape.class_name for shape in model.shapes}
+    prefix = "#/components/schemas/"
+    schemas = {
+        shape.class_name: object_schema(shape.fields, refs, prefix, shape.description)
+        for shape in model.shapes
+    }
+    schemas[input_class] = object_schema(model.inputs, refs, prefix, model.description)
+    if model.outputs is not None and model.output_class is not None:
+        schemas[model.output_class] = object_schema(model.outputs, refs, prefix)
+    return schemas
+
+
+def input_shapes(model: Model) -> set[str]:
+    """Class names of the shapes reachable from the model's inputs."""
+    by_name = {shape.name: shape for shape in model.shapes}
+    seen: set[str] = set()
+
+    def visit(spec: SpecType | None) -> None:
+        if spec is None:
+            return
+        if spec.kind is TypeKind.OBJECT and spec.ref in by_name and spec.ref not in seen:
+            seen.add(spec.ref)
+            for f in by_name[spec.ref].fields:
+                visit(f.type)
+        visit(spec.items)
+        for variant in spec.variants:
+            visit(variant)
+
+    for f in model.inputs:
+        visit(f.type)
+    return {by_name[name].class_name for name in seen}

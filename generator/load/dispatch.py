@@ -1,0 +1,94 @@
+"""Load stage: read a file, detect its document kind from its content, hand it to its loader."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from pathlib import Path
+from typing import Protocol, cast
+
+from generator.load.records import DocumentKind, Level, Location, SpecDocument, SpecProblem
+
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+
+# Detection order matters: OpenAPI is structured data and is tried first; a fal page may
+# carry a pasted OpenAPI document, so fal pages are tried before the other markdown kinds.
+_LOADER_MODULES: tuple[tuple[DocumentKind, str], ...] = (
+    (DocumentKind.OPENAPI, "generator.load.openapi"),
+    (DocumentKind.FAL_PAGE, "generator.load.fal_page"),
+    (DocumentKind.SCENARIO_TABLE, "generator.load.scenario_table"),
+    (DocumentKind.GATEWAY_PAGE, "generator.load.gateway_page"),
+)
+
+
+class _Loader(Protocol):
+    def looks_like(self, text: str) -> bool: ...
+
+    def load(self, text: str, path: str) -> SpecDocument: ...
+
+
+def _loader(module: str) -> _Loader:
+    return cast(_Loader, importlib.import_module(module))
+
+
+def sha256_hex(data: bytes) -> str:
+    """The hex sha256 of ``data`` (documents are identified by their bytes)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def detect_kind(text: str) -> DocumentKind | None:
+    """The kind of a document, from its content alone; None when no loader recognises it."""
+    for kind, module in _LOADER_MODULES:
+        if _loader(module).looks_like(text):
+            return kind
+    return None
+
+
+def load_bytes(data: bytes, path: str) -> SpecDocument:
+    """Load one document given as bytes; ``path`` is what problems will name."""
+    from generator.load.text import decode_document
+
+    digest = sha256_hex(data)
+    text, problems = decode_document(data, path)
+    if text is None:
+        return SpecDocument(path, DocumentKind.UNKNOWN, digest, problems=tuple(problems))
+    kind = detect_kind(text)
+    if kind is None:
+        known = ", ".join(k.value for k, _ in _LOADER_MODULES)
+        problem = SpecProblem(
+            Level.ERROR,
+            Location(path, 1),
+            f"not a document musicbind can read (known kinds: {known}); "
+            "check that the file is a provider's OpenAPI document or model page",
+        )
+        return SpecDocument(path, DocumentKind.UNKNOWN, digest, problems=(*problems, problem))
+    document = dict(_LOADER_MODULES)[kind]
+    loaded = _loader(document).load(text, path)
+    return SpecDocument(
+        path=loaded.path,
+        kind=loaded.kind,
+        sha256=digest,
+        provider=loaded.provider,
+        models=loaded.models,
+        problems=(*problems, *loaded.problems),
+    )
+
+
+def load_file(file: Path, display: str) -> SpecDocument:
+    """Load one document from disk, refusing unreadable or oversized files with a located error."""
+    try:
+        size = file.stat().st_size
+        if size > MAX_DOCUMENT_BYTES:
+            message = (
+                f"file is {size} bytes, over the {MAX_DOCUMENT_BYTES}-byte limit for a document"
+            )
+            return _unreadable(display, message)
+        data = file.read_bytes()
+    except OSError as exc:
+        return _unreadable(display, f"cannot read the file: {exc.strerror or exc}")
+    return load_bytes(data, display)
+
+
+def _unreadable(display: str, message: str) -> SpecDocument:
+    problem = SpecProblem(Level.ERROR, Location(display), message)
+    return SpecDocument(display, DocumentKind.UNKNOWN, "", problems=(problem,))

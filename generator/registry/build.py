@@ -1,0 +1,361 @@
+"""Registry stage: loaded documents + overlay -> one frozen Registry.
+
+Documents about the same ``provider:model id`` are merged (OpenAPI first, then
+model pages), gateway endpoint templates are applied to the models they serve,
+overlay rules and pricing are attached, and every Python name is assigned by
+:mod:`generator.registry.naming`. A model is left out of the registry when any
+document describing it has an error; the other models are still built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from generator.load.records import (
+    DocumentKind,
+    JsonValue,
+    Level,
+    Location,
+    SpecDocument,
+    SpecModel,
+    SpecParam,
+    SpecPrice,
+    SpecProblem,
+    SpecShape,
+    TypeKind,
+)
+from generator.registry import naming
+from generator.registry.merge import Merged, authority, merge_params
+from generator.registry.model import (
+    CrossFieldRule,
+    Field,
+    Model,
+    Pricing,
+    Provider,
+    Registry,
+    Shape,
+)
+from generator.registry.overlay import ModelFacts, Overlay, PricingFacts, RuleFacts
+from generator.registry.validate import check_field
+
+# The gateway's request body carries the model id itself; the client fills it in.
+_MODEL_SELECTOR = "model"
+_NUMERIC = frozenset({TypeKind.INTEGER, TypeKind.NUMBER})
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    model: SpecModel
+    kind: DocumentKind
+    path: str
+
+
+def build_registry(documents: Sequence[SpecDocument], overlay: Overlay) -> Registry:
+    """Build the registry; problems from documents, overlay and merging are all kept."""
+    problems: list[SpecProblem] = [p for doc in documents for p in doc.problems]
+    failed = {doc.path for doc in documents if any(p.level is Level.ERROR for p in doc.problems)}
+    templates: dict[tuple[str, str], list[_Source]] = {}
+    sources: dict[tuple[str, str], list[_Source]] = {}
+    for doc in documents:
+        for spec in doc.models:
+            key = (spec.provider, spec.endpoint or spec.model_id)
+            target = templates if spec.endpoint_template else sources
+            bucket = target.setdefault(key if spec.endpoint_template else (spec.provider, spec.model_id), [])
+            bucket.append(_Source(spec, doc.kind, doc.path))
+    providers = _providers(overlay, problems)
+    facts = {m.ref: m for m in overlay.models}
+    models: list[Model] = []
+    module_scopes: dict[str, naming.Scope] = {}
+    for (provider, model_id), group in sorted(sources.items()):
+        group.sort(key=lambda s: (authority(s.kind), s.path))
+        ref = f"{provider}:{model_id}"
+        if any(s.path in failed for s in group):
+            where = ", ".join(sorted({s.path for s in group if s.path in failed}))
+            problems.append(_skip(group[0].model.location, ref, f"{where} has errors"))
+            continue
+        if provider not in providers:
+            problems.append(_error(group[0].model.location, f"{ref}: provider {provider!r} has no protocol in the overlay (statuses, auth, base_url)"))
+            continue
+        template = _template_for(group, templates)
+        scope = module_scopes.setdefault(provider, naming.Scope({"client", "__init__"}))
+        model = _build_model(ref, group, template, facts.get(ref), scope, problems)
+        if model is not None:
+            models.append(model)
+    for ref in sorted(set(facts) - {m.ref for m in models}):
+        if not any(p.message.startswith(ref) for p in problems):
+            problems.append(SpecProblem(Level.WARNING, facts[ref].location, f"{ref}: overlay names a model no document describes"))
+    used = {m.provider for m in models}
+    return Registry(
+        providers=tuple(p for name, p in sorted(providers.items()) if name in used),
+        models=tuple(sorted(models, key=lambda m: m.ref)),
+        problems=tuple(sorted(set(problems), key=_problem_order)),
+    )
+
+
+def _problem_order(problem: SpecProblem) -> tuple[str, int, str, str]:
+    loc = problem.location
+    return (loc.path, loc.line or 0, loc.pointer or "", problem.message)
+
+
+def _error(location: Location, message: str) -> SpecProblem:
+    return SpecProblem(Level.ERROR, location, message)
+
+
+def _skip(location: Location, ref: str, why: str) -> SpecProblem:
+    return SpecProblem(Level.WARNING, location, f"{ref}: not generated because {why}")
+
+
+def _providers(overlay: Overlay, problems: list[SpecProblem]) -> dict[str, Provider]:
+    result: dict[str, Provider] = {}
+    for facts in overlay.providers:
+        try:
+            package = naming.provider_package(facts.name)
+        except ValueError as exc:
+            problems.append(_error(facts.location, str(exc)))
+            continue
+        result[package] = Provider(
+            name=package,
+            display_name=facts.display_name,
+            client_class=naming.client_class(package, facts.display_name),
+            base_url=facts.base_url,
+            auth=facts.auth,
+            statuses=facts.statuses,
+        )
+    return result
+
+
+def _template_for(
+    group: Sequence[_Source], templates: dict[tuple[str, str], list[_Source]]
+) -> list[_Source]:
+    for source in group:
+        if source.model.endpoint is not None:
+            found = templates.get((source.model.provider, source.model.endpoint))
+            if found:
+                return sorted(found, key=lambda s: (authority(s.kind), s.path))
+    return []
+
+
+def _build_model(
+    ref: str,
+    group: Sequence[_Source],
+    template: Sequence[_Source],
+    facts: ModelFacts | None,
+    scope: naming.Scope,
+    problems: list[SpecProblem],
+) -> Model | None:
+    first = group[0].model
+    count = len(problems)
+    ordered = [*template, *group]
+    inputs = _merge_fields(
+        [s.model.inputs for s in ordered if s.model.inputs is not None],
+        [s.kind for s in ordered if s.model.inputs is not None],
+        f"{ref} input",
+        problems,
+        drop={_MODEL_SELECTOR} if template else set(),
+    )
+    with_outputs = [s for s in ordered if s.model.outputs is not None]
+    outputs = (
+        _merge_fields([s.model.outputs or () for s in with_outputs], [s.kind for s in with_outputs], f"{ref} output", problems)
+        if with_outputs
+        else None
+    )
+    shapes = _merge_shapes(ordered, ref, problems)
+    for merged_field in [*inputs, *(outputs or [])]:
+        problems.extend(check_field(merged_field.param, ref))
+    if any(p.level is Level.ERROR for p in problems[count:]):
+        problems.append(_skip(first.location, ref, "of the errors above"))
+        return None
+    input_fields = _fields(inputs)
+    rules, pricing = _overlay(ref, facts, input_fields, problems)
+    if any(p.level is Level.ERROR for p in problems[count:]):
+        problems.append(_skip(first.location, ref, "of the errors above"))
+        return None
+    module = scope.claim(naming.module_name(first.model_id))
+    stem = naming.class_stem(first.model_id)
+    class_scope = naming.Scope(naming.RESERVED_CLASS_NAMES)
+    input_class = class_scope.claim(f"{stem}Input")
+    fields_class = class_scope.claim(f"{stem}InputFields") if rules else None
+    output_class = class_scope.claim(f"{stem}Output") if outputs is not None else None
+    shape_records = tuple(
+        Shape(s.name, class_scope.claim(naming.pascal(s.name, fallback="Shape")), _fields(f), s.description)
+        for s, f in shapes
+    )
+    return Model(
+        ref=ref,
+        provider=first.provider,
+        model_id=first.model_id,
+        module_name=module,
+        method_name=naming.method_name(module),
+        input_class=input_class,
+        input_fields_class=fields_class,
+        output_class=output_class,
+        title=next((s.model.title for s in group if s.model.title), first.model_id),
+        description=next((s.model.description for s in group if s.model.description), ""),
+        category=next((s.model.category for s in group if s.model.category), None),
+        capabilities=next((s.model.capabilities for s in group if s.model.capabilities), ()),
+        inputs=input_fields,
+        outputs=_fields(outputs) if outputs is not None else None,
+        shapes=shape_records,
+        rules=rules,
+        pricing=pricing or _page_pricing(group, input_fields),
+        input_examples=_examples(group),
+        sources=tuple(sorted({s.path for s in ordered})),
+    )
+
+
+def _merge_fields(
+    groups: Sequence[Sequence[SpecParam]],
+    kinds: Sequence[DocumentKind],
+    context: str,
+    problems: list[SpecProblem],
+    drop: set[str] | None = None,
+) -> list[Merged]:
+    merged = merge_params(groups, kinds, context, problems)
+    return [m for m in merged if m.param.wire_name not in (drop or set())]
+
+
+def _fields(merged: Iterable[Merged]) -> tuple[Field, ...]:
+    items = list(merged)
+    names = naming.attribute_names(m.param.wire_name for m in items)
+    return tuple(_field(m, name) for m, name in zip(items, names, strict=True))
+
+
+def _field(merged: Merged, python_name: str) -> Field:
+    p = merged.param
+    return Field(
+        wire_name=p.wire_name,
+        python_name=python_name,
+        type=p.type,
+        required=p.required,
+        description=p.description,
+        has_default=p.has_default,
+        default=p.default,
+        allowed=p.allowed,
+        minimum=p.minimum,
+        maximum=p.maximum,
+        exclusive_minimum=p.exclusive_minimum,
+        exclusive_maximum=p.exclusive_maximum,
+        min_length=p.min_length,
+        max_length=p.max_length,
+        min_items=p.min_items,
+        max_items=p.max_items,
+        pattern=p.pattern,
+        examples=p.examples,
+        provenance=merged.provenance,
+    )
+
+
+def _merge_shapes(
+    ordered: Sequence[_Source], ref: str, problems: list[SpecProblem]
+) -> list[tuple[SpecShape, list[Merged]]]:
+    by_name: dict[str, list[tuple[SpecShape, DocumentKind]]] = {}
+    for source in ordered:
+        for shape in source.model.shapes:
+            by_name.setdefault(shape.name, []).append((shape, source.kind))
+    result = []
+    for name, stated in sorted(by_name.items()):
+        merged = merge_params(
+            [s.fields for s, _ in stated], [k for _, k in stated], f"{ref} shape {name}", problems
+        )
+        result.append((stated[0][0], merged))
+    return result
+
+
+def _overlay(
+    ref: str, facts: ModelFacts | None, inputs: Sequence[Field], problems: list[SpecProblem]
+) -> tuple[tuple[CrossFieldRule, ...], Pricing | None]:
+    if facts is None:
+        return (), None
+    by_wire = {f.wire_name: f for f in inputs}
+    rules = tuple(r for rule in facts.rules if (r := _rule(ref, rule, by_wire, problems)))
+    pricing = _pricing(ref, facts.pricing, by_wire, problems) if facts.pricing else None
+    return rules, pricing
+
+
+def _lookup(
+    ref: str, wire: str | None, by_wire: dict[str, Field], location: Location,
+    problems: list[SpecProblem], *, numeric: bool,
+) -> str | None:
+    if wire is None:
+        return None
+    found = by_wire.get(wire)
+    if found is None:
+        known = ", ".join(sorted(by_wire)) or "none"
+        problems.append(_error(location, f"{ref}: overlay names field {wire!r}, which the model does not have (fields: {known})"))
+        return None
+    if numeric and found.type.kind not in _NUMERIC:
+        problems.append(_error(location, f"{ref}: overlay field {wire!r} must be a number, the documents say {found.type.kind.value}"))
+        return None
+    return found.python_name
+
+
+def _rule(
+    ref: str, rule: RuleFacts, by_wire: dict[str, Field], problems: list[SpecProblem]
+) -> CrossFieldRule | None:
+    count = len(problems)
+    media = _lookup(ref, rule.media, by_wire, rule.location, problems, numeric=False)
+    start = _lookup(ref, rule.start, by_wire, rule.location, problems, numeric=True)
+    length = _lookup(ref, rule.length, by_wire, rule.location, problems, numeric=True)
+    if len(problems) > count or media is None:
+        return None
+    return CrossFieldRule(rule.kind, media, start, length, rule.location)
+
+
+def _pricing(
+    ref: str, facts: PricingFacts, by_wire: dict[str, Field], problems: list[SpecProblem]
+) -> Pricing | None:
+    count = len(problems)
+    loc = facts.location
+    seconds_from = _lookup(ref, facts.seconds_from, by_wire, loc, problems, numeric=True)
+    media = _lookup(ref, facts.media, by_wire, loc, problems, numeric=False)
+    start = _lookup(ref, facts.start, by_wire, loc, problems, numeric=True)
+    multiplied = [_lookup(ref, m, by_wire, loc, problems, numeric=True) for m in facts.multiplied_by]
+    if len(problems) > count:
+        return None
+    return Pricing(
+        currency=facts.currency,
+        amount=facts.amount,
+        unit=facts.unit,
+        seconds_from=seconds_from,
+        media=media,
+        start=start,
+        multiplied_by=tuple(m for m in multiplied if m is not None),
+        location=loc,
+    )
+
+
+def _page_pricing(group: Sequence[_Source], inputs: Sequence[Field]) -> Pricing | None:
+    """A price stated only by a model page: per request, or per second of a duration field."""
+    price: SpecPrice | None = next((s.model.price for s in group if s.model.price), None)
+    if price is None:
+        return None
+    by_wire = {f.wire_name: f for f in inputs}
+    duration = by_wire.get("duration")
+    per_second = price.unit in {"second", "output_second"}
+    samples = next((f for f in inputs if "samples" in f.wire_name.lower()), None)
+    return Pricing(
+        currency=price.currency,
+        amount=price.amount,
+        unit="second" if per_second else "request",
+        seconds_from=duration.python_name if per_second and duration else None,
+        media=None,
+        start=None,
+        multiplied_by=(samples.python_name,) if price.per_sample and samples else (),
+        location=price.location,
+    )
+
+
+def _examples(group: Sequence[_Source]) -> tuple[JsonValue, ...]:
+    seen: list[JsonValue] = []
+    for source in group:
+        for example in source.model.input_examples:
+            if example not in seen:
+                seen.append(example)
+    return tuple(seen)
+
+
+def replace_problems(registry: Registry, problems: Iterable[SpecProblem]) -> Registry:
+    """A copy of ``registry`` with more problems (sorted, deduplicated)."""
+    merged = sorted({*registry.problems, *problems}, key=_problem_order)
+    return replace(registry, problems=tuple(merged))

@@ -1,0 +1,77 @@
+"""Registry stage: consistency checks on one merged field (defaults against ranges and allowed values)."""
+
+from __future__ import annotations
+
+from generator.load.records import JsonValue, Level, SpecParam, SpecProblem, SpecType, TypeKind
+
+
+def check_field(param: SpecParam, ref: str) -> list[SpecProblem]:
+    """Problems that make the field impossible to generate faithfully (all errors)."""
+    problems: list[str] = []
+    low = _max(param.minimum, param.exclusive_minimum)
+    high = _min(param.maximum, param.exclusive_maximum)
+    if low is not None and high is not None and low > high:
+        problems.append(f"minimum {low} is above maximum {high}")
+    if param.min_length is not None and param.max_length is not None and param.min_length > param.max_length:
+        problems.append(f"minLength {param.min_length} is above maxLength {param.max_length}")
+    if param.allowed is not None:
+        bad = [v for v in param.allowed if not fits_type(v, param.type)]
+        if bad:
+            problems.append(f"allowed values {bad!r} are not of type {param.type.kind.value}")
+    if param.has_default and param.default is not None:
+        problems.extend(_check_default(param))
+    return [
+        SpecProblem(Level.ERROR, param.location, f"{ref}: field {param.wire_name!r}: {text}")
+        for text in problems
+    ]
+
+
+def _check_default(param: SpecParam) -> list[str]:
+    value = param.default
+    if not fits_type(value, param.type):
+        return [f"default {value!r} is not of type {param.type.kind.value}"]
+    if param.allowed is not None and value not in param.allowed:
+        return [f"default {value!r} is not one of the allowed values {list(param.allowed)!r}"]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        checks = (
+            (param.minimum, lambda b: value >= b, ">="),
+            (param.maximum, lambda b: value <= b, "<="),
+            (param.exclusive_minimum, lambda b: value > b, ">"),
+            (param.exclusive_maximum, lambda b: value < b, "<"),
+        )
+        for bound, holds, sign in checks:
+            if bound is not None and not holds(bound):
+                return [f"default {value!r} breaks the range (must be {sign} {bound})"]
+    return []
+
+
+def fits_type(value: JsonValue, spec: SpecType) -> bool:
+    """Whether a JSON value is of the spec type (bool is never a number)."""
+    if value is None:
+        return spec.nullable or spec.kind is TypeKind.ANY
+    kind = spec.kind
+    if kind is TypeKind.UNION:
+        return any(fits_type(value, variant) for variant in spec.variants)
+    if kind is TypeKind.BOOLEAN:
+        return isinstance(value, bool)
+    if kind is TypeKind.INTEGER:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind is TypeKind.NUMBER:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind in (TypeKind.STRING, TypeKind.FILE):
+        return isinstance(value, str)
+    if kind is TypeKind.ARRAY:
+        return isinstance(value, list) and (
+            spec.items is None or all(fits_type(v, spec.items) for v in value)
+        )
+    if kind is TypeKind.OBJECT:
+        return isinstance(value, dict)
+    return True
+
+
+def _max(a: int | float | None, b: int | float | None) -> int | float | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def _min(a: int | float | None, b: int | float | None) -> int | float | None:
+    return b if a is None else a if b is None else min(a, b)

@@ -1,0 +1,41 @@
+"""Command line: ``musicbind registry`` prints the model registry built from provider documents."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from musicbind.commands.generate import print_problems
+
+
+@click.command("registry")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the whole registry as stable JSON.")
+@click.option("--specs", type=click.Path(file_okay=False, path_type=Path), default=Path("specs"), show_default=True)
+@click.option("--overlay", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--provider", help="Provider of loose PATHS when their content does not say.")
+def registry_command(
+    paths: tuple[Path, ...], as_json: bool, specs: Path, overlay: Path | None, provider: str | None
+) -> None:
+    """Print the registry of specs/ (or of PATHS): models, fields, rules, pricing, provenance."""
+    from generator.pipeline import build_from_paths, build_from_specs, default_overlay_path
+    from generator.registry.serialize import registry_to_json
+
+    if paths:
+        built = build_from_paths(list(paths), overlay or default_overlay_path(), Path.cwd(), provider)
+    elif specs.is_dir():
+        built = build_from_specs(specs, base=specs.parent)
+    else:
+        raise click.UsageError(f"no specs folder at {specs} and no PATHS given")
+    registry = built.registry
+    if as_json:
+        sys.stdout.write(registry_to_json(registry))
+    else:
+        print_problems(list(registry.problems))
+        for model in registry.models:
+            price = f"{model.pricing.amount} {model.pricing.currency}/{model.pricing.unit}" if model.pricing else "-"
+            click.echo(f"{model.ref}  inputs={len(model.inputs)}  price={price}  from {', '.join(model.sources)}")
+    if any(p.level.value == "error" for p in registry.problems):
+        sys.exit(1)

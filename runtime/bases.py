@@ -1,0 +1,86 @@
+"""Runtime: the base classes every generated Input, Output and shape model derives from.
+
+Inputs are strict: unknown fields are refused, ``"5"`` is not a number, ``True``
+is not an integer (pydantic's ``Literal[1, 2]`` would take ``True`` as ``1``, so
+numeric allowed-value fields are guarded here). Attributes are snake_case with
+the providers' wire names as aliases: both are accepted, the alias is what is sent.
+Outputs accept fields the documents do not mention, so a provider adding a field
+does not break a paid result.
+"""
+
+from __future__ import annotations
+
+import typing
+from typing import Any, ClassVar, Literal, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic_core import InitErrorDetails
+
+
+def _numeric_literal(annotation: Any) -> bool:
+    """Whether an annotation is (or contains) a Literal of numbers only."""
+    origin = get_origin(annotation)
+    if origin is Literal:
+        values = get_args(annotation)
+        return all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    if origin is typing.Annotated:
+        return _numeric_literal(get_args(annotation)[0])
+    return any(_numeric_literal(arg) for arg in get_args(annotation))
+
+
+class InputModel(BaseModel):
+    """Base of generated request models."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        validate_default=False,
+    )
+
+    musicbind_numeric_choices: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        names: set[str] = set()
+        for name, info in cls.model_fields.items():
+            if _numeric_literal(info.annotation):
+                names.add(name)
+                if info.alias:
+                    names.add(info.alias)
+        cls.musicbind_numeric_choices = frozenset(names)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_booleans_as_numbers(cls, data: Any) -> Any:
+        if not cls.musicbind_numeric_choices or not isinstance(data, dict):
+            return data
+        errors = [
+            InitErrorDetails(
+                type="int_type",
+                loc=(key,),
+                input=value,
+            )
+            for key, value in data.items()
+            if isinstance(value, bool) and key in cls.musicbind_numeric_choices
+        ]
+        if errors:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
+        return data
+
+    def to_wire(self) -> dict[str, Any]:
+        """The JSON body to send: wire names, JSON types, unset optional values left out."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class OutputModel(BaseModel):
+    """Base of generated response models and shapes."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+    )

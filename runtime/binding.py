@@ -1,0 +1,111 @@
+"""Runtime: the records generated modules hand to the runtime (model bindings, protocols).
+
+Generated code builds these from literal data; the runtime reads them. Nothing
+here knows about any particular provider or model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from pydantic import BaseModel
+
+from runtime.jobstate import JobState
+
+
+class UnknownStatusError(ValueError):
+    """A provider answered with a status word its protocol does not list."""
+
+    def __init__(self, provider: str, word: str) -> None:
+        super().__init__(f"{provider} answered with unknown job status {word!r}")
+        self.provider = provider
+        self.word = word
+
+
+@dataclass(frozen=True, slots=True)
+class PriceRule:
+    """Price of one call: ``amount`` per unit, times the multiplier fields.
+
+    For ``unit == "second"`` the seconds are the value of ``seconds_from`` when set in
+    the payload; otherwise the media length of ``media`` (from ``media_duration``)
+    minus the value of ``start`` (0 when unset). Names are python field names.
+    """
+
+    currency: str
+    amount: Decimal
+    unit: str
+    seconds_from: str | None = None
+    media: str | None = None
+    start: str | None = None
+    multiplied_by: tuple[str, ...] = ()
+
+    def estimate(
+        self, payload: BaseModel, media_duration: Mapping[str, float] | None = None
+    ) -> Decimal | None:
+        """The estimated cost of ``payload``, or None when it cannot be known beforehand."""
+        quantity = Decimal(1)
+        if self.unit == "second":
+            seconds = self._seconds(payload, media_duration or {})
+            if seconds is None:
+                return None
+            quantity = seconds
+        for name in self.multiplied_by:
+            value = getattr(payload, name, None)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return None
+            quantity *= Decimal(str(value))
+        return self.amount * quantity
+
+    def _seconds(self, payload: BaseModel, media_duration: Mapping[str, float]) -> Decimal | None:
+        if self.seconds_from is not None:
+            value = getattr(payload, self.seconds_from, None)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return Decimal(str(value))
+        if self.media is not None and self.media in media_duration:
+            start = getattr(payload, self.start, None) if self.start else None
+            offset = Decimal(str(start)) if isinstance(start, int | float) else Decimal(0)
+            return max(Decimal(str(media_duration[self.media])) - offset, Decimal(0))
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """One generated model binding: what ``generated.get_binding(ref)`` returns."""
+
+    ref: str  # "<provider>:<model id>"
+    provider: str
+    model_id: str
+    method_name: str
+    input_model: type[BaseModel]
+    output_model: type[BaseModel] | None
+    file_fields: tuple[str, ...] = ()  # python names of file inputs (upload or URL)
+    pricing: PriceRule | None = None
+    media_fields: tuple[str, ...] = ()  # python names whose media length cross-field rules read
+
+    def estimate_cost(
+        self, payload: BaseModel, media_duration: Mapping[str, float] | None = None
+    ) -> Decimal | None:
+        """Estimated cost in the pricing's currency, or None without a price or enough data."""
+        if self.pricing is None:
+            return None
+        return self.pricing.estimate(payload, media_duration)
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderProtocol:
+    """A provider's job protocol facts, as the registry states them."""
+
+    name: str  # "scenario", "fal", "aigateway"
+    display_name: str
+    base_url: str
+    auth: str  # "basic", "key", "bearer"
+    statuses: Mapping[str, JobState] = field(default_factory=dict)
+
+    def state_of(self, word: str) -> JobState:
+        """Map a provider status word onto JobState; an unknown word raises, never succeeds."""
+        try:
+            return self.statuses[word]
+        except KeyError:
+            raise UnknownStatusError(self.name, word) from None
