@@ -171,6 +171,8 @@ def _build_model(
     if any(p.level is Level.ERROR for p in problems[count:]):
         problems.append(_skip(first.location, ref, "of the errors above"))
         return None
+    # A model page describes the model; an OpenAPI document's info describes the document.
+    pages = sorted(group, key=lambda s: s.kind is DocumentKind.OPENAPI)
     module = scope.claim(naming.module_name(first.model_id))
     stem = naming.class_stem(first.model_id)
     class_scope = naming.Scope(naming.RESERVED_CLASS_NAMES)
@@ -190,8 +192,8 @@ def _build_model(
         input_class=input_class,
         input_fields_class=fields_class,
         output_class=output_class,
-        title=next((s.model.title for s in group if s.model.title), first.model_id),
-        description=next((s.model.description for s in group if s.model.description), ""),
+        title=next((s.model.title for s in pages if s.model.title), first.model_id),
+        description=next((s.model.description for s in pages if s.model.description), ""),
         category=next((s.model.category for s in group if s.model.category), None),
         capabilities=next((s.model.capabilities for s in group if s.model.capabilities), ()),
         inputs=input_fields,

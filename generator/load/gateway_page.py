@@ -1,0 +1,519 @@
+"""Load stage: AIgateway model pages in markdown -> SpecDocument (one model).
+
+Read: the ``#`` title, the ``slug · x · provider · y`` line, the summary paragraph, the
+Pricing table or sentence, the ``POST https://api.aigateway.sh/v1/...`` line, the "Request
+body" JSON example and the "Response" JSON example(s). Code fences may hold ``//`` comments:
+on a key's line (or on the lines just above it) ``// a | b | c`` lists the allowed values
+and any other comment becomes the key's description.
+
+Inputs are the request example's keys except ``model``, all optional (the gateway's OpenAPI
+document says which are required; the registry merges the two). Types come from the example
+values: strings, booleans, numbers (every JSON number is NUMBER: durations are seconds and
+need not be whole), lists and objects. Outputs are the keys of the completed job's
+``result`` object, optional too: a response is never rejected for a field an example showed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TypeGuard
+from urllib.parse import urlsplit
+
+from generator.load.records import (
+    DocumentKind,
+    JsonScalar,
+    JsonValue,
+    Level,
+    Location,
+    SpecDocument,
+    SpecModel,
+    SpecParam,
+    SpecPrice,
+    SpecProblem,
+    SpecType,
+    TypeKind,
+)
+from generator.load.text import (
+    Block,
+    Fence,
+    Heading,
+    Paragraph,
+    Table,
+    label_lines,
+    mojibake_warning,
+    one_line,
+    parse_number,
+    parse_price,
+    read_blocks,
+    repair_mojibake,
+    sections,
+    text_sha256,
+    walk,
+)
+
+PROVIDER = "aigateway"
+
+_POST = re.compile(r"^\s*POST\s+(?P<url>https?://\S+|/\S+)", re.IGNORECASE)
+_FACT_KEYS = frozenset({"slug", "provider", "category", "model"})
+
+
+def looks_like(text: str) -> bool:
+    """True for a page with a ``POST .../v1/...`` line, a JSON example and an AIgateway mark."""
+    if "POST" not in text or "aigateway" not in text.lower():
+        return False
+    blocks = list(walk(read_blocks(repair_mojibake(text)[0])))
+    has_post = any(isinstance(b, Paragraph) and _POST.match(b.text) for b in blocks)
+    has_json = any(_is_json(b) for b in blocks)
+    return has_post and has_json
+
+
+_JSON_INFOS = frozenset({"json", "jsonc", "json5", ""})
+
+
+def _is_json(block: Block) -> TypeGuard[Fence]:
+    return isinstance(block, Fence) and block.info.lower() in _JSON_INFOS
+
+
+def load(text: str, path: str) -> SpecDocument:
+    """Read the page's one model; never raises on bad input."""
+    repaired, repairs = repair_mojibake(text)
+    reader = _PageReader(read_blocks(repaired), path)
+    if repairs:
+        reader.problems.append(mojibake_warning(text, path, repairs))
+    model = reader.read()
+    return SpecDocument(
+        path=path,
+        kind=DocumentKind.GATEWAY_PAGE,
+        sha256=text_sha256(text),
+        provider=PROVIDER,
+        models=(model,) if model is not None else (),
+        problems=tuple(reader.problems),
+    )
+
+
+# --- the page ----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Example:
+    """The JSON values of one code fence, with where each key was and the comments."""
+
+    fence: Fence
+    values: list[JsonValue] = field(default_factory=list)
+    scan: _Scan | None = None
+
+
+class _PageReader:
+    """Reads one page; collects problems as it goes."""
+
+    def __init__(self, blocks: list[Block], path: str) -> None:
+        self.blocks = blocks
+        self.path = path
+        self.problems: list[SpecProblem] = []
+
+    def at(self, line: int) -> Location:
+        return Location(self.path, line=line)
+
+    def problem(self, level: Level, line: int, message: str) -> None:
+        self.problems.append(SpecProblem(level, self.at(line), message))
+
+    def read(self) -> SpecModel | None:
+        title = next((b for b in self.blocks if isinstance(b, Heading) and b.level == 1), None)
+        facts = _facts(self.blocks)
+        request = self.example("request")
+        request_body = _first_object(request)
+        model_id = self.model_id(facts, request_body, title.line if title else 1)
+        if model_id is None:
+            return None
+        response = self.example("response")
+        result = _completed_result(response)
+        return SpecModel(
+            provider=PROVIDER,
+            model_id=model_id,
+            location=self.at(title.line if title else 1),
+            title=title.text if title else "",
+            description=_summary(self.blocks),
+            category=facts.get("category"),
+            inputs=self.inputs(request, request_body),
+            outputs=self.outputs(response, result),
+            price=self.price(),
+            input_examples=(request_body,) if request_body is not None else (),
+            output_examples=(result[1],) if result is not None else (),
+            endpoint=self.endpoint(),
+        )
+
+    def model_id(
+        self, facts: dict[str, str], body: dict[str, JsonValue] | None, line: int
+    ) -> str | None:
+        from_body = body.get("model") if body is not None else None
+        slug = facts.get("slug") or facts.get("model")
+        if isinstance(from_body, str) and from_body:
+            if slug and slug != from_body:
+                message = f"slug {slug!r} differs from the request example's model {from_body!r}"
+                self.problem(Level.WARNING, line, message)
+            return from_body
+        if slug:
+            return slug
+        self.problem(Level.ERROR, line, 'no slug and no "model" in a request example')
+        return None
+
+    def endpoint(self) -> str | None:
+        for block in walk(self.blocks):
+            if isinstance(block, Paragraph) and (match := _POST.match(block.text)):
+                return urlsplit(match.group("url")).path or None
+        self.problem(Level.WARNING, 1, 'no "POST https://..." line: the endpoint is unknown')
+        return None
+
+    def example(self, kind: str) -> _Example | None:
+        """The first JSON fence introduced by a heading or paragraph naming ``kind``."""
+        intro = ""
+        for block in self.blocks:
+            if isinstance(block, Heading | Paragraph):
+                intro = one_line(block.text).lower()
+            elif _is_json(block) and (intro.startswith(kind) or f"{kind} body" in intro):
+                return self.parse_example(block)
+        return None
+
+    def parse_example(self, fence: Fence) -> _Example:
+        scan = _scan(fence.content)
+        example = _Example(fence, scan=scan)
+        decoder = json.JSONDecoder()
+        index = 0
+        while (index := _skip_space(scan.stripped, index)) < len(scan.stripped):
+            try:
+                value, index = decoder.raw_decode(scan.stripped, index)
+            except json.JSONDecodeError as exc:
+                line = fence.content_line + exc.lineno - 1
+                self.problem(Level.ERROR, line, f"code block is not JSON: {exc.msg}")
+                break
+            example.values.append(value)
+        return example
+
+    def inputs(
+        self, example: _Example | None, body: dict[str, JsonValue] | None
+    ) -> tuple[SpecParam, ...] | None:
+        if example is None or body is None or example.scan is None:
+            if example is None:
+                self.problem(Level.WARNING, 1, "no Request body example: the inputs are unknown")
+            return None
+        params: list[SpecParam] = []
+        for name, value in body.items():
+            if name == "model":
+                continue
+            line = example.fence.content_line + example.scan.keys.get((0, name), 0)
+            hints = example.scan.hints_for((0, name))
+            params.append(self.param(name, value, line, hints))
+        return tuple(params)
+
+    def outputs(
+        self, example: _Example | None, result: tuple[int, dict[str, JsonValue]] | None
+    ) -> tuple[SpecParam, ...] | None:
+        if example is None or result is None or example.scan is None:
+            self.problem(Level.WARNING, 1, "no completed-job Response example: outputs unknown")
+            return None
+        number, fields = result
+        start = example.fence.content_line
+        return tuple(
+            self.param(name, value, start + example.scan.keys.get((number, "result", name), 0), [])
+            for name, value in fields.items()
+        )
+
+    def param(self, name: str, value: JsonValue, line: int, hints: list[str]) -> SpecParam:
+        allowed: tuple[JsonScalar, ...] | None = None
+        notes: list[str] = []
+        for hint in hints:
+            choices = _choices(hint)
+            if choices is None:
+                notes.append(hint)
+            else:
+                allowed = self.typed_choices(name, choices, value, line)
+        return SpecParam(
+            wire_name=name,
+            type=_infer_type(value),
+            required=False,
+            location=self.at(line),
+            description=" ".join(notes),
+            allowed=allowed,
+            examples=(value,),
+        )
+
+    def typed_choices(
+        self, name: str, choices: list[str], example: JsonValue, line: int
+    ) -> tuple[JsonScalar, ...] | None:
+        if isinstance(example, bool) or not isinstance(example, int | float):
+            return tuple(choices)
+        numbers = [parse_number(c) for c in choices]
+        if any(n is None for n in numbers):
+            self.problem(Level.WARNING, line, f"{name}: choices {choices} are not all numbers")
+            return None
+        return tuple(numbers)
+
+    def price(self) -> SpecPrice | None:
+        for heading, body in sections(self.blocks):
+            if heading.text.lower() != "pricing":
+                continue
+            for line, sentence in _price_sentences(body):
+                found = parse_price(sentence)
+                if found is not None:
+                    return SpecPrice(
+                        found.amount, found.currency, found.unit, found.per_sample, self.at(line)
+                    )
+            self.problem(Level.WARNING, heading.line, "Pricing section with no readable price")
+        return None
+
+
+# --- page facts --------------------------------------------------------------------------
+
+
+def _facts(blocks: Sequence[Block]) -> dict[str, str]:
+    """``slug · x · provider · y`` pairs, ``slug: x`` and ``**Slug:** x`` lines, by key."""
+    facts: dict[str, str] = {}
+    for block in walk(blocks):
+        if not isinstance(block, Paragraph):
+            continue
+        for label in label_lines(block):
+            if label.label in _FACT_KEYS:
+                facts.setdefault(label.label, (label.codes or (label.text,))[0].strip())
+        for line in block.text.splitlines():
+            for key, value in _fact_pairs(line):
+                facts.setdefault(key, value)
+    return facts
+
+
+def _fact_pairs(line: str) -> list[tuple[str, str]]:
+    parts = [p.strip() for p in line.split("·")]
+    if len(parts) >= 2:
+        pairs = zip(parts[0::2], parts[1::2], strict=False)
+        return [(k.lower(), v) for k, v in pairs if k.lower() in _FACT_KEYS and v]
+    match = re.match(r"^\s*(?P<key>[A-Za-z]+)\s*:\s*(?P<value>\S+)\s*$", line)
+    if match and match.group("key").lower() in _FACT_KEYS:
+        return [(match.group("key").lower(), match.group("value"))]
+    return []
+
+
+def _summary(blocks: Sequence[Block]) -> str:
+    for block in blocks:
+        if isinstance(block, Heading) and block.level > 1:
+            break
+        if isinstance(block, Paragraph) and not any(
+            _fact_pairs(line) for line in block.text.splitlines()
+        ):
+            return one_line(block.text)
+    return ""
+
+
+def _price_sentences(body: Sequence[Block]) -> list[tuple[int, str]]:
+    """Candidate price sentences: table rows first ("$0.0013 per second"), then paragraphs."""
+    found: list[tuple[int, str]] = []
+    for block in walk(body):
+        if isinstance(block, Table):
+            for row in block.rows:
+                cells = [c.text for c in row.cells]
+                amounts = [c for c in cells if re.search(r"[$€£]\s*[\d.]", c)]
+                others = [c for c in cells if c not in amounts]
+                unit = " ".join(others)
+                unit = unit if re.search(r"\bper\b", unit, re.I) else f"per {unit}"
+                if amounts:
+                    found.append((row.line, f"{amounts[0]} {unit}"))
+    found.extend((b.line, one_line(b.text)) for b in walk(body) if isinstance(b, Paragraph))
+    return found
+
+
+# --- JSON examples -----------------------------------------------------------------------
+
+
+def _first_object(example: _Example | None) -> dict[str, JsonValue] | None:
+    if example is None or not example.values or not isinstance(example.values[0], dict):
+        return None
+    return example.values[0]
+
+
+def _completed_result(example: _Example | None) -> tuple[int, dict[str, JsonValue]] | None:
+    """(value number, result object) of the completed job, else of any value with a result."""
+    if example is None:
+        return None
+    candidates = [
+        (number, value)
+        for number, value in enumerate(example.values)
+        if isinstance(value, dict) and isinstance(value.get("result"), dict)
+    ]
+    candidates.sort(key=lambda item: item[1].get("status") != "completed")
+    if not candidates:
+        return None
+    number, value = candidates[0]
+    result = value["result"]
+    return (number, result) if isinstance(result, dict) else None
+
+
+def _infer_type(value: JsonValue) -> SpecType:
+    if isinstance(value, bool):
+        return SpecType(TypeKind.BOOLEAN)
+    if isinstance(value, int | float):
+        return SpecType(TypeKind.NUMBER)
+    if isinstance(value, str):
+        return SpecType(TypeKind.STRING)
+    if isinstance(value, list):
+        items = _infer_type(value[0]) if value else SpecType(TypeKind.ANY)
+        return SpecType(TypeKind.ARRAY, items=items)
+    if isinstance(value, dict):
+        return SpecType(TypeKind.OBJECT)
+    return SpecType(TypeKind.ANY, nullable=True)
+
+
+_CHOICE = r"\s*(?:\"[^\"|]*\"|'[^'|]*'|[\w.+\-/:]+)\s*"
+_CHOICES = re.compile(rf"{_CHOICE}(?:\|{_CHOICE})+")
+
+
+def _choices(comment: str) -> list[str] | None:
+    """``mp3 | wav`` -> ["mp3", "wav"]; None when the comment is not such a list."""
+    if not _CHOICES.fullmatch(comment):
+        return None
+    return [part.strip().strip("\"'") for part in comment.split("|")]
+
+
+def _skip_space(text: str, index: int) -> int:
+    while index < len(text) and text[index] in " \t\r\n":
+        index += 1
+    return index
+
+
+# --- the comment-aware scanner -----------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Comment:
+    line: int  # 0-based line within the fence content
+    text: str
+    trailing: bool  # code precedes it on its line
+    key: tuple[JsonScalar, ...] | None = None  # the key it describes, once known
+
+
+@dataclass(slots=True)
+class _Scan:
+    """Fence content with comments blanked out, each key's 0-based line and the comments."""
+
+    stripped: str
+    keys: dict[tuple[JsonScalar, ...], int] = field(default_factory=dict)
+    comments: list[_Comment] = field(default_factory=list)
+
+    def hints_for(self, key: tuple[JsonScalar, ...]) -> list[str]:
+        return [c.text for c in self.comments if c.key == key and c.text]
+
+
+class _Scanner:
+    """One pass over JSON-with-comments: blanks ``//`` and ``/* */`` comments outside strings
+    (keeping every newline, so JSON error lines stay right), drops trailing commas, and
+    notes each object key's path (value number, enclosing object keys..., key) and line."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.out: list[str] = []
+        self.scan = _Scan("")
+        self.line = 0
+        self.value_number = 0
+        self.frames: list[list[JsonScalar]] = []  # per open container: [bracket, current key]
+        self.expect_key = False
+        self.pending: list[_Comment] = []  # own-line comments waiting for the next key
+
+    def run(self) -> _Scan:
+        i = 0
+        while i < len(self.text):
+            i = self.step(i)
+        self.scan.stripped = "".join(self.out)
+        return self.scan
+
+    def step(self, i: int) -> int:
+        char = self.text[i]
+        if char == '"':
+            return self.string(i)
+        if self.text.startswith("//", i):
+            return self.line_comment(i)
+        if self.text.startswith("/*", i):
+            return self.block_comment(i)
+        self.structure(char)
+        self.out.append(char)
+        return i + 1
+
+    def structure(self, char: str) -> None:
+        if char == "\n":
+            self.line += 1
+        elif char in "{[":
+            self.frames.append([char, None])
+            self.expect_key = char == "{"
+        elif char in "}]" and self.frames:
+            self.drop_trailing_comma()
+            self.frames.pop()
+            self.expect_key = False
+            if not self.frames:
+                self.value_number += 1
+                self.pending.clear()
+        elif char == "," and self.frames and self.frames[-1][0] == "{":
+            self.expect_key = True
+
+    def drop_trailing_comma(self) -> None:
+        for index in range(len(self.out) - 1, -1, -1):
+            if self.out[index].strip():
+                if self.out[index] == ",":
+                    self.out[index] = " "
+                return
+
+    def string(self, i: int) -> int:
+        end = i + 1
+        while end < len(self.text) and self.text[end] not in '"\n':
+            end += 2 if self.text[end] == "\\" else 1
+        end = min(end + 1, len(self.text))
+        literal = self.text[i:end]
+        self.out.append(literal)
+        if self.expect_key and self.frames:
+            self.key(literal)
+        return end
+
+    def key(self, literal: str) -> None:
+        try:
+            name: JsonScalar = json.loads(literal)
+        except ValueError:
+            name = literal.strip('"')
+        self.frames[-1][1] = name
+        parents = [f[1] for f in self.frames[:-1] if f[0] == "{" and f[1] is not None]
+        path = (self.value_number, *parents, name)
+        self.scan.keys.setdefault(path, self.line)
+        self.expect_key = False
+        for comment in self.pending:
+            comment.key = path
+        self.pending.clear()
+
+    def line_comment(self, i: int) -> int:
+        end = self.text.find("\n", i)
+        end = len(self.text) if end == -1 else end
+        self.comment(self.text[i + 2 : end], i)
+        self.out.append(" " * (end - i))
+        return end
+
+    def block_comment(self, i: int) -> int:
+        close = self.text.find("*/", i + 2)
+        end = len(self.text) if close == -1 else close + 2
+        self.comment(self.text[i + 2 : close if close != -1 else end], i)
+        self.out.append(re.sub(r"[^\n]", " ", self.text[i:end]))
+        self.line += self.text[i:end].count("\n")
+        return end
+
+    def comment(self, body: str, i: int) -> None:
+        start = self.text.rfind("\n", 0, i) + 1
+        trailing = bool(self.text[start:i].strip())
+        comment = _Comment(self.line, one_line(body), trailing)
+        self.scan.comments.append(comment)
+        if trailing:
+            comment.key = self.key_on_line(self.line)
+        elif self.frames:
+            self.pending.append(comment)
+
+    def key_on_line(self, line: int) -> tuple[JsonScalar, ...] | None:
+        on_line = [path for path, at in self.scan.keys.items() if at == line]
+        return on_line[-1] if on_line else None
+
+
+def _scan(text: str) -> _Scan:
+    return _Scanner(text).run()

@@ -1,0 +1,360 @@
+"""Load stage: OpenAPI 3.0/3.1 documents (JSON or YAML) -> SpecDocument.
+
+Which models a document yields:
+
+* a fal queue document (``info.x-fal-metadata.endpointId``): one model, its inputs from the
+  JSON body of ``POST /{endpointId}`` (else the one schema named ``*Input``), its outputs from
+  the 200 answer of ``GET /{endpointId}/requests/{request_id}`` (else ``*Output``);
+* Scenario's platform document (servers on scenario.com): no models; its generate body is
+  free-form and per-model parameters come from Scenario's parameter pages;
+* any other document (the gateway's): one endpoint template per POST operation whose JSON body
+  is an object with a ``model`` property; the model id and endpoint are the path.
+
+``SpecModel.provider`` is a string, so a model from a document whose provider cannot be told
+from its servers or security schemes gets ``""``; the manifest names the provider then.
+Schemas are read by :mod:`generator.load.openapi_schema`; nothing here raises on bad input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from generator.load.openapi_document import OpenApiDocument, as_mapping, as_text, show
+from generator.load.openapi_schema import SchemaReader
+from generator.load.openapi_structure import camel, object_parts
+from generator.load.openapi_text import parse_text, pointer_child
+from generator.load.records import (
+    DocumentKind,
+    JsonValue,
+    Level,
+    Location,
+    SpecDocument,
+    SpecModel,
+    SpecParam,
+    SpecProblem,
+)
+
+_SUCCESS_CODES = ("200", "201", "202")
+_FAL_METADATA = "/info/x-fal-metadata"
+
+
+def looks_like(text: str) -> bool:
+    """Whether ``text`` is a JSON or YAML mapping whose ``openapi`` key says version 3.x."""
+    parsed = parse_text(text, with_lines=False)
+    root = as_mapping(parsed.data)
+    return root is not None and _is_version_3(root.get("openapi"))
+
+
+def load(text: str, path: str) -> SpecDocument:
+    """Read one OpenAPI document; every problem found is in the result, located by pointer."""
+    sha256 = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    parsed = parse_text(text)
+    if parsed.error is not None:
+        problem = SpecProblem(Level.ERROR, Location(path, line=parsed.error_line), parsed.error)
+        return SpecDocument(path, DocumentKind.OPENAPI, sha256, problems=(problem,))
+    doc = OpenApiDocument(parsed.data, path, parsed.lines)
+    root = as_mapping(parsed.data)
+    if root is None:
+        doc.error(
+            "", f"an OpenAPI document must be a mapping at the top level, got {show(parsed.data)}"
+        )
+        return SpecDocument(path, DocumentKind.OPENAPI, sha256, problems=doc.problems())
+    if not _is_version_3(root.get("openapi")):
+        doc.error(
+            "/openapi" if "openapi" in root else "",
+            f"openapi version {show(root.get('openapi'))} is not supported; musicbind reads "
+            "OpenAPI 3.0 and 3.1 documents (openapi: 3.0.x or 3.1.x)",
+        )
+        return SpecDocument(path, DocumentKind.OPENAPI, sha256, problems=doc.problems())
+    provider = detect_provider(root)
+    models = _read_models(doc, root, provider)
+    return SpecDocument(path, DocumentKind.OPENAPI, sha256, provider, models, doc.problems())
+
+
+def detect_provider(root: dict[str, JsonValue]) -> str | None:
+    """``fal``, ``aigateway`` or ``scenario`` from the metadata, servers and security schemes."""
+    info = as_mapping(root.get("info")) or {}
+    if "x-fal-metadata" in info:
+        return "fal"
+    hosts = _server_hosts(root)
+    if any("aigateway" in host for host in hosts) or _has_aigateway_bearer(root):
+        return "aigateway"
+    if any(host == "scenario.com" or host.endswith(".scenario.com") for host in hosts):
+        return "scenario"
+    if any(host.endswith(("fal.run", "fal.ai")) for host in hosts):
+        return "fal"
+    return None
+
+
+def _is_version_3(value: JsonValue) -> bool:
+    if isinstance(value, str):
+        return value.startswith("3.")
+    return isinstance(value, int | float) and not isinstance(value, bool) and 3 <= value < 4
+
+
+def _server_hosts(root: dict[str, JsonValue]) -> list[str]:
+    servers = root.get("servers")
+    hosts = []
+    for server in servers if isinstance(servers, list) else []:
+        url = as_text((as_mapping(server) or {}).get("url"))
+        if url:
+            hosts.append(_host(url))
+    return hosts
+
+
+def _host(url: str) -> str:
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        host = None
+    return (host or url).lower()
+
+
+def _has_aigateway_bearer(root: dict[str, JsonValue]) -> bool:
+    components = as_mapping(root.get("components")) or {}
+    schemes = as_mapping(components.get("securitySchemes")) or {}
+    for scheme in schemes.values():
+        bearer_format = as_text((as_mapping(scheme) or {}).get("bearerFormat")) or ""
+        if bearer_format.startswith("sk-aig"):
+            return True
+    return False
+
+
+def _read_models(
+    doc: OpenApiDocument, root: dict[str, JsonValue], provider: str | None
+) -> tuple[SpecModel, ...]:
+    info = as_mapping(root.get("info")) or {}
+    if "x-fal-metadata" in info:
+        model = _read_fal_model(doc, root, info)
+        return () if model is None else (model,)
+    if provider == "scenario":
+        return ()
+    return _read_endpoint_templates(doc, root, provider or "")
+
+
+# fal queue documents -------------------------------------------------------------------------
+
+
+def _read_fal_model(
+    doc: OpenApiDocument, root: dict[str, JsonValue], info: dict[str, JsonValue]
+) -> SpecModel | None:
+    metadata = as_mapping(info.get("x-fal-metadata"))
+    if metadata is None:
+        doc.error(_FAL_METADATA, "x-fal-metadata must be a mapping with endpointId and category")
+        return None
+    endpoint_id = as_text(metadata.get("endpointId"))
+    if not endpoint_id or not endpoint_id.strip("/"):
+        doc.error(
+            pointer_child(_FAL_METADATA, "endpointId"),
+            f"x-fal-metadata.endpointId must name the endpoint, e.g. 'fal-ai/playai/tts/v3'; got "
+            f"{show(metadata.get('endpointId'))}",
+        )
+        return None
+    category = metadata.get("category")
+    if category is not None and not isinstance(category, str):
+        doc.warning(
+            pointer_child(_FAL_METADATA, "category"),
+            f"category should be text, got {show(category)}",
+        )
+    paths = as_mapping(root.get("paths")) or {}
+    submit_path = "/" + endpoint_id.strip("/")
+    body = _fal_body(doc, paths, submit_path, "post", "Input", _request_schema)
+    result = _fal_body(
+        doc, paths, _result_path(paths, submit_path), "get", "Output", _response_schema
+    )
+    reader = SchemaReader(doc)
+    hint = camel(endpoint_id)
+    inputs = _read_params(
+        doc, reader, body, hint + "Input", f"the request body of POST {submit_path}"
+    )
+    outputs = _read_params(
+        doc,
+        reader,
+        result,
+        hint + "Output",
+        f"the result of GET {submit_path}/requests/{{request_id}}",
+    )
+    return SpecModel(
+        provider="fal",
+        model_id=endpoint_id,
+        location=doc.locate(pointer_child(_FAL_METADATA, "endpointId")),
+        title=as_text(info.get("title")) or "",
+        description=as_text(info.get("description")) or "",
+        category=category if isinstance(category, str) else None,
+        inputs=inputs,
+        outputs=outputs,
+        shapes=reader.shapes(),
+        input_examples=_examples(body),
+        output_examples=_examples(result),
+        endpoint=endpoint_id,
+    )
+
+
+_Body = tuple[JsonValue, str, dict[str, JsonValue] | None]  # schema, its pointer, the media object
+
+
+def _result_path(paths: dict[str, JsonValue], submit_path: str) -> str | None:
+    pattern = re.compile(re.escape(submit_path) + r"/requests/\{[^/{}]+\}")
+    return next((p for p in paths if pattern.fullmatch(p)), None)
+
+
+def _fal_body(
+    doc: OpenApiDocument,
+    paths: dict[str, JsonValue],
+    path: str | None,
+    method: str,
+    suffix: str,
+    find: Callable[[OpenApiDocument, dict[str, JsonValue], str], _Body | None],
+) -> _Body | None:
+    """The schema of one fal operation, else the one component schema named ``*<suffix>``."""
+    operation = as_mapping((as_mapping(paths.get(path)) or {}).get(method)) if path else None
+    if operation is not None:
+        operation_pointer = pointer_child(pointer_child("/paths", path or ""), method)
+        found = find(doc, operation, operation_pointer)
+        if found is not None:
+            return found
+    names = [name for name in doc.component_schemas() if name.endswith(suffix)]
+    if len(names) == 1:
+        pointer = pointer_child("/components/schemas", names[0])
+        return doc.component_schemas()[names[0]], pointer, None
+    return None
+
+
+def _read_params(
+    doc: OpenApiDocument, reader: SchemaReader, body: _Body | None, hint: str, what: str
+) -> tuple[SpecParam, ...] | None:
+    if body is None:
+        doc.warning(
+            "/paths",
+            f"found no schema for {what}, nor one component schema to fall back on; "
+            "it is left unknown",
+        )
+        return None
+    schema, pointer, _ = body
+    params = reader.read_object(schema, pointer, hint)
+    if params is None:
+        doc.warning(
+            pointer, f"the schema of {what} is not an object with properties; it is left unknown"
+        )
+    return params
+
+
+def _examples(body: _Body | None) -> tuple[JsonValue, ...]:
+    """Whole example payloads: the schema's ``examples``/``example``, then the media object's."""
+    if body is None:
+        return ()
+    schema, _, media = body
+    examples: list[JsonValue] = []
+    for holder in (as_mapping(schema), media):
+        if holder is None:
+            continue
+        raw = holder.get("examples")
+        if isinstance(raw, list):
+            examples.extend(raw)
+        elif isinstance(raw, dict):
+            examples.extend(
+                e["value"] for e in raw.values() if isinstance(e, dict) and "value" in e
+            )
+        if "example" in holder:
+            examples.append(holder["example"])
+    return tuple(examples)
+
+
+# operations ----------------------------------------------------------------------------------
+
+
+def _json_media(doc: OpenApiDocument, holder: JsonValue, pointer: str) -> _Body | None:
+    """The JSON schema of a request body or response (after following ``$ref``)."""
+    target = doc.follow(holder, pointer)
+    content = as_mapping((as_mapping(target.value) or {}).get("content")) if target else None
+    if target is None or content is None:
+        return None
+    for media_type, media in content.items():
+        base = media_type.split(";", 1)[0].strip().lower()
+        media_object = as_mapping(media)
+        if (
+            (base == "application/json" or base.endswith("+json"))
+            and media_object
+            and "schema" in media_object
+        ):
+            content_pointer = pointer_child(pointer_child(target.pointer, "content"), media_type)
+            return media_object["schema"], pointer_child(content_pointer, "schema"), media_object
+    return None
+
+
+def _request_schema(
+    doc: OpenApiDocument, operation: dict[str, JsonValue], pointer: str
+) -> _Body | None:
+    if "requestBody" not in operation:
+        return None
+    return _json_media(doc, operation["requestBody"], pointer_child(pointer, "requestBody"))
+
+
+def _response_schema(
+    doc: OpenApiDocument, operation: dict[str, JsonValue], pointer: str
+) -> _Body | None:
+    responses = as_mapping(operation.get("responses")) or {}
+    for code in _SUCCESS_CODES:
+        if code in responses:
+            found = _json_media(
+                doc, responses[code], pointer_child(pointer_child(pointer, "responses"), code)
+            )
+            if found is not None:
+                return found
+    return None
+
+
+# gateway and other documents ------------------------------------------------------------------
+
+
+def _read_endpoint_templates(
+    doc: OpenApiDocument, root: dict[str, JsonValue], provider: str
+) -> tuple[SpecModel, ...]:
+    paths = root.get("paths")
+    if paths is not None and not isinstance(paths, dict):
+        doc.error("/paths", f"paths must map paths to operations, got {show(paths)}")
+        return ()
+    models = []
+    for path, item in (paths or {}).items():
+        operation = as_mapping((as_mapping(item) or {}).get("post"))
+        if operation is None:
+            continue
+        model = _read_endpoint_template(doc, path, operation, provider)
+        if model is not None:
+            models.append(model)
+    return tuple(models)
+
+
+def _read_endpoint_template(
+    doc: OpenApiDocument, path: str, operation: dict[str, JsonValue], provider: str
+) -> SpecModel | None:
+    pointer = pointer_child(pointer_child("/paths", path), "post")
+    body = _request_schema(doc, operation, pointer)
+    if body is None:
+        return None
+    parts = object_parts(doc, body[0], body[1])
+    if parts is None or not any(
+        "model" in (as_mapping(p.schema.get("properties")) or {}) for p in parts
+    ):
+        return None
+    reader = SchemaReader(doc)
+    inputs = reader.read_object(body[0], body[1], camel(path) + "Request")
+    result = _response_schema(doc, operation, pointer)
+    outputs = reader.read_object(result[0], result[1], camel(path) + "Response") if result else None
+    return SpecModel(
+        provider=provider,
+        model_id=path,
+        location=doc.locate(pointer),
+        title=as_text(operation.get("summary")) or "",
+        description=as_text(operation.get("description")) or "",
+        inputs=inputs,
+        outputs=outputs,
+        shapes=reader.shapes(),
+        input_examples=_examples(body),
+        output_examples=_examples(result),
+        endpoint=path,
+        endpoint_template=True,
+    )
