@@ -13,7 +13,14 @@ from pathlib import Path
 from generator.emit.emit import EmitContext, Emitted, emit
 from generator.load.dispatch import sha256_hex
 from generator.load.records import Level, SpecProblem
-from generator.pipeline import MANIFEST, OVERLAY, Built, build_from_paths, build_from_specs, generator_hash
+from generator.pipeline import (
+    MANIFEST,
+    OVERLAY,
+    Built,
+    build_from_paths,
+    build_from_specs,
+    generator_hash,
+)
 from generator.write import (
     MANIFEST_NAME,
     WriteReport,
@@ -74,7 +81,7 @@ def generate_paths(
 
 
 def spec_input_hashes(specs: Path) -> dict[str, str] | None:
-    """Hashes of the manifest, overlay and listed documents without loading them; None if unreadable."""
+    """Hashes of manifest, overlay and listed documents, without loading them (None: unreadable)."""
     from generator.registry.overlay import load_manifest
 
     base = specs.parent

@@ -74,18 +74,34 @@ def build_from_specs(specs: Path, base: Path | None = None) -> Built:
         entries, found = load_manifest(data.decode("utf-8", errors="replace"), manifest_display)
         problems += found
     else:
-        problems.append(SpecProblem(Level.ERROR, Location(manifest_display), "the specs folder has no manifest.yaml listing its documents"))
+        problems.append(
+            SpecProblem(
+                Level.ERROR,
+                Location(manifest_display),
+                "the specs folder has no manifest.yaml listing its documents",
+            )
+        )
     overlay_path = specs / OVERLAY
     overlay_display = display_path(overlay_path, base)
-    overlay, found, digest = _read_overlay(overlay_path if overlay_path.is_file() else None, overlay_display)
+    overlay, found, digest = _read_overlay(
+        overlay_path if overlay_path.is_file() else None, overlay_display
+    )
     problems += found
     if digest:
         inputs[overlay_display] = digest
     documents = [_load_entry(specs, base, entry, problems) for entry in entries]
     listed = {(specs / e.path).resolve() for e in entries}
-    for stray in sorted(p for p in specs.rglob("*") if p.is_file() and p.suffix in _DOCUMENT_SUFFIXES):
+    for stray in sorted(
+        p for p in specs.rglob("*") if p.is_file() and p.suffix in _DOCUMENT_SUFFIXES
+    ):
         if stray.resolve() not in listed and stray.name not in {MANIFEST, OVERLAY}:
-            problems.append(SpecProblem(Level.WARNING, Location(display_path(stray, base)), "not listed in manifest.yaml, so not read"))
+            problems.append(
+                SpecProblem(
+                    Level.WARNING,
+                    Location(display_path(stray, base)),
+                    "not listed in manifest.yaml, so not read",
+                )
+            )
     for doc in documents:
         inputs[doc.path] = doc.sha256
     registry = build_registry(documents, overlay)
@@ -107,7 +123,8 @@ def _load_entry(
             SpecProblem(
                 Level.WARNING,
                 entry.location,
-                f"manifest says {entry.path} is {entry.kind!r}, its content reads as {document.kind.value!r}",
+                f"manifest says {entry.path} is {entry.kind!r}, "
+                f"its content reads as {document.kind.value!r}",
             )
         )
     return _with_provider(document, entry.provider, entry.location, problems)
@@ -117,7 +134,10 @@ def _with_provider(
     document: SpecDocument, provider: str, where: Location, problems: list[SpecProblem]
 ) -> SpecDocument:
     if document.provider not in (None, provider):
-        message = f"manifest says provider {provider!r}, the document reads as {document.provider!r}; using {provider!r}"
+        message = (
+            f"manifest says provider {provider!r}, the document reads as "
+            f"{document.provider!r}; using {provider!r}"
+        )
         problems.append(SpecProblem(Level.WARNING, where, message))
     models = tuple(replace(m, provider=provider) for m in document.models)
     return replace(document, provider=provider, models=models)
@@ -140,7 +160,13 @@ def build_from_paths(
         if provider is not None:
             document = _with_provider(document, provider, Location(document.path), problems)
         elif document.provider is None and document.models:
-            problems.append(SpecProblem(Level.ERROR, Location(document.path), "cannot tell which provider this document is for; pass --provider"))
+            problems.append(
+                SpecProblem(
+                    Level.ERROR,
+                    Location(document.path),
+                    "cannot tell which provider this document is for; pass --provider",
+                )
+            )
         documents.append(document)
         inputs[document.path] = document.sha256
     registry = build_registry(documents, overlay)
@@ -157,7 +183,7 @@ def generator_hash() -> str:
 
     root = Path(__file__).resolve().parent
     digest = hashlib.sha256()
-    for tool in ("datamodel-code-generator", "ruff", "pydantic"):
+    for tool in ("datamodel-code-generator", "ruff"):
         digest.update(f"{tool}=={version(tool)}\n".encode())
     for file in sorted(root.rglob("*")):
         if file.suffix in {".py", ".j2", ".yaml"} and "__pycache__" not in file.parts:

@@ -106,7 +106,9 @@ def reuse_from(out: Path, manifest: Manifest | None) -> Callable[[str, str], str
     return reuse
 
 
-def build_manifest(emitted: Emitted, inputs: Mapping[str, str], generator: str, version: str) -> Manifest:
+def build_manifest(
+    emitted: Emitted, inputs: Mapping[str, str], generator: str, version: str
+) -> Manifest:
     """The manifest describing an emitted tree."""
     files = {
         path: {"sha256": sha(text), **({"key": emitted.keys[path]} if path in emitted.keys else {})}
@@ -178,7 +180,9 @@ def up_to_date(out: Path, inputs: Mapping[str, str], generator: str) -> bool:
 
 
 def _extra_modules(out: Path, known: Mapping[str, Any]) -> list[str]:
-    found = {p.relative_to(out).as_posix() for p in out.rglob("*.py") if "__pycache__" not in p.parts}
+    found = {
+        p.relative_to(out).as_posix() for p in out.rglob("*.py") if "__pycache__" not in p.parts
+    }
     return sorted(found - set(known))
 
 

@@ -67,13 +67,13 @@ def docstring(text: str, indent: int = 0) -> str:
 @cache
 def environment() -> jinja2.Environment:
     """The jinja2 environment: StrictUndefined, no autoescape (output is Python, not HTML)."""
-    env = jinja2.Environment(  # noqa: S701 - we render Python; every value goes through py/docstring
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        autoescape=False,
+        autoescape=False,  # noqa: S701
     )
     env.filters["py"] = py_literal
     env.filters["docstring"] = docstring
@@ -114,7 +114,9 @@ def render_model(model: Model, head: str) -> str:
     tail = env.get_template("model_tail.py.j2").render(
         model=model,
         fields_class=fields_class,
-        file_fields=tuple(f.python_name for f in model.inputs if _is_file(model, f.wire_name, f.type.kind)),
+        file_fields=tuple(
+            f.python_name for f in model.inputs if _is_file(model, f.wire_name, f.type.kind)
+        ),
         media_fields=tuple(sorted({rule.media for rule in model.rules})),
     )
     imports = env.get_template("model_imports.py.j2").render()

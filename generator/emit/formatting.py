@@ -28,7 +28,7 @@ class FormattingError(RuntimeError):
 
 
 def _ruff() -> str:
-    from ruff.__main__ import find_ruff_bin
+    from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
 
     return str(find_ruff_bin())
 
@@ -45,7 +45,17 @@ def format_sources(sources: Mapping[str, str]) -> dict[str, str]:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
         steps = (
-            [ruff, "check", *_SETTINGS, "--select", "I,F401", "--fix", "--quiet", "--exit-zero", "."],
+            [
+                ruff,
+                "check",
+                *_SETTINGS,
+                "--select",
+                "I,F401",
+                "--fix",
+                "--quiet",
+                "--exit-zero",
+                ".",
+            ],
             [ruff, "format", *_SETTINGS, "--quiet", "."],
         )
         for command in steps:

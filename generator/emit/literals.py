@@ -34,8 +34,10 @@ def py_literal(value: Any) -> str:
         return repr(value)
     if isinstance(value, list | tuple):
         inner = ", ".join(py_literal(v) for v in value)
-        return f"({inner},)" if isinstance(value, tuple) and len(value) == 1 else (
-            f"({inner})" if isinstance(value, tuple) else f"[{inner}]"
+        return (
+            f"({inner},)"
+            if isinstance(value, tuple) and len(value) == 1
+            else (f"({inner})" if isinstance(value, tuple) else f"[{inner}]")
         )
     if isinstance(value, dict):
         items = ", ".join(f"{py_literal(str(k))}: {py_literal(v)}" for k, v in value.items())

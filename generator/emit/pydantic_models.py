@@ -38,8 +38,14 @@ def _aliases(model: Model, input_name: str) -> dict[str, str]:
 
 def render_classes(model: Model, input_name: str) -> str:
     """Python source of the model's classes (no header); ``input_name`` names the Input class."""
-    from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate
+    from datamodel_code_generator import (  # type: ignore[attr-defined]
+        DataModelType,
+        InputFileType,
+        PythonVersion,
+        generate,
+    )
     from datamodel_code_generator.enums import StrictTypes
+    from datamodel_code_generator.parser import LiteralType
 
     document: dict[str, Any] = {
         "openapi": "3.1.0",
@@ -47,7 +53,7 @@ def render_classes(model: Model, input_name: str) -> str:
         "paths": {},
         "components": {"schemas": components(model, input_name)},
     }
-    base_map = {name: INPUT_BASE for name in input_shapes(model)}
+    base_map: dict[str, str | list[str]] = {name: INPUT_BASE for name in input_shapes(model)}
     base_map[input_name] = INPUT_BASE
     try:
         output = generate(
@@ -60,7 +66,7 @@ def render_classes(model: Model, input_name: str) -> str:
             custom_file_header="",
             field_constraints=True,
             use_annotated=True,
-            enum_field_as_literal="all",
+            enum_field_as_literal=LiteralType.All,
             strict_types=[StrictTypes.str, StrictTypes.int, StrictTypes.float, StrictTypes.bool],
             strict_refs=True,
             use_schema_description=True,

@@ -59,7 +59,9 @@ def check_module(source: str, name: str) -> None:
     try:
         tree = ast.parse(source, filename=name)
     except SyntaxError as exc:
-        raise UnsafeCodeError(f"{name}: generated code does not parse: {exc.msg} (line {exc.lineno})") from exc
+        raise UnsafeCodeError(
+            f"{name}: generated code does not parse: {exc.msg} (line {exc.lineno})"
+        ) from exc
     for node in ast.walk(tree):
         _check_node(node, name)
 
@@ -71,7 +73,9 @@ def _check_node(node: ast.AST, name: str) -> None:
             raise UnsafeCodeError(f"{name}: line {node.lineno}: import of {bad} is not allowed")
     elif isinstance(node, ast.ImportFrom):
         if node.level == 0 and node.module not in ALLOWED_MODULES:
-            raise UnsafeCodeError(f"{name}: line {node.lineno}: import from {node.module!r} is not allowed")
+            raise UnsafeCodeError(
+                f"{name}: line {node.lineno}: import from {node.module!r} is not allowed"
+            )
     elif isinstance(node, ast.Call):
         called = _call_name(node.func)
         if called not in ALLOWED_CALLS:
@@ -81,13 +85,21 @@ def _check_node(node: ast.AST, name: str) -> None:
     ):
         if not isinstance(node.value, ast.Call):
             raise UnsafeCodeError(f"{name}: line {node.lineno}: bare expression statement")
-    elif isinstance(node, ast.Lambda | ast.Global | ast.Nonlocal | ast.Delete | ast.With | ast.AsyncWith):
-        raise UnsafeCodeError(f"{name}: line {getattr(node, 'lineno', '?')}: {type(node).__name__} is not allowed")
+    elif isinstance(
+        node, ast.Lambda | ast.Global | ast.Nonlocal | ast.Delete | ast.With | ast.AsyncWith
+    ):
+        raise UnsafeCodeError(
+            f"{name}: line {getattr(node, 'lineno', '?')}: {type(node).__name__} is not allowed"
+        )
 
 
 def _call_name(func: ast.expr) -> str:
     if isinstance(func, ast.Name):
         return func.id
     if isinstance(func, ast.Attribute):
-        return _call_name(func.value) + "." + func.attr if not isinstance(func.value, ast.Name) else func.attr
+        return (
+            _call_name(func.value) + "." + func.attr
+            if not isinstance(func.value, ast.Name)
+            else func.attr
+        )
     return type(func).__name__

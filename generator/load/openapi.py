@@ -187,8 +187,8 @@ def _read_fal_model(
         inputs=inputs,
         outputs=outputs,
         shapes=reader.shapes(),
-        input_examples=_examples(body),
-        output_examples=_examples(result),
+        input_examples=_examples(doc, body),
+        output_examples=_examples(doc, result),
         endpoint=endpoint_id,
     )
 
@@ -242,13 +242,14 @@ def _read_params(
     return params
 
 
-def _examples(body: _Body | None) -> tuple[JsonValue, ...]:
+def _examples(doc: OpenApiDocument, body: _Body | None) -> tuple[JsonValue, ...]:
     """Whole example payloads: the schema's ``examples``/``example``, then the media object's."""
     if body is None:
         return ()
-    schema, _, media = body
+    schema, pointer, media = body
+    target = doc.follow(schema, pointer)
     examples: list[JsonValue] = []
-    for holder in (as_mapping(schema), media):
+    for holder in (as_mapping(target.value) if target else None, media):
         if holder is None:
             continue
         raw = holder.get("examples")
@@ -353,8 +354,8 @@ def _read_endpoint_template(
         inputs=inputs,
         outputs=outputs,
         shapes=reader.shapes(),
-        input_examples=_examples(body),
-        output_examples=_examples(result),
+        input_examples=_examples(doc, body),
+        output_examples=_examples(doc, result),
         endpoint=path,
         endpoint_template=True,
     )

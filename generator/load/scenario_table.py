@@ -198,9 +198,16 @@ def _description(blocks: Sequence[Block]) -> str:
     for block in blocks:
         if isinstance(block, Table | Heading):
             break
-        if isinstance(block, Paragraph) and not label_lines(block):
-            texts.append(one_line(block.text))
+        if isinstance(block, Paragraph):
+            texts.append(_unlabelled_text(block))
     return "\n\n".join(t for t in texts if t)
+
+
+def _unlabelled_text(paragraph: Paragraph) -> str:
+    """A paragraph's text without its ``**Label:** value`` lines."""
+    labelled = {label.line - paragraph.line for label in label_lines(paragraph)}
+    lines = paragraph.text.split("\n")
+    return one_line(" ".join(t for i, t in enumerate(lines) if i not in labelled))
 
 
 def _capabilities(label: LabelLine | None) -> tuple[str, ...]:
@@ -529,8 +536,9 @@ def _typed_value(cell: Cell, spec_type: SpecType) -> tuple[bool, JsonValue]:
         except ValueError:
             return False, None
         return isinstance(value, list), value
+    items = _list_items(cell) if len(cell.codes) > 1 else text.split(",")
     values: list[JsonValue] = []
-    for item in _list_items(cell):
+    for item in (i.strip() for i in items if i.strip()):
         ok, value = _scalar(item, item_kind)
         if not ok:
             return False, None

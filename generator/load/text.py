@@ -103,58 +103,73 @@ _MOJIBAKE_MARK = "โ€"
 def repair_mojibake(text: str) -> tuple[str, int]:
     """Undo UTF-8 text that was decoded as cp874 ("โ€”" -> "—"); return (text, repairs made).
 
-    Conservative: nothing changes unless the text shows the typical "โ€" pair; then each
-    run of characters that cp874 produces from bytes >= 0x80 is re-encoded and decoded as
-    UTF-8 sequence by sequence, and a sequence that does not decode is left as it is.
+    Conservative: nothing changes unless the text shows the typical "โ€" pair; then every
+    character sequence that cp874 would have made from one UTF-8 sequence is decoded back,
+    unless it could be genuine Thai (see :func:`_accepted`).
     """
     if _MOJIBAKE_MARK not in text:
         return text, 0
-    to_byte, _ = _sloppy_cp874()
+    found = _sequences(text)
+    covered = {i for seq in found for i in range(seq.start, seq.start + seq.size)}
+    accepted = [seq for seq in found if _accepted(text, seq, covered)]
     out: list[str] = []
-    repairs = 0
+    last = 0
+    for seq in accepted:
+        out.extend((text[last : seq.start], seq.char))
+        last = seq.start + seq.size
+    out.append(text[last:])
+    return "".join(out), len(accepted)
+
+
+@dataclass(frozen=True, slots=True)
+class _Sequence:
+    """One UTF-8 sequence found spelled in cp874 characters."""
+
+    start: int
+    size: int
+    char: str
+    strong: bool  # holds a byte 0x80-0xA0, which no Thai letter is
+
+
+def _sequences(text: str) -> list[_Sequence]:
+    found: list[_Sequence] = []
     i = 0
     while i < len(text):
-        fixed, used = _repair_at(text, i, to_byte)
-        if used:
-            out.append(fixed)
-            repairs += 1
-            i += used
-        else:
-            out.append(text[i])
+        seq = _sequence_at(text, i)
+        if seq is None:
             i += 1
-    return "".join(out), repairs
+        else:
+            found.append(seq)
+            i += seq.size
+    return found
 
 
-def _repair_at(text: str, i: int, to_byte: dict[str, int]) -> tuple[str, int]:
-    """Decode one UTF-8 sequence spelled in cp874 characters at ``text[i]``, or (``""``, 0)."""
+def _sequence_at(text: str, i: int) -> _Sequence | None:
+    to_byte, low = _sloppy_cp874()
     lead = to_byte.get(text[i])
     if lead is None or lead < 0xC2 or lead > 0xF4:
-        return "", 0
+        return None
     size = 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4
-    chunk = text[i : i + size]
-    raw = [to_byte.get(char) for char in chunk]
+    raw = [to_byte.get(char) for char in text[i : i + size]]
     if len(raw) != size or any(byte is None for byte in raw):
-        return "", 0
-    if not _looks_like_mojibake(text, i, size):
-        return "", 0
+        return None
     try:
-        return bytes(b for b in raw if b is not None).decode("utf-8"), size
+        char = bytes(b for b in raw if b is not None).decode("utf-8")
     except UnicodeDecodeError:
-        return "", 0
+        return None
+    return _Sequence(i, size, char, any(c in low for c in text[i + 1 : i + size]))
 
 
-def _looks_like_mojibake(text: str, i: int, size: int) -> bool:
-    """Genuine Thai letters can also spell valid UTF-8: accept a sequence only when it holds
-    a punctuation-range byte, or is a two-byte one (accented Latin, Greek, Cyrillic) that
-    stands outside any run of Thai letters ("cafรฉ")."""
-    _, low = _sloppy_cp874()
-    if any(char in low for char in text[i + 1 : i + size]):
+def _accepted(text: str, seq: _Sequence, covered: set[int]) -> bool:
+    """Genuine Thai letters can also spell valid UTF-8: take a sequence only when it holds
+    a punctuation-range byte, or is a two-byte one (accented Latin, Greek, Cyrillic) with
+    no Thai letter beside it that is not itself part of a sequence ("cafรฉ")."""
+    if seq.strong:
         return True
-    if size != 2:
+    if seq.size != 2:
         return False
-    before = text[i - 1] if i > 0 else " "
-    after = text[i + size] if i + size < len(text) else " "
-    return not (_is_thai(before) or _is_thai(after))
+    beside = (seq.start - 1, seq.start + seq.size)
+    return not any(0 <= j < len(text) and j not in covered and _is_thai(text[j]) for j in beside)
 
 
 def _is_thai(char: str) -> bool:

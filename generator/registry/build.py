@@ -61,7 +61,9 @@ def build_registry(documents: Sequence[SpecDocument], overlay: Overlay) -> Regis
         for spec in doc.models:
             key = (spec.provider, spec.endpoint or spec.model_id)
             target = templates if spec.endpoint_template else sources
-            bucket = target.setdefault(key if spec.endpoint_template else (spec.provider, spec.model_id), [])
+            bucket = target.setdefault(
+                key if spec.endpoint_template else (spec.provider, spec.model_id), []
+            )
             bucket.append(_Source(spec, doc.kind, doc.path))
     providers = _providers(overlay, problems)
     facts = {m.ref: m for m in overlay.models}
@@ -75,7 +77,13 @@ def build_registry(documents: Sequence[SpecDocument], overlay: Overlay) -> Regis
             problems.append(_skip(group[0].model.location, ref, f"{where} has errors"))
             continue
         if provider not in providers:
-            problems.append(_error(group[0].model.location, f"{ref}: provider {provider!r} has no protocol in the overlay (statuses, auth, base_url)"))
+            problems.append(
+                _error(
+                    group[0].model.location,
+                    f"{ref}: provider {provider!r} has no protocol in the overlay "
+                    "(statuses, auth, base_url)",
+                )
+            )
             continue
         template = _template_for(group, templates)
         scope = module_scopes.setdefault(provider, naming.Scope({"client", "__init__"}))
@@ -84,7 +92,13 @@ def build_registry(documents: Sequence[SpecDocument], overlay: Overlay) -> Regis
             models.append(model)
     for ref in sorted(set(facts) - {m.ref for m in models}):
         if not any(p.message.startswith(ref) for p in problems):
-            problems.append(SpecProblem(Level.WARNING, facts[ref].location, f"{ref}: overlay names a model no document describes"))
+            problems.append(
+                SpecProblem(
+                    Level.WARNING,
+                    facts[ref].location,
+                    f"{ref}: overlay names a model no document describes",
+                )
+            )
     used = {m.provider for m in models}
     return Registry(
         providers=tuple(p for name, p in sorted(providers.items()) if name in used),
@@ -156,7 +170,12 @@ def _build_model(
     )
     with_outputs = [s for s in ordered if s.model.outputs is not None]
     outputs = (
-        _merge_fields([s.model.outputs or () for s in with_outputs], [s.kind for s in with_outputs], f"{ref} output", problems)
+        _merge_fields(
+            [s.model.outputs or () for s in with_outputs],
+            [s.kind for s in with_outputs],
+            f"{ref} output",
+            problems,
+        )
         if with_outputs
         else None
     )
@@ -180,7 +199,12 @@ def _build_model(
     fields_class = class_scope.claim(f"{stem}InputFields") if rules else None
     output_class = class_scope.claim(f"{stem}Output") if outputs is not None else None
     shape_records = tuple(
-        Shape(s.name, class_scope.claim(naming.pascal(s.name, fallback="Shape")), _fields(f), s.description)
+        Shape(
+            s.name,
+            class_scope.claim(naming.pascal(s.name, fallback="Shape")),
+            _fields(f),
+            s.description,
+        )
         for s, f in shapes
     )
     return Model(
@@ -276,18 +300,35 @@ def _overlay(
 
 
 def _lookup(
-    ref: str, wire: str | None, by_wire: dict[str, Field], location: Location,
-    problems: list[SpecProblem], *, numeric: bool,
+    ref: str,
+    wire: str | None,
+    by_wire: dict[str, Field],
+    location: Location,
+    problems: list[SpecProblem],
+    *,
+    numeric: bool,
 ) -> str | None:
     if wire is None:
         return None
     found = by_wire.get(wire)
     if found is None:
         known = ", ".join(sorted(by_wire)) or "none"
-        problems.append(_error(location, f"{ref}: overlay names field {wire!r}, which the model does not have (fields: {known})"))
+        problems.append(
+            _error(
+                location,
+                f"{ref}: overlay names field {wire!r}, which the model does not have "
+                f"(fields: {known})",
+            )
+        )
         return None
     if numeric and found.type.kind not in _NUMERIC:
-        problems.append(_error(location, f"{ref}: overlay field {wire!r} must be a number, the documents say {found.type.kind.value}"))
+        problems.append(
+            _error(
+                location,
+                f"{ref}: overlay field {wire!r} must be a number, "
+                f"the documents say {found.type.kind.value}",
+            )
+        )
         return None
     return found.python_name
 
@@ -312,7 +353,9 @@ def _pricing(
     seconds_from = _lookup(ref, facts.seconds_from, by_wire, loc, problems, numeric=True)
     media = _lookup(ref, facts.media, by_wire, loc, problems, numeric=False)
     start = _lookup(ref, facts.start, by_wire, loc, problems, numeric=True)
-    multiplied = [_lookup(ref, m, by_wire, loc, problems, numeric=True) for m in facts.multiplied_by]
+    multiplied = [
+        _lookup(ref, m, by_wire, loc, problems, numeric=True) for m in facts.multiplied_by
+    ]
     if len(problems) > count:
         return None
     return Pricing(

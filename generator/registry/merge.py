@@ -112,9 +112,7 @@ def _equal(fact: str, a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def merge_param(
-    statements: Sequence[Stated], context: str, problems: list[SpecProblem]
-) -> Merged:
+def merge_param(statements: Sequence[Stated], context: str, problems: list[SpecProblem]) -> Merged:
     """Merge every statement about one parameter; statements are in authority order."""
     first = statements[0]
     chosen: dict[str, Any] = {}
@@ -176,4 +174,3 @@ def merge_params(
         for param in params:
             by_name.setdefault(param.wire_name, []).append(Stated(param, kind))
     return [merge_param(statements, context, problems) for statements in by_name.values()]
-

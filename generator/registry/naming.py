@@ -39,10 +39,28 @@ _RESERVED_MODULES: frozenset[str] = frozenset(
 # Names the generated model modules import or define themselves.
 RESERVED_CLASS_NAMES: frozenset[str] = frozenset(
     {
-        "Annotated", "Any", "BINDING", "Binding", "BaseModel", "Decimal", "Field", "InputModel",
-        "Literal", "OutputModel", "PriceRule", "RootModel", "Self", "StrictBool", "StrictFloat",
-        "StrictInt", "StrictStr", "ValidationInfo", "model_validator", "segment_within_media",
-        *keyword.kwlist, *keyword.softkwlist,
+        "Annotated",
+        "Any",
+        "BINDING",
+        "Binding",
+        "BaseModel",
+        "Decimal",
+        "Field",
+        "InputModel",
+        "Literal",
+        "OutputModel",
+        "PriceRule",
+        "RootModel",
+        "Self",
+        "StrictBool",
+        "StrictFloat",
+        "StrictInt",
+        "StrictStr",
+        "ValidationInfo",
+        "model_validator",
+        "segment_within_media",
+        *keyword.kwlist,
+        *keyword.softkwlist,
     }
 )
 _RESERVED_METHODS: frozenset[str] = frozenset(

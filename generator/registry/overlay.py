@@ -94,7 +94,9 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping: dict[str, Any] = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    mapping: dict[str, Any] = {
+        str(key): value for key, value in loader.construct_mapping(node, deep=True).items()
+    }
     mapping["__line__"] = node.start_mark.line + 1
     return mapping
 
@@ -173,9 +175,9 @@ def load_overlay(text: str, path: str) -> tuple[Overlay, list[SpecProblem]]:
         if (facts := _provider(reader, name, node)) is not None
     ]
     models = [
-        facts
+        model
         for ref, node in _items(data.get("models"))
-        if (facts := _model(reader, ref, node)) is not None
+        if (model := _model(reader, ref, node)) is not None
     ]
     overlay = Overlay(
         tuple(sorted(providers, key=lambda p: p.name)), tuple(sorted(models, key=lambda m: m.ref))
@@ -197,7 +199,9 @@ def _provider(reader: _Reader, name: str, node: Any) -> ProviderFacts | None:
     auth = reader.text(node, "auth")
     base_url = reader.text(node, "base_url")
     if auth is not None and auth not in AUTH_SCHEMES:
-        reader.error(location.line, f"provider {name!r}: auth must be one of {sorted(AUTH_SCHEMES)}")
+        reader.error(
+            location.line, f"provider {name!r}: auth must be one of {sorted(AUTH_SCHEMES)}"
+        )
         return None
     statuses: list[tuple[str, JobState]] = []
     for word, state in _items(node.get("statuses")):
@@ -205,7 +209,10 @@ def _provider(reader: _Reader, name: str, node: Any) -> ProviderFacts | None:
             statuses.append((word, JobState(str(state))))
         except ValueError:
             known = ", ".join(s.value for s in JobState)
-            reader.error(location.line, f"provider {name!r}: status {word!r} maps to {state!r}, not one of {known}")
+            reader.error(
+                location.line,
+                f"provider {name!r}: status {word!r} maps to {state!r}, not one of {known}",
+            )
     if not statuses:
         reader.error(location.line, f"provider {name!r} has no 'statuses' vocabulary")
     if auth is None or base_url is None:
@@ -233,7 +240,9 @@ def _rule(reader: _Reader, ref: str, node: Any) -> RuleFacts | None:
     kind = reader.text(node, "kind")
     media = reader.text(node, "media")
     if kind is not None and kind not in RULE_KINDS:
-        reader.error(node["__line__"], f"{ref}: unknown rule kind {kind!r} (known: {sorted(RULE_KINDS)})")
+        reader.error(
+            node["__line__"], f"{ref}: unknown rule kind {kind!r} (known: {sorted(RULE_KINDS)})"
+        )
         return None
     if kind is None or media is None:
         return None

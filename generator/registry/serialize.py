@@ -1,4 +1,4 @@
-"""Registry stage: the registry as stable JSON (``musicbind registry --json``; ``diff`` reads it)."""
+"""Registry stage: the registry as stable JSON (``musicbind registry --json``, read by diff)."""
 
 from __future__ import annotations
 
@@ -36,4 +36,6 @@ def registry_to_data(registry: Registry) -> dict[str, Any]:
 
 def registry_to_json(registry: Registry) -> str:
     """Stable JSON text: same registry, same bytes."""
-    return json.dumps(registry_to_data(registry), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    return (
+        json.dumps(registry_to_data(registry), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    )

@@ -1,6 +1,8 @@
-"""Registry stage: consistency checks on one merged field (defaults against ranges and allowed values)."""
+"""Registry stage: consistency checks on one merged field (defaults vs ranges and allowed values)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from generator.load.records import JsonValue, Level, SpecParam, SpecProblem, SpecType, TypeKind
 
@@ -12,7 +14,11 @@ def check_field(param: SpecParam, ref: str) -> list[SpecProblem]:
     high = _min(param.maximum, param.exclusive_maximum)
     if low is not None and high is not None and low > high:
         problems.append(f"minimum {low} is above maximum {high}")
-    if param.min_length is not None and param.max_length is not None and param.min_length > param.max_length:
+    if (
+        param.min_length is not None
+        and param.max_length is not None
+        and param.min_length > param.max_length
+    ):
         problems.append(f"minLength {param.min_length} is above maxLength {param.max_length}")
     if param.allowed is not None:
         bad = [v for v in param.allowed if not fits_type(v, param.type)]
@@ -33,13 +39,13 @@ def _check_default(param: SpecParam) -> list[str]:
     if param.allowed is not None and value not in param.allowed:
         return [f"default {value!r} is not one of the allowed values {list(param.allowed)!r}"]
     if isinstance(value, int | float) and not isinstance(value, bool):
-        checks = (
-            (param.minimum, lambda b: value >= b, ">="),
-            (param.maximum, lambda b: value <= b, "<="),
-            (param.exclusive_minimum, lambda b: value > b, ">"),
-            (param.exclusive_maximum, lambda b: value < b, "<"),
+        checks: tuple[tuple[int | float | None, str, Callable[[int | float], bool]], ...] = (
+            (param.minimum, ">=", lambda b: value >= b),
+            (param.maximum, "<=", lambda b: value <= b),
+            (param.exclusive_minimum, ">", lambda b: value > b),
+            (param.exclusive_maximum, "<", lambda b: value < b),
         )
-        for bound, holds, sign in checks:
+        for bound, sign, holds in checks:
             if bound is not None and not holds(bound):
                 return [f"default {value!r} breaks the range (must be {sign} {bound})"]
     return []

@@ -24,12 +24,35 @@ def _package_name_ok(out: Path) -> bool:
 
 @click.command("generate")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), help="Output package folder (default: generated/).")
-@click.option("--specs", "specs", type=click.Path(file_okay=False, path_type=Path), default=Path("specs"), show_default=True, help="Specs folder (used when no PATHS are given).")
-@click.option("--overlay", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Overlay for loose PATHS (default: the one shipped with musicbind).")
-@click.option("--provider", help="Provider of loose PATHS when their content does not say (scenario, fal, aigateway).")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output package folder (default: generated/).",
+)
+@click.option(
+    "--specs",
+    "specs",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("specs"),
+    show_default=True,
+    help="Specs folder (used when no PATHS are given).",
+)
+@click.option(
+    "--overlay",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Overlay for loose PATHS (default: the one shipped with musicbind).",
+)
+@click.option(
+    "--provider",
+    help="Provider of loose PATHS when their content does not say (scenario, fal, aigateway).",
+)
 def generate_command(
-    paths: tuple[Path, ...], out: Path | None, specs: Path, overlay: Path | None, provider: str | None
+    paths: tuple[Path, ...],
+    out: Path | None,
+    specs: Path,
+    overlay: Path | None,
+    provider: str | None,
 ) -> None:
     """Generate typed bindings.
 
@@ -49,7 +72,9 @@ def generate_command(
         outcome = generate_paths(list(paths), out, overlay or default_overlay_path(), provider)
     else:
         if not specs.is_dir():
-            raise click.UsageError(f"no specs folder at {specs} (run from the project root or pass --specs)")
+            raise click.UsageError(
+                f"no specs folder at {specs} (run from the project root or pass --specs)"
+            )
         outcome = generate_specs(specs, out or Path("generated"))
     print_problems(outcome.problems)
     report = outcome.report
@@ -61,19 +86,37 @@ def generate_command(
         err=True,
     )
     if outcome.errors:
-        click.secho(f"{len(outcome.errors)} errors: the models they affect were not generated", fg="red", err=True)
+        click.secho(
+            f"{len(outcome.errors)} errors: the models they affect were not generated",
+            fg="red",
+            err=True,
+        )
         sys.exit(1)
 
 
 @click.command("check")
-@click.option("--specs", "specs", type=click.Path(file_okay=False, path_type=Path), default=Path("specs"), show_default=True)
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("generated"), show_default=True)
+@click.option(
+    "--specs",
+    "specs",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("specs"),
+    show_default=True,
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("generated"),
+    show_default=True,
+)
 def check_command(specs: Path, out: Path) -> None:
     """Exit 1, with a diff, when generated/ is not exactly what specs/ produce."""
     from generator.generate import check_specs
 
     if not specs.is_dir():
-        raise click.UsageError(f"no specs folder at {specs} (run from the project root or pass --specs)")
+        raise click.UsageError(
+            f"no specs folder at {specs} (run from the project root or pass --specs)"
+        )
     outcome = check_specs(specs, out)
     if outcome.up_to_date:
         click.echo(f"{out} is up to date with {specs}", err=True)

@@ -13,7 +13,12 @@ from musicbind.commands.generate import print_problems
 @click.command("registry")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the whole registry as stable JSON.")
-@click.option("--specs", type=click.Path(file_okay=False, path_type=Path), default=Path("specs"), show_default=True)
+@click.option(
+    "--specs",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("specs"),
+    show_default=True,
+)
 @click.option("--overlay", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--provider", help="Provider of loose PATHS when their content does not say.")
 def registry_command(
@@ -24,7 +29,9 @@ def registry_command(
     from generator.registry.serialize import registry_to_json
 
     if paths:
-        built = build_from_paths(list(paths), overlay or default_overlay_path(), Path.cwd(), provider)
+        built = build_from_paths(
+            list(paths), overlay or default_overlay_path(), Path.cwd(), provider
+        )
     elif specs.is_dir():
         built = build_from_specs(specs, base=specs.parent)
     else:
@@ -35,7 +42,14 @@ def registry_command(
     else:
         print_problems(list(registry.problems))
         for model in registry.models:
-            price = f"{model.pricing.amount} {model.pricing.currency}/{model.pricing.unit}" if model.pricing else "-"
-            click.echo(f"{model.ref}  inputs={len(model.inputs)}  price={price}  from {', '.join(model.sources)}")
+            price = (
+                f"{model.pricing.amount} {model.pricing.currency}/{model.pricing.unit}"
+                if model.pricing
+                else "-"
+            )
+            click.echo(
+                f"{model.ref}  inputs={len(model.inputs)}  price={price}  "
+                f"from {', '.join(model.sources)}"
+            )
     if any(p.level.value == "error" for p in registry.problems):
         sys.exit(1)

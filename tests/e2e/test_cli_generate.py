@@ -1,4 +1,4 @@
-"""`musicbind generate` and `musicbind check` as a user runs them: real subprocesses on a copy of the repo."""
+"""`musicbind generate` and `check` as a user runs them: real subprocesses on a repo copy."""
 
 from __future__ import annotations
 
@@ -28,7 +28,9 @@ def _tree(folder: Path) -> dict[str, bytes]:
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     shutil.copytree(ROOT / "specs", tmp_path / "specs")
-    shutil.copytree(ROOT / "generated", tmp_path / "generated", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "generated", tmp_path / "generated", ignore=shutil.ignore_patterns("__pycache__")
+    )
     return tmp_path
 
 
@@ -51,7 +53,9 @@ def test_from_scratch_is_byte_identical(project: Path) -> None:
 
 def test_check_fails_after_a_spec_edit(project: Path) -> None:
     page = project / "specs" / "scenario" / "sonilo-parameters.md"
-    page.write_text(page.read_text(encoding="utf-8").replace("| 600 |", "| 300 |", 1), encoding="utf-8")
+    page.write_text(
+        page.read_text(encoding="utf-8").replace("| 600 |", "| 300 |", 1), encoding="utf-8"
+    )
     done = _run(["check"], project)
     assert done.returncode == 1
     assert "le=300" in done.stdout and "musicbind generate" in done.stderr
@@ -65,7 +69,9 @@ def test_check_fails_after_a_hand_edit(project: Path) -> None:
 
 
 def test_a_broken_document_is_located_and_the_others_still_generate(project: Path) -> None:
-    (project / "specs" / "fal" / "sonilo-v1.1-video-to-music.openapi.json").write_text('{"openapi": "3.0.4", "info": ', encoding="utf-8")
+    (project / "specs" / "fal" / "sonilo-v1.1-video-to-music.openapi.json").write_text(
+        '{"openapi": "3.0.4", "info": ', encoding="utf-8"
+    )
     page = project / "specs" / "fal" / "sonilo-v1.1-video-to-music.md"
     page.unlink()
     done = _run(["generate"], project)
@@ -77,7 +83,9 @@ def test_a_broken_document_is_located_and_the_others_still_generate(project: Pat
 
 
 def test_usage_errors_are_clear(project: Path) -> None:
-    done = _run(["generate", str(project / "specs" / "fal" / "sonilo-v1.1-video-to-music.md")], project)
+    done = _run(
+        ["generate", str(project / "specs" / "fal" / "sonilo-v1.1-video-to-music.md")], project
+    )
     assert done.returncode == 2 and "--out" in done.stderr
     done = _run(["check", "--specs", "nowhere"], project)
     assert done.returncode == 2 and "no specs folder" in done.stderr

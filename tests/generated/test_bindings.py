@@ -35,19 +35,25 @@ def test_every_seeded_system_is_bound() -> None:
 
 def test_binding_record() -> None:
     binding = generated.get_binding(FAL_V2M)
-    assert (binding.ref, binding.provider, binding.model_id) == (FAL_V2M, "fal", "sonilo/v1.1/video-to-music")
+    assert (binding.ref, binding.provider, binding.model_id) == (
+        FAL_V2M,
+        "fal",
+        "sonilo/v1.1/video-to-music",
+    )
     assert binding.output_model is not None
     assert generated.get_binding(SONILO_T2M).output_model is None
 
 
 def test_unknown_ref_names_closest() -> None:
-    with pytest.raises(LookupError, match="fal:sonilo/v1.1/video-to-music"):
+    with pytest.raises(LookupError, match=r"fal:sonilo/v1\.1/video-to-music"):
         generated.get_binding("fal:sonilo/v1.1/video-to-musik")
     with pytest.raises(LookupError, match="did you mean"):
         generated.get_binding("sonilo/v1.1/video-to-music")
 
 
-@pytest.mark.parametrize(("field", "value"), [("duration", 601), ("numSamples", 4), ("duration", 0), ("numSamples", 0)])
+@pytest.mark.parametrize(
+    ("field", "value"), [("duration", 601), ("numSamples", 4), ("duration", 0), ("numSamples", 0)]
+)
 def test_sonilo_text_to_music_ranges(field: str, value: int) -> None:
     _rejects(_input(SONILO_T2M), {"prompt": "lo-fi", field: value}, field)
 
@@ -88,7 +94,12 @@ def test_fal_video_to_music_cross_field_rule() -> None:
     message = _rejects(model, {**base, "duration": 40}, "duration", context=context)
     assert "60" in message
     model.model_validate({**base, "duration": 20}, context=context)
-    _rejects(model, {"video_url": "https://example.com/v.mp4", "start_offset": 60}, "start_offset", context=context)
+    _rejects(
+        model,
+        {"video_url": "https://example.com/v.mp4", "start_offset": 60},
+        "start_offset",
+        context=context,
+    )
     # Without the media length only the static bounds apply.
     model.model_validate({**base, "duration": 40})
 
@@ -96,7 +107,9 @@ def test_fal_video_to_music_cross_field_rule() -> None:
 def test_scenario_video_to_music_cross_field_rule() -> None:
     model = _input(SONILO_V2M)
     context = {"media_duration": {"video": 10}}
-    _rejects(model, {"video": "asset_1", "startOffset": 5, "duration": 6}, "duration", context=context)
+    _rejects(
+        model, {"video": "asset_1", "startOffset": 5, "duration": 6}, "duration", context=context
+    )
     model.model_validate({"video": "asset_1", "startOffset": 5, "duration": 5}, context=context)
 
 

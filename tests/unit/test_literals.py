@@ -15,7 +15,7 @@ HOSTILE = [
     '"""; import os; os.system("x"); """',
     "'''\\'",
     "\\",
-    "end with quote\"",
+    'end with quote"',
     "line\rbreak",
     "nul\x00byte",
     "para\u2028graph\u2029",
@@ -25,8 +25,14 @@ HOSTILE = [
 ]
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
 

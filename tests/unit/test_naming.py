@@ -37,7 +37,12 @@ def test_attribute_name(wire: str, expected: str) -> None:
 
 
 def test_collisions_resolved_in_order() -> None:
-    assert naming.attribute_names(["my-x", "my_x", "myX", "ｍｙ_x"]) == ["my_x", "my_x_2", "my_x_3", "my_x_4"]
+    assert naming.attribute_names(["my-x", "my_x", "myX", "ｍｙ_x"]) == [
+        "my_x",
+        "my_x_2",
+        "my_x_3",
+        "my_x_4",
+    ]
 
 
 @pytest.mark.parametrize(

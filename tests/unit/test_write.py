@@ -20,7 +20,17 @@ from generator.write import (
 
 @pytest.mark.parametrize(
     "path",
-    ["../x.py", "/etc/passwd", "a/../../x.py", "a\\b.py", "a/.hidden.py", "a b.py", "fal/x.sh", "", "a//b.py"],
+    [
+        "../x.py",
+        "/etc/passwd",
+        "a/../../x.py",
+        "a\\b.py",
+        "a/.hidden.py",
+        "a b.py",
+        "fal/x.sh",
+        "",
+        "a//b.py",
+    ],
 )
 def test_unsafe_paths_refused(tmp_path: Path, path: str) -> None:
     with pytest.raises(UnsafePathError):

@@ -1,0 +1,78 @@
+"""Command line: ``musicbind emulate``, the provider emulator served on 127.0.0.1 until Ctrl-C."""
+
+from __future__ import annotations
+
+import shlex
+import threading
+
+import click
+
+
+@click.command("emulate")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="Primary port on 127.0.0.1 (0 picks a free one).",
+)
+@click.option(
+    "--faults",
+    "fault_spec",
+    default="",
+    metavar="SPEC",
+    help="Faults on demand, e.g. 'fal.submit=reset_after_accept,scenario.status=429:2' "
+    "(syntax: python -c 'import emulator.faults as f; help(f)').",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed for ids, audio and probabilistic faults.",
+)
+@click.option(
+    "--timing",
+    default="0.5,2",
+    show_default=True,
+    metavar="QUEUE,RUN",
+    help="Seconds a job waits in the queue, then runs.",
+)
+def emulate_command(port: int, fault_spec: str, seed: int, timing: str) -> None:
+    """Serve the Scenario, fal and AIgateway emulator on 127.0.0.1 until interrupted."""
+    from emulator.faults import FaultSpecError, parse_fault_spec
+    from emulator.jobs import Timing
+    from emulator.server import EmulatorServer
+
+    try:
+        rules = parse_fault_spec(fault_spec)
+    except FaultSpecError as exc:
+        raise click.BadParameter(str(exc), param_hint="--faults") from None
+    try:
+        pace = Timing.parse(timing)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--timing") from None
+    server = EmulatorServer(seed=seed, faults=rules, timing=pace, port=port)
+    try:
+        server.start()
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc}") from None
+    try:
+        click.echo(
+            f"musicbind emulator on {server.origin} (second origin {server.alternate_origin})"
+        )
+        for provider in ("scenario", "fal", "aigateway"):
+            click.echo(f"  {provider:<10} {server.base_url(provider)}")
+        click.echo(f"  demo video {server.media_url()} (12.0 s)")
+        click.echo(f"  ledger     {server.origin}/_emulator/ledger")
+        if rules:
+            click.echo("  faults     " + ", ".join(rule.describe() for rule in rules))
+        click.echo("\nPoint musicbind at it with:\n")
+        for key, value in server.env().items():
+            click.echo(f"export {key}={shlex.quote(value)}")
+        click.echo("\nCtrl-C stops it.")
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        click.echo("stopping")
+    finally:
+        server.stop()
