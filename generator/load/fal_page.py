@@ -139,10 +139,9 @@ class _PageReader:
         if model_id is None:
             return None
         title = next((b for b in self.blocks if isinstance(b, Heading) and b.level == 1), None)
-        line = (
-            title.line if title else labels["model id" if "model id" in labels else "endpoint"].line
-        )
-        category = labels.get("category")
+        id_label = labels.get("model id") or labels["endpoint"]
+        line = title.line if title else id_label.line
+        category = _label_value(labels["category"]) if "category" in labels else ""
         shapes = _ShapeBook(self)
         inputs = self.schema("input schema", shapes)
         outputs = self.schema("output schema", shapes)
@@ -153,7 +152,7 @@ class _PageReader:
             location=self.at(line),
             title=title.text if title else "",
             description=self.summary(),
-            category=_label_value(category) or None if category else None,
+            category=category or None,
             inputs=inputs,
             outputs=outputs,
             shapes=shapes.used(),
@@ -550,14 +549,13 @@ def _options(value: str, codes: Sequence[str]) -> list[str]:
 
 
 def _examples(raw: str) -> list[JsonValue]:
+    """``Examples: "a", "b"`` -> ["a", "b"]; one JSON value; else the text itself."""
     value = re.sub(r"^\s*examples?\s*:\s*", "", raw, flags=re.IGNORECASE).strip()
-    for candidate in (f"[{value}]", value):
-        try:
-            parsed = json.loads(candidate)
-        except ValueError:
-            continue
-        return list(parsed) if candidate.startswith("[") and candidate is not value else [parsed]
-    return [plain_text(value)] if value else []
+    try:
+        listed = json.loads(f"[{value}]")  # a comma list of JSON values, or just one
+    except ValueError:
+        return [plain_text(value)] if value else []
+    return list(listed) if isinstance(listed, list) else []
 
 
 _SCALARS = {

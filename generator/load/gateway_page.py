@@ -512,7 +512,7 @@ class _Scanner:
 
     def key_on_line(self, line: int) -> tuple[JsonScalar, ...] | None:
         on_line = [path for path, at in self.scan.keys.items() if at == line]
-        return on_line[-1] if on_line else None
+        return min(on_line, key=len) if on_line else None  # the outermost key on the line
 
 
 def _scan(text: str) -> _Scan:

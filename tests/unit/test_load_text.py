@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from generator.load.records import Level
@@ -118,12 +118,14 @@ plain = st.text(st.characters(codec="ascii", categories=("L", "N", "P", "Zs")), 
 
 
 @given(st.lists(st.one_of(plain, punctuation), min_size=1, max_size=20))
+@settings(deadline=None)
 def test_repair_undoes_cp874_mojibake(parts: list[str]) -> None:
     original = "—" + "".join(parts)
     assert repair_mojibake(as_cp874_mojibake(original))[0] == original
 
 
 @given(st.text())
+@settings(deadline=None)
 def test_repair_never_raises_nor_grows_the_text(text: str) -> None:
     repaired, repairs = repair_mojibake(text)
     assert len(repaired) <= len(text)
@@ -131,6 +133,7 @@ def test_repair_never_raises_nor_grows_the_text(text: str) -> None:
 
 
 @given(st.text().filter(lambda t: "โ€" not in t))
+@settings(deadline=None)
 def test_repair_never_touches_unmarked_text(text: str) -> None:
     assert repair_mojibake(text) == (text, 0)
 
@@ -264,6 +267,7 @@ def test_front_matter_and_empty_document_do_not_break() -> None:
 
 
 @given(st.text(max_size=300))
+@settings(deadline=None)
 def test_read_blocks_never_raises(text: str) -> None:
     for block in walk(read_blocks(text)):
         assert block.line >= 0
@@ -301,7 +305,10 @@ def test_parse_bool() -> None:
         ),
         ("$0.0013 per second", ("0.0013", "USD", "second", False)),
         ("$0.02 per second of audio", ("0.02", "USD", "second", False)),
-        ("Billed at $0.0013 per second of generated audio.", ("0.0013", "USD", "output_second", False)),
+        (
+            "Billed at $0.0013 per second of generated audio.",
+            ("0.0013", "USD", "output_second", False),
+        ),
         ("$0.05 per image", ("0.05", "USD", "image", False)),
         ("Costs $0.1 per request.", ("0.1", "USD", "request", False)),
         ("$0.2 for each sample", ("0.2", "USD", "request", True)),
@@ -322,5 +329,6 @@ def test_parse_price(sentence: str, expected: tuple[str, str, str, bool] | None)
 
 
 @given(st.text(max_size=80))
+@settings(deadline=None)
 def test_parse_price_never_raises(sentence: str) -> None:
     parse_price(sentence)
