@@ -148,7 +148,9 @@ def _read_fal_model(
     endpoint_id = as_text(metadata.get("endpointId"))
     if not endpoint_id or not endpoint_id.strip("/"):
         doc.error(
-            pointer_child(_FAL_METADATA, "endpointId"),
+            pointer_child(_FAL_METADATA, "endpointId")
+            if "endpointId" in metadata
+            else _FAL_METADATA,
             f"x-fal-metadata.endpointId must name the endpoint, e.g. 'fal-ai/playai/tts/v3'; got "
             f"{show(metadata.get('endpointId'))}",
         )
@@ -227,8 +229,9 @@ def _read_params(
     doc: OpenApiDocument, reader: SchemaReader, body: _Body | None, hint: str, what: str
 ) -> tuple[SpecParam, ...] | None:
     if body is None:
+        where = "/paths" if "paths" in (as_mapping(doc.root) or {}) else ""
         doc.warning(
-            "/paths",
+            where,
             f"found no schema for {what}, nor one component schema to fall back on; "
             "it is left unknown",
         )

@@ -107,10 +107,14 @@ def _drop_numeric_conflict(
         what = "number"
     if not empty:
         return facts
+    if low_value > high_value:
+        clash = f"{low_word} {low_value} is greater than {high_word} {high_value}"
+    else:
+        clash = f"{low_word} {low_value} and {high_word} {high_value} leave no {what} between them"
     doc.error(
         pointer,
-        f"{low_word} {low_value} and {high_word} {high_value} leave no {what} that fits; "
-        "fix one of them (all numeric bounds of this field are ignored until then)",
+        f"{clash}, so no {what} fits; fix one of them "
+        "(all numeric bounds of this field are ignored until then)",
     )
     return replace(
         facts, minimum=None, maximum=None, exclusive_minimum=None, exclusive_maximum=None

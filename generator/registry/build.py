@@ -225,7 +225,7 @@ def _build_model(
         shapes=shape_records,
         rules=rules,
         pricing=pricing or _page_pricing(group, input_fields),
-        input_examples=_examples(group),
+        input_examples=_examples(group, first.model_id, {f.wire_name for f in input_fields}),
         sources=tuple(sorted({s.path for s in ordered})),
     )
 
@@ -391,10 +391,13 @@ def _page_pricing(group: Sequence[_Source], inputs: Sequence[Field]) -> Pricing 
     )
 
 
-def _examples(group: Sequence[_Source]) -> tuple[JsonValue, ...]:
+def _examples(group: Sequence[_Source], model_id: str, inputs: set[str]) -> tuple[JsonValue, ...]:
+    """Example payloads, without the gateway's model selector (the client fills it in)."""
     seen: list[JsonValue] = []
     for source in group:
         for example in source.model.input_examples:
+            if isinstance(example, dict) and _MODEL_SELECTOR not in inputs:
+                example = {k: v for k, v in example.items() if k != _MODEL_SELECTOR}
             if example not in seen:
                 seen.append(example)
     return tuple(seen)
