@@ -1,1 +1,32 @@
-"""Emulator: a local stand-in for Scenario, fal and AIgateway on loopback."""
+"""Emulator: a local stand-in for Scenario, fal and AIgateway on loopback.
+
+``EmulatorServer`` serves the one ASGI app (``emulator.app``) with uvicorn on 127.0.0.1;
+``emulator.faults`` documents the fault-spec syntax; ``emulator.ledger`` the ledger format;
+``emulator.pytest_plugin`` the ``musicbind_emulator`` fixture. Imports are lazy so that the
+pytest plugin costs nothing in sessions that do not use it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from emulator.faults import FaultSpecError, parse_fault_spec
+    from emulator.jobs import Timing
+    from emulator.server import EmulatorServer
+
+__all__ = ["EmulatorServer", "FaultSpecError", "Timing", "parse_fault_spec"]
+
+_WHERE = {
+    "EmulatorServer": "emulator.server",
+    "FaultSpecError": "emulator.faults",
+    "parse_fault_spec": "emulator.faults",
+    "Timing": "emulator.jobs",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'emulator' has no attribute {name!r}")

@@ -7,8 +7,20 @@ import threading
 
 import click
 
+FAULTS_HELP = """\b
+Fault spec: comma-separated rules PROVIDER.OP=KIND[(ARG)][:COUNT][@SKIP][~CHANCE]
+  PROVIDER  scenario | fal | aigateway | *
+  OP        submit | quote | status | result | cancel | upload | download | *
+  KIND      400-599 (429 sends Retry-After ARG s), reset, reset_after_accept,
+            slow(ARG s), malformed, truncate, bad_length, redirect, unknown_status,
+            fail, fail_422, cancel, stall (on submit), cancel_ignored (on cancel)
+  COUNT     requests to fault (default 1; * for all); SKIP: let this many pass first;
+            CHANCE: probability per request, drawn from the seed
+Example: fal.submit=reset_after_accept,scenario.status=429(0):2,*.download=truncate
+"""
 
-@click.command("emulate")
+
+@click.command("emulate", epilog=FAULTS_HELP)
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),

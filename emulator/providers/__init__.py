@@ -1,0 +1,1 @@
+"""Emulator: one module per provider, each speaking that provider's protocol."""

@@ -1,0 +1,183 @@
+"""Emulator: ``EmulatorServer``, uvicorn on 127.0.0.1 in a background thread, stopped on exit.
+
+    with EmulatorServer(seed=7, faults="fal.submit=reset_after_accept") as emu:
+        emu.base_url("fal")        # http://127.0.0.1:PORT/fal
+        emu.env()                  # MUSICBIND_*_BASE_URL and the dummy credentials
+        emu.ledger.duplicate_charges()
+        emu.set_faults("aigateway.status=503:2")
+
+It listens on two loopback ports: the primary origin every URL points at, and a second
+origin (``localhost`` on another port, the same app) that the ``redirect`` fault sends
+clients to: another host and another port, so no client should send it credentials.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+import httpx
+import uvicorn
+
+from emulator.app import build_app
+from emulator.faults import FaultRule
+from emulator.jobs import Timing
+from emulator.ledger import Ledger
+from emulator.state import (
+    AIGATEWAY_API_KEY,
+    FAL_KEY,
+    SCENARIO_API_KEY,
+    SCENARIO_API_SECRET,
+    Emulator,
+)
+
+HOST = "127.0.0.1"
+PROVIDERS = ("scenario", "fal", "aigateway")
+START_TIMEOUT_S = 10.0
+STOP_TIMEOUT_S = 5.0
+
+
+class EmulatorServer:
+    """The emulator served on loopback for the duration of a ``with`` block (or start/stop)."""
+
+    def __init__(
+        self,
+        seed: int = 0,
+        faults: str | tuple[FaultRule, ...] = (),
+        timing: Timing | None = None,
+        port: int = 0,
+        honour_idempotency_keys: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.emulator = Emulator(seed, faults, timing, clock, honour_idempotency_keys)
+        self._port = port
+        self._sockets: list[socket.socket] = []
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        """The primary port (after start)."""
+        return int(self._sockets[0].getsockname()[1]) if self._sockets else self._port
+
+    @property
+    def origin(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        return self.emulator.primary_origin
+
+    @property
+    def alternate_origin(self) -> str:
+        """The second origin (another port) used by the ``redirect`` fault."""
+        return self.emulator.alternate_origin
+
+    @property
+    def ledger(self) -> Ledger:
+        """What the emulator accepted and charged."""
+        return self.emulator.ledger
+
+    def snapshot(self) -> dict[str, Any]:
+        """The ledger and the jobs as JSON-ready data (what ``GET /_emulator/ledger`` answers)."""
+        return self.emulator.snapshot()
+
+    def base_url(self, provider: str) -> str:
+        """The base URL a client of ``provider`` should use."""
+        if provider not in PROVIDERS:
+            raise ValueError(f"unknown provider {provider!r} (expected one of {PROVIDERS})")
+        return f"{self.origin}/{provider}"
+
+    def media_url(self, name: str = "demo.mp4") -> str:
+        """URL of a file the emulator ships (the demo video by default)."""
+        return f"{self.origin}/media/{name}"
+
+    def env(self) -> dict[str, str]:
+        """Environment pointing musicbind's clients at the emulator, with accepted credentials."""
+        return {
+            "MUSICBIND_SCENARIO_BASE_URL": self.base_url("scenario"),
+            "MUSICBIND_FAL_BASE_URL": self.base_url("fal"),
+            "MUSICBIND_AIGATEWAY_BASE_URL": self.base_url("aigateway"),
+            "SCENARIO_API_KEY": SCENARIO_API_KEY,
+            "SCENARIO_API_SECRET": SCENARIO_API_SECRET,
+            "FAL_KEY": FAL_KEY,
+            "AIGATEWAY_API_KEY": AIGATEWAY_API_KEY,
+        }
+
+    def set_faults(self, faults: str | tuple[FaultRule, ...]) -> None:
+        """Replace the fault rules of the running emulator."""
+        self.emulator.set_faults(faults)
+
+    def start(self) -> EmulatorServer:
+        """Bind, serve in a background thread, and return once requests are answered."""
+        if self._thread is not None:
+            raise RuntimeError("the emulator is already running")
+        self._sockets = [_bind(self._port), _bind(0)]
+        ports = [s.getsockname()[1] for s in self._sockets]
+        self.emulator.primary_origin = f"http://{HOST}:{ports[0]}"
+        self.emulator.alternate_origin = f"http://localhost:{ports[1]}"
+        config = uvicorn.Config(
+            build_app(self.emulator),
+            http="h11",
+            ws="none",
+            lifespan="off",
+            log_level="critical",
+            access_log=False,
+            timeout_graceful_shutdown=1,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run,
+            kwargs={"sockets": self._sockets},
+            name=f"musicbind-emulator-{ports[0]}",
+            daemon=True,
+        )
+        self._thread.start()
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                self.stop()
+                raise RuntimeError("the emulator did not start")
+            time.sleep(0.005)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release both ports."""
+        if self._server is not None:
+            self._server.should_exit = True
+            self._server.force_exit = True
+        if self._thread is not None:
+            self._thread.join(STOP_TIMEOUT_S)
+        for sock in self._sockets:
+            sock.close()
+        self._server, self._thread = None, None
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        """GET a path of the emulator (admin endpoints, files) without credentials."""
+        return httpx.get(self.origin + path, **kwargs)
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def _bind(port: int) -> socket.socket:
+    # IPPROTO_TCP, not 0: asyncio turns Nagle off only on sockets that say they are TCP
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((HOST, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
