@@ -84,3 +84,8 @@ class OutputModel(BaseModel):
         validate_by_alias=True,
         serialize_by_alias=True,
     )
+
+
+def present(values: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments a caller gave: ``None`` means "not given" in typed client methods."""
+    return {key: value for key, value in values.items() if value is not None}

@@ -23,6 +23,7 @@ from typing import Any
 
 import jinja2
 
+from generator.emit.client import client_context
 from generator.emit.formatting import format_sources
 from generator.emit.literals import clean_text, comment_text, py_literal
 from generator.emit.pydantic_models import render_classes
@@ -163,6 +164,9 @@ def emit(
         used = sorted({s for m in models for s in m.sources})
         fresh[f"{provider.name}/__init__.py"] = env.get_template("provider_init.py.j2").render(
             header=header(context, used), provider=provider, models=models
+        )
+        fresh[f"{provider.name}/client.py"] = env.get_template("client.py.j2").render(
+            header=header(context, used), **client_context(provider, models)
         )
     fresh["__init__.py"] = env.get_template("package_init.py.j2").render(
         header=header(context, all_sources), models=registry.models

@@ -28,6 +28,7 @@ ALLOWED_MODULES = frozenset(
         "runtime.rules",
         "runtime.jobstate",
         "collections.abc",
+        "pathlib",
     }
 )
 ALLOWED_CALLS = frozenset(
@@ -46,6 +47,12 @@ ALLOWED_CALLS = frozenset(
         "cast",
         "getattr",
         "globals",
+        "present",
+        "run",
+        "submit",
+        "get_binding",
+        "_resolve",
+        "AttributeError",
     }
 )
 

@@ -45,6 +45,37 @@ def type_schema(spec: SpecType, shape_refs: dict[str, str], ref_prefix: str) -> 
     return {}
 
 
+_NUMERIC_KEYWORDS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"})
+_STRING_KEYWORDS = frozenset({"minLength", "maxLength", "pattern"})
+_ARRAY_KEYWORDS = frozenset({"minItems", "maxItems"})
+
+
+def _fits(schema: dict[str, Any], keyword: str) -> bool:
+    kind = schema.get("type")
+    if keyword in _NUMERIC_KEYWORDS:
+        return kind in ("integer", "number")
+    if keyword in _STRING_KEYWORDS:
+        return kind == "string"
+    if keyword in _ARRAY_KEYWORDS:
+        return kind == "array"
+    return keyword == "enum" and kind in ("string", "integer", "number", "boolean")
+
+
+def _constrain(schema: dict[str, Any], keyword: str, value: Any) -> None:
+    """Put a constraint where it applies: on the value, its array items, or fitting union variants.
+
+    The loaders attach an array's item constraints (and allowed values) to the array field,
+    and a union's to the union: a registry field has one set of constraints.
+    """
+    if _fits(schema, keyword):
+        schema[keyword] = value
+    elif schema.get("type") == "array" and isinstance(schema.get("items"), dict):
+        _constrain(schema["items"], keyword, value)
+    elif "anyOf" in schema:
+        for variant in schema["anyOf"]:
+            _constrain(variant, keyword, value)
+
+
 def field_schema(
     field: Field, shape_refs: dict[str, str], ref_prefix: str, *, descriptions: bool = True
 ) -> dict[str, Any]:
@@ -55,9 +86,9 @@ def field_schema(
     for attribute, keyword in _CONSTRAINTS:
         value = getattr(field, attribute)
         if value is not None:
-            schema[keyword] = value
+            _constrain(schema, keyword, value)
     if field.allowed is not None:
-        schema["enum"] = list(field.allowed)
+        _constrain(schema, "enum", list(field.allowed))
     if field.has_default:
         schema["default"] = field.default
     if descriptions and field.description:

@@ -72,8 +72,8 @@ def _drop_misfit_enum_values(
         if not value_fits(value, scalar_kinds):
             doc.error(
                 pointer,
-                f"enum value {show(value)} is not a {_kind_words(scalar_kinds)} like the type "
-                "says; it is dropped from the allowed values",
+                f"enum value {show(value)} does not match the type ({_kind_words(scalar_kinds)}); "
+                "it is dropped from the allowed values",
             )
     return replace(facts, allowed=fitting or None)
 
@@ -170,7 +170,7 @@ def _check_default(facts: Facts, pointer: str, doc: OpenApiDocument) -> None:
     kinds = frozenset({facts.type.kind})
     if not value_fits(default, kinds):
         doc.warning(
-            pointer, f"default {show(default)} is not a {_kind_words(kinds)} like the type says"
+            pointer, f"default {show(default)} does not match the type ({_kind_words(kinds)})"
         )
     elif facts.allowed is not None and not contains_value(facts.allowed, default):
         doc.warning(

@@ -45,6 +45,7 @@ from generator.load.openapi_structure import (
     STRUCTURE_KEYS,
     Part,
     camel,
+    declares_null,
     inferred_kinds,
     is_null_schema,
     object_parts,
@@ -139,7 +140,9 @@ class SchemaReader:
             return []
         if not isinstance(raw, list):
             self._doc.warning(
-                where, f"x-fal-order-properties should be a list of property names, got {show(raw)}"
+                where,
+                f"x-fal-order-properties should be a list of property names, got {show(raw)}; "
+                "it is ignored",
             )
             return []
         order = []
@@ -237,8 +240,9 @@ class SchemaReader:
         target = self._doc.resolve(ref, at)
         if target is None:
             return Facts()
-        if target.pointer in self._names:
-            return Facts(type=SpecType(TypeKind.OBJECT, ref=self._names[target.pointer]))
+        if target.pointer in self._names:  # a shape already (being) read: same type again
+            ref_type = SpecType(TypeKind.OBJECT, ref=self._names[target.pointer])
+            return Facts(type=ref_type, nullable=declares_null(target.value))
         if target.pointer in self._chain:
             self._doc.error(
                 at,

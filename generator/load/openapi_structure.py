@@ -98,6 +98,17 @@ def is_null_schema(schema: JsonValue) -> bool:
     )
 
 
+def declares_null(schema: JsonValue) -> bool:
+    """Whether the schema itself allows null (``nullable: true`` or ``type: [..., null]``)."""
+    mapping = as_mapping(schema) or {}
+    kinds = mapping.get("type")
+    return (
+        mapping.get("nullable") is True
+        or kinds == "null"
+        or (isinstance(kinds, list) and "null" in kinds)
+    )
+
+
 def type_kinds(
     doc: OpenApiDocument, schema: dict[str, JsonValue], pointer: str
 ) -> tuple[list[TypeKind] | None, bool]:

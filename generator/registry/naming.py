@@ -126,6 +126,22 @@ def attribute_names(wire_names: Iterable[str]) -> list[str]:
     return [scope.claim(attribute_name(wire)) for wire in wire_names]
 
 
+# Keyword arguments and names the generated client methods use themselves.
+_RESERVED_PARAMETERS: frozenset[str] = frozenset(
+    {"self", "timeout", "on_progress", "max_cost", "media_duration", "output_type", "present"}
+)
+
+
+def parameter_names(attributes: Iterable[str]) -> list[str]:
+    """Client-method keyword names for a model's attributes (attribute names, unless reserved)."""
+    scope = Scope(_RESERVED_PARAMETERS)
+    names = list(attributes)
+    for name in names:
+        if name not in _RESERVED_PARAMETERS:
+            scope.claim(name)
+    return [scope.claim(f"{n}_") if n in _RESERVED_PARAMETERS else n for n in names]
+
+
 def model_stem(model_id: str) -> str:
     """The words that name a model: the id without a leading ``model_`` (Scenario's prefix)."""
     stem = re.sub(r"^model[_-]", "", model_id.strip())

@@ -198,7 +198,9 @@ def test_sonilo_fixture_older_allof_dialect() -> None:
     assert outputs["audios"].type == array(obj("Audio"))
     assert [s.name for s in model.shapes] == ["Audio"]
     assert model.shapes[0].description == "A generated audio file."
-    assert model.input_examples == ({"video_url": "https://example.com/clip.mp4", "num_samples": 1},)
+    assert model.input_examples == (
+        {"video_url": "https://example.com/clip.mp4", "num_samples": 1},
+    )
 
 
 def test_stable_audio_fixture_newer_anyof_dialect_in_yaml() -> None:
@@ -267,7 +269,10 @@ def test_kokoro_fixture_unions_integer_enums_and_nested_lists() -> None:
         "KokoroOutputTimings",
     ]
     mix = {f.wire_name: f for f in model.shapes[0].fields}
-    assert mix["weights"].type == array(N) and (mix["weights"].minimum, mix["weights"].maximum) == (0, 1)
+    assert mix["weights"].type == array(N) and (mix["weights"].minimum, mix["weights"].maximum) == (
+        0,
+        1,
+    )
     assert mix["voices"].min_items == 1
     item = {f.wire_name: f for f in model.shapes[1].fields}
     assert item["phonemes"].pattern == "^[a-z ]+$" and item["phonemes"].required
@@ -335,7 +340,10 @@ def test_generic_document_models_have_an_empty_provider() -> None:
                         "requestBody": {
                             "content": {
                                 "application/json": {
-                                    "schema": {"type": "object", "properties": {"model": {"type": "string"}}}
+                                    "schema": {
+                                        "type": "object",
+                                        "properties": {"model": {"type": "string"}},
+                                    }
                                 }
                             }
                         }
@@ -380,7 +388,9 @@ def test_looks_like_refuses_other_text(text: str) -> None:
     assert not openapi.looks_like(text)
 
 
-@pytest.mark.parametrize("text", ['{"openapi": "3.0.0"}', "openapi: 3.1.0\n", "openapi: 3.1\n", "\ufeffopenapi: '3.0.3'"])
+@pytest.mark.parametrize(
+    "text", ['{"openapi": "3.0.0"}', "openapi: 3.1.0\n", "openapi: 3.1\n", "\ufeffopenapi: '3.0.3'"]
+)
 def test_looks_like_accepts_openapi_3(text: str) -> None:
     assert openapi.looks_like(text)
 
@@ -426,7 +436,10 @@ def _project_openapi_specs() -> list[Path]:
         return []
     found = []
     for path in sorted(SPECS.rglob("*")):
-        if path.suffix in (".json", ".yaml", ".yml") and path.name not in ("manifest.yaml", "overlay.yaml"):
+        if path.suffix in (".json", ".yaml", ".yml") and path.name not in (
+            "manifest.yaml",
+            "overlay.yaml",
+        ):
             text = path.read_text(encoding="utf-8", errors="replace")
             if openapi.looks_like(text):
                 found.append(path)

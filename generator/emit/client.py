@@ -1,0 +1,75 @@
+"""Emit stage: the typed per-provider client module (one method per model, sync and async)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from generator.emit.literals import py_literal
+from generator.load.records import SpecType, TypeKind
+from generator.registry import naming
+from generator.registry.model import Field, Model, Provider
+
+_SCALARS = {
+    TypeKind.STRING: "str",
+    TypeKind.INTEGER: "int",
+    TypeKind.NUMBER: "float",
+    TypeKind.BOOLEAN: "bool",
+    TypeKind.ANY: "Any",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One keyword argument of a typed client method."""
+
+    name: str  # the keyword
+    field: str  # the model attribute it fills
+    annotation: str
+    required: bool
+
+
+def annotation(spec: SpecType, model: Model) -> str:
+    """The Python annotation for a value of ``spec`` (shape classes by their generated names)."""
+    if spec.kind in _SCALARS:
+        return _SCALARS[spec.kind]
+    if spec.kind is TypeKind.FILE:
+        return "str | Path"
+    if spec.kind is TypeKind.ARRAY:
+        inner = annotation(spec.items, model) if spec.items else "Any"
+        return f"list[{inner}]"
+    if spec.kind is TypeKind.OBJECT:
+        shapes = {shape.name: shape.class_name for shape in model.shapes}
+        if spec.ref in shapes:
+            return f"{shapes[spec.ref]} | dict[str, Any]"
+        return "dict[str, Any]"
+    if spec.kind is TypeKind.UNION:
+        return " | ".join(dict.fromkeys(annotation(v, model) for v in spec.variants)) or "Any"
+    return "Any"
+
+
+def field_annotation(field: Field, model: Model) -> str:
+    """A field's annotation: ``Literal[...]`` for allowed values, else its type; optional adds None."""
+    if field.allowed:
+        text = f"Literal[{', '.join(py_literal(v) for v in field.allowed)}]"
+    else:
+        text = annotation(field.type, model)
+    return text if field.required else f"{text} | None"
+
+
+def params(model: Model) -> list[Param]:
+    """The keyword arguments of a model's client methods, in field order."""
+    names = naming.parameter_names(f.python_name for f in model.inputs)
+    return [
+        Param(name, f.python_name, field_annotation(f, model), f.required)
+        for name, f in zip(names, model.inputs, strict=True)
+    ]
+
+
+def client_params(models: list[Model]) -> dict[str, list[Param]]:
+    """Parameters per model ref, for the client template."""
+    return {model.ref: params(model) for model in models}
+
+
+def client_context(provider: Provider, models: list[Model]) -> dict[str, object]:
+    """Template variables of ``client.py.j2``."""
+    return {"provider": provider, "models": models, "params": client_params(models)}
