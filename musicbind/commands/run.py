@@ -1,0 +1,283 @@
+"""Command line: ``musicbind run``: validate, estimate, submit, wait, download one job.
+
+Exit status: 0 on success; 1 on any error (its message, no traceback); 3 when a submit
+may or may not have created a job (see ``musicbind jobs``); 4 when ``--timeout`` passed
+before the job ended (the job is not canceled: ``musicbind resume JOB``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from runtime.binding import Binding, UnknownStatusError
+from runtime.client import Client
+from runtime.errors import JobTimeoutError, MusicbindError, SubmissionUncertainError
+from runtime.jobs import Job
+from runtime.journal import Journal, JournalLookupError
+from runtime.polling import DEFAULT_WAIT_TIMEOUT
+from runtime.providers.base import JobSnapshot
+from runtime.submission import why_no_estimate
+
+EXIT_UNCERTAIN = 3
+EXIT_TIMEOUT = 4
+
+
+class CommandError(click.ClickException):
+    """A runtime error shown as its message (exit status 1)."""
+
+
+class UncertainSubmissionExit(CommandError):
+    """A submit that may have created a job (exit status 3)."""
+
+    exit_code = EXIT_UNCERTAIN
+
+
+class TimeoutExit(CommandError):
+    """The wait's deadline passed; the job still runs (exit status 4)."""
+
+    exit_code = EXIT_TIMEOUT
+
+
+def command_error(error: BaseException) -> CommandError:
+    """The click exception that reports ``error``."""
+    if isinstance(error, SubmissionUncertainError):
+        return UncertainSubmissionExit(str(error))
+    if isinstance(error, JobTimeoutError):
+        return TimeoutExit(str(error))
+    return CommandError(str(error))
+
+
+HANDLED_ERRORS = (
+    MusicbindError,
+    ValidationError,
+    UnknownStatusError,
+    JournalLookupError,
+    LookupError,
+)
+
+
+@contextmanager
+def reported_errors() -> Iterator[None]:
+    """Turn the runtime's typed errors into a one-line message and an exit status."""
+    try:
+        yield
+    except HANDLED_ERRORS as error:
+        raise command_error(error) from None
+    except OSError as error:  # a journal or output directory that cannot be written
+        raise command_error(error) from None
+
+
+class _GeneratedLookupClient(Client):
+    """A runtime Client whose refs resolve through the generated package."""
+
+    def resolve_binding(self, ref: str) -> Binding:
+        generated: Any = importlib.import_module("generated")
+        binding: Binding = generated.get_binding(ref)
+        return binding
+
+
+def client_for(
+    provider: str,
+    *,
+    journal: Journal,
+    base_url: str | None = None,
+    fallback: Any = None,
+) -> Client:
+    """The generated client of ``provider`` (``generated.<provider>.client``), else a runtime
+    Client with the generated protocol, else one with ``fallback`` (a ProviderProtocol)."""
+    try:
+        module = importlib.import_module(f"generated.{provider}.client")
+    except ImportError:
+        module = None
+    if module is not None:
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, Client) and value is not Client:
+                client: Client = value(journal=journal, base_url=base_url)
+                return client
+    try:
+        protocol = importlib.import_module(f"generated.{provider}").PROTOCOL
+    except (ImportError, AttributeError):
+        protocol = fallback
+    if protocol is None:
+        raise MusicbindError(f"no generated bindings for provider {provider!r}")
+    return _GeneratedLookupClient(protocol=protocol, journal=journal, base_url=base_url)
+
+
+def lookup_binding(ref: str) -> Binding:
+    """The generated binding of ``ref`` (the generated package is imported only now)."""
+    try:
+        generated: Any = importlib.import_module("generated")
+    except ImportError as error:
+        raise MusicbindError(f"the generated bindings cannot be imported: {error}") from None
+    binding: Binding = generated.get_binding(ref)
+    return binding
+
+
+def read_payload(path: Path) -> dict[str, Any]:
+    """The JSON object in ``path`` (``-`` reads standard input)."""
+    text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    try:
+        payload = json.loads(text)
+    except ValueError as error:
+        raise click.ClickException(f"{path}: not JSON: {error}") from None
+    if not isinstance(payload, dict):
+        raise click.ClickException(f"{path}: the payload must be a JSON object")
+    return payload
+
+
+def parse_durations(values: tuple[str, ...]) -> dict[str, float] | None:
+    """``FIELD=SECONDS`` options as a media_duration mapping."""
+    durations: dict[str, float] = {}
+    for value in values:
+        name, sep, seconds = value.partition("=")
+        try:
+            durations[name.strip()] = float(seconds)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise click.BadParameter(
+                f"{value!r}: expected FIELD=SECONDS", param_hint="--media-duration"
+            )
+    return durations or None
+
+
+def wait_with_progress(job: Job[Any], console: Console, timeout: float | None) -> JobSnapshot:
+    """``job.wait`` with a rich progress bar on ``console``."""
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task(f"job {job.job_id}", total=None)
+
+        def show(snapshot: JobSnapshot) -> None:
+            parts = [f"{snapshot.state.value.lower()} ({snapshot.status_word})"]
+            if snapshot.queue_position is not None:
+                parts.append(f"queue position {snapshot.queue_position}")
+            if snapshot.logs:
+                parts.append(snapshot.logs[-1][:60])
+            total = 1.0 if snapshot.progress is not None else None
+            progress.update(
+                task,
+                description=", ".join(parts),
+                total=total,
+                completed=snapshot.progress or 0.0,
+            )
+
+        return job.wait(timeout, on_progress=show)
+
+
+def finish(job: Job[Any], out_dir: Path, console: Console, timeout: float | None) -> None:
+    """Wait for the job, download its files and print their paths (one per line, stdout)."""
+    wait_with_progress(job, console, timeout)
+    paths = job.download(out_dir)
+    if not paths:
+        console.print("the job succeeded but its result names no file")
+    for path in paths:
+        click.echo(str(path))
+
+
+@click.command("run")
+@click.argument("ref")
+@click.argument("payload_file", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Directory for the result files.",
+)
+@click.option(
+    "--max-cost", help="Refuse to submit when the estimate is above this (USD), or unknown."
+)
+@click.option(
+    "--journal",
+    "journal_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Job journal (default: $MUSICBIND_JOURNAL or the user data directory).",
+)
+@click.option(
+    "--timeout",
+    type=float,
+    default=DEFAULT_WAIT_TIMEOUT,
+    show_default=True,
+    help="Stop waiting after this many seconds (the job keeps running; resume it later).",
+)
+@click.option(
+    "--media-duration",
+    multiple=True,
+    metavar="FIELD=SECONDS",
+    help="Length of a media input, for rules and the estimate.",
+)
+def run_command(
+    ref: str,
+    payload_file: Path,
+    out_dir: Path,
+    max_cost: str | None,
+    journal_path: Path | None,
+    timeout: float | None,
+    media_duration: tuple[str, ...],
+) -> None:
+    """Validate PAYLOAD_FILE (JSON) for model REF, show the estimate, submit, wait, download.
+
+    The result files' paths are printed on standard output, one per line.
+    """
+    console = Console(stderr=True)
+    durations = parse_durations(media_duration)
+    limit = _decimal(max_cost)
+    payload = read_payload(payload_file)
+    with reported_errors():
+        binding = lookup_binding(ref)
+        with (
+            Journal(journal_path) as journal,
+            client_for(binding.provider, journal=journal) as client,
+        ):
+            model = client.validate(binding, payload, media_duration=durations)
+            _show_estimate(client, binding, model, durations, console)
+            job = client.submit(binding, model, max_cost=limit, media_duration=durations)
+            console.print(f"submitted {ref}: job {job.job_id} (journal entry {job.intent_id})")
+            finish(job, out_dir, console, timeout)
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        raise click.BadParameter(f"{value!r} is not a number", param_hint="--max-cost") from None
+
+
+def _show_estimate(
+    client: Client,
+    binding: Binding,
+    model: Any,
+    durations: dict[str, float] | None,
+    console: Console,
+) -> None:
+    estimate = binding.estimate_cost(model, durations)
+    if estimate is not None and binding.pricing is not None:
+        console.print(f"estimated cost: {estimate.normalize():f} {binding.pricing.currency}")
+        return
+    try:
+        quote = client.quote(binding, model, media_duration=durations)
+    except NotImplementedError:
+        console.print(f"estimated cost: unknown ({why_no_estimate(binding, model, durations)})")
+        return
+    console.print(f"quoted cost (dry run): {quote.amount.normalize():f} {quote.unit}")

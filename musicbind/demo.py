@@ -1,0 +1,237 @@
+"""Demo: every system the seeds describe, end to end through the generated clients and the emulator.
+
+Regenerates the bindings when specs/ changed, starts the emulator on a free
+loopback port, then for each system: shows the cost estimate (Scenario: its dry
+run), submits through the typed client method, waits with a progress bar,
+downloads, and measures each file's duration. Ends with a table and the
+emulator ledger's count of duplicate charges.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from runtime.jobs import JobSnapshot
+
+DURATION_TOLERANCE_S = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class DemoCase:
+    """One system to run: which client method, with what, and how long each file must be."""
+
+    title: str
+    provider: str
+    method: str
+    arguments: dict[str, Any]
+    expected_seconds: float | None
+    media_duration: dict[str, float] | None = None
+
+
+@dataclass(slots=True)
+class DemoRow:
+    """What happened to one system."""
+
+    case: DemoCase
+    job_id: str = "-"
+    state: str = "NOT RUN"
+    estimate: str = "-"
+    files: list[Path] = field(default_factory=list)
+    durations: list[float] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        expected = self.case.expected_seconds
+        durations_ok = bool(self.durations) and (
+            expected is None or all(abs(d - expected) <= DURATION_TOLERANCE_S for d in self.durations)
+        )
+        return self.state == "SUCCEEDED" and durations_ok
+
+
+def demo_cases(video: Path, video_url: str, video_seconds: float) -> list[DemoCase]:
+    """The five seeded systems with payloads that exercise their ranges and rules."""
+    media = {"video": video_seconds}
+    return [
+        DemoCase(
+            "Scenario Sonilo text-to-music", "scenario", "sonilo_v1_1_text_to_music",
+            {"prompt": "warm lo-fi piano with soft vinyl crackle", "duration": 8, "num_samples": 2}, 8.0,
+        ),
+        DemoCase(
+            "Scenario Sonilo video-to-music", "scenario", "sonilo_v1_1_video_to_music",
+            {"video": video, "prompt": "playful strings", "start_offset": 2, "duration": 6}, 6.0, media,
+        ),
+        DemoCase(
+            "Scenario MiniMax music-01", "scenario", "minimax_music_01",
+            {"lyrics": "## (Verse 1) ##\nHello, world\nThis is my first song", "sample_rate": 44100},
+            None,
+        ),
+        DemoCase(
+            "fal Sonilo video-to-music", "fal", "sonilo_v1_1_video_to_music",
+            {"video_url": video_url, "num_samples": 2, "start_offset": 1, "duration": 5}, 5.0,
+            {"video_url": video_seconds},
+        ),
+        DemoCase(
+            "AIgateway Sonauto text-to-music", "aigateway", "sonauto_v2_text_to_music",
+            {"prompt": "upbeat chiptune for a game menu", "duration": 10, "format": "wav"}, 10.0,
+        ),
+    ]
+
+
+def measured_duration(path: Path) -> float | None:
+    """A media file's duration in seconds, read with mutagen (None when it cannot tell)."""
+    import mutagen
+
+    try:
+        media = mutagen.File(path)
+    except (mutagen.MutagenError, OSError):
+        return None
+    length = getattr(getattr(media, "info", None), "length", None)
+    return float(length) if isinstance(length, int | float) else None
+
+
+def _estimate(client: Any, case: DemoCase, binding: Any) -> str:
+    payload = {k: v for k, v in case.arguments.items()}
+    if case.provider == "scenario":
+        quote = client.quote(binding, payload, media_duration=case.media_duration)
+        unit = "CU" if "creative" in quote.unit else quote.unit
+        return f"{quote.amount} {unit} (dry run)"
+    cost: Decimal | None = client.estimate_cost(binding, payload, case.media_duration)
+    return f"${cost:.4f}" if cost is not None else "unknown"
+
+
+def run_case(
+    client: Any, case: DemoCase, out: Path, on_progress: Callable[[JobSnapshot], None], console: Console
+) -> DemoRow:
+    """Estimate, submit, wait, download and measure one system."""
+    row = DemoRow(case)
+    binding = client.resolve_binding(f"{case.provider}:{_model_id(client, case)}")
+    row.estimate = _estimate(client, case, binding)
+    console.print(f"[bold]{case.title}[/]: estimate {row.estimate}")
+    submit = getattr(client, f"submit_{case.method}")
+    job = submit(**case.arguments, media_duration=case.media_duration)
+    row.job_id = job.job_id
+    snapshot = job.wait(timeout=60, on_progress=on_progress)
+    row.state = snapshot.state.value
+    row.files = job.download(out / case.provider / case.method)
+    row.durations = [d for d in map(measured_duration, row.files) if d is not None]
+    return row
+
+
+def _model_id(client: Any, case: DemoCase) -> str:
+    import importlib
+
+    module = importlib.import_module(f"generated.{case.provider}")
+    for ref, module_name in module.MODELS.items():
+        if module_name == case.method:
+            return str(ref).split(":", 1)[1]
+    raise LookupError(f"no {case.provider} model with method {case.method}")
+
+
+def regenerate_if_needed(root: Path, console: Console) -> None:
+    """When run from the repository, make generated/ match specs/ before using it."""
+    specs, out = root / "specs", root / "generated"
+    if not specs.is_dir() or not out.is_dir():
+        return
+    from generator.generate import check_specs, generate_specs
+
+    if check_specs(specs, out).up_to_date:
+        console.print("bindings are up to date with specs/")
+        return
+    outcome = generate_specs(specs, out)
+    written = len(outcome.report.written) if outcome.report else 0
+    console.print(f"specs/ changed: regenerated generated/ ({written} files written)")
+
+
+def _clients(emu: Any, journal: Path) -> dict[str, Any]:
+    from generated.aigateway.client import AIgatewayClient
+    from generated.fal.client import FalClient
+    from generated.scenario.client import ScenarioClient
+
+    env = emu.env()
+    return {
+        "scenario": ScenarioClient(
+            api_key=env["SCENARIO_API_KEY"], api_secret=env["SCENARIO_API_SECRET"],
+            base_url=emu.base_url("scenario"), journal=journal,
+        ),
+        "fal": FalClient(api_key=env["FAL_KEY"], base_url=emu.base_url("fal"), journal=journal),
+        "aigateway": AIgatewayClient(
+            api_key=env["AIGATEWAY_API_KEY"], base_url=emu.base_url("aigateway"), journal=journal
+        ),
+    }
+
+
+def run_demo(out: Path, console: Console, root: Path | None = None) -> tuple[list[DemoRow], int]:
+    """Run every case; returns the rows and the ledger's duplicate-charge count."""
+    from emulator.jobs import Timing
+    from emulator.media import DEMO_VIDEO_SECONDS, demo_video
+    from emulator.server import EmulatorServer
+
+    started = time.perf_counter()
+    regenerate_if_needed(root or Path.cwd(), console)
+    out.mkdir(parents=True, exist_ok=True)
+    video = out / "demo.mp4"
+    video.write_bytes(demo_video().content)
+    rows: list[DemoRow] = []
+    with EmulatorServer(seed=7, timing=Timing(queue_s=0.6, run_s=2.0)) as emu:
+        console.print(f"emulator listening at {emu.base_url('fal').rsplit('/', 1)[0]}")
+        clients = _clients(emu, out / "journal.sqlite3")
+        try:
+            with _progress(console) as progress:
+                for case in demo_cases(video, emu.media_url(), DEMO_VIDEO_SECONDS):
+                    task = progress.add_task(case.title, total=1.0, status="queued")
+                    rows.append(_run_one(clients[case.provider], case, out, progress, task, console))
+        finally:
+            for client in clients.values():
+                client.close()
+        duplicates = emu.ledger.duplicate_charges()
+    console.print(_table(rows, out))
+    console.print(f"duplicate charges in the emulator ledger: {duplicates}; took {time.perf_counter() - started:.1f} s")
+    return rows, duplicates
+
+
+def _run_one(client: Any, case: DemoCase, out: Path, progress: Progress, task: TaskID, console: Console) -> DemoRow:
+    def on_progress(snapshot: JobSnapshot) -> None:
+        done = snapshot.progress if snapshot.progress is not None else (1.0 if snapshot.state.is_terminal else 0.0)
+        progress.update(task, completed=done, status=snapshot.status_word or snapshot.state.value)
+
+    try:
+        row = run_case(client, case, out, on_progress, console)
+    except Exception as error:  # shown in the table; the demo goes on with the next system
+        return DemoRow(case, state="ERROR", error=f"{type(error).__name__}: {error}")
+    progress.update(task, completed=1.0, status=row.state)
+    return row
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description:<34}"), BarColumn(), TextColumn("{task.fields[status]:<12}"),
+        TimeElapsedColumn(), console=console,
+    )
+
+
+def _table(rows: list[DemoRow], out: Path) -> Table:
+    table = Table(title=f"musicbind demo (files under {out})", expand=True)
+    for column in ("system / job", "state", "estimate", "files", "seconds (expected)", "ok"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        expected = row.case.expected_seconds
+        measured = ", ".join(f"{d:.2f}" for d in row.durations) or "-"
+        table.add_row(
+            f"{row.case.title}\n{row.job_id[:14]}",
+            row.state if not row.error else f"{row.state}: {row.error[:80]}",
+            row.estimate,
+            "\n".join(str(f.relative_to(out)) if f.is_relative_to(out) else str(f) for f in row.files) or "-",
+            f"{measured} ({expected:g})" if expected is not None else f"{measured} (model decides)",
+            "yes" if row.ok else "NO",
+        )
+    return table
