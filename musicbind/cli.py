@@ -21,6 +21,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "resume": ("jobs", "Resume waiting for and downloading a journalled job."),
     "emulate": ("emulate", "Serve the local provider emulator on 127.0.0.1."),
     "demo": ("demo", "Run every seeded system end to end against the local emulator."),
+    "validate": ("validate", "Validate payload files against the generated models."),
+    "diff": ("diff", "Classify the changes between two spec versions (breaking or not)."),
+    "schema": ("schema", "Print the JSON Schema (2020-12) of a model's input."),
 }
 
 
