@@ -1,0 +1,241 @@
+"""Runtime: storing result files safely (stream to a temp file, check, rename into place).
+
+- The body streams into a hidden ``.part`` file in the target directory and is moved
+  into place only when complete; any failure removes it, so no partial file remains.
+- Content-Length must match the bytes received (ContentLengthMismatchError), and the
+  stored size may not pass the cap (DownloadTooLargeError), checked while streaming.
+- Compressed bodies (gzip, deflate) are decoded here with bounded output per step, so
+  a small bomb cannot expand past the cap; other encodings are refused. Downloads ask
+  for ``identity`` in the first place.
+- File names never come raw from the server: only the last path component of the hint
+  survives, restricted to ``[A-Za-z0-9._-]``, no leading dots, no reserved device names,
+  bounded length. An existing file is never overwritten: ``name-1.ext``, ``name-2.ext``...
+  (placed with a hard link, which fails rather than replaces).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import re
+import tempfile
+import zlib
+from pathlib import Path
+
+import httpx
+
+from runtime.errors import ContentLengthMismatchError, DownloadError, DownloadTooLargeError
+from runtime.http import ErrorContext, HttpCall, display_url
+from runtime.providers.base import FileRef
+from runtime.retry import Operation
+from runtime.transport import AsyncTransport, Transport
+
+DEFAULT_MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024
+MAX_NAME_LENGTH = 100
+DECODE_STEP_BYTES = 256 * 1024  # most decoded bytes produced per decompression step
+# Audio types first: the platform's mimetypes table may lack some (audio/wav on Debian).
+KNOWN_EXTENSIONS = {
+    "audio/wav": "wav",
+    "audio/x-wav": "wav",
+    "audio/wave": "wav",
+    "audio/mpeg": "mp3",
+    "audio/mp3": "mp3",
+    "audio/mp4": "m4a",
+    "audio/x-m4a": "m4a",
+    "audio/aac": "aac",
+    "audio/flac": "flac",
+    "audio/ogg": "ogg",
+    "video/mp4": "mp4",
+}
+_UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+_RESERVED_NAMES = frozenset(
+    {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
+    | {f"{kind}{n}" for kind in ("COM", "LPT") for n in range(10)}
+)
+
+
+def safe_file_name(hint: str, *, fallback: str, content_type: str | None = None) -> str:
+    """A file name made from a server's suggestion that cannot escape or clobber anything."""
+    name = hint.replace("\\", "/").rsplit("/", 1)[-1]
+    name = _UNSAFE_CHARS.sub("_", name).strip("._-")
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        stem, suffix = name, ""
+    if not stem or stem.split(".")[0].upper() in _RESERVED_NAMES:
+        stem = _UNSAFE_CHARS.sub("_", fallback).strip("._-") or "file"
+    if not suffix and content_type:
+        kind = content_type.split(";")[0].strip().lower()
+        suffix = KNOWN_EXTENSIONS.get(kind) or (mimetypes.guess_extension(kind) or "").lstrip(".")
+    suffix = suffix[:16]
+    stem = stem[: MAX_NAME_LENGTH - len(suffix) - 1]
+    return f"{stem}.{suffix}" if suffix else stem
+
+
+def place_without_overwrite(temporary: Path, directory: Path, name: str) -> Path:
+    """Move ``temporary`` to ``directory/name`` (or a numbered variant); never replaces a file."""
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        stem, suffix = name, ""
+    for number in range(10_000):
+        candidate = directory / (name if number == 0 else f"{stem}-{number}{dot}{suffix}")
+        try:
+            os.link(temporary, candidate)
+        except FileExistsError:
+            continue
+        except OSError:  # no hard links here: reserve the name exclusively, then replace it
+            try:
+                os.close(os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            except FileExistsError:
+                continue
+            os.replace(temporary, candidate)
+            return candidate
+        temporary.unlink()
+        return candidate
+    raise DownloadError(f"no free file name for {name} in {directory}")
+
+
+class BodyWriter:
+    """Receives the raw body, decodes it within the cap and writes a temporary file."""
+
+    def __init__(self, directory: Path, max_bytes: int, response: httpx.Response) -> None:
+        self.max_bytes = max_bytes
+        self.url = display_url(response.url)
+        self.content_type = response.headers.get("content-type")
+        self.expected = _content_length(response.headers.get("content-length"))
+        if self.expected is not None and self.expected > max_bytes:
+            raise DownloadTooLargeError(
+                f"{self.url} is {self.expected} bytes, above the {max_bytes}-byte cap"
+            )
+        encoding = response.headers.get("content-encoding", "").strip().lower()
+        self._decoder = _decoder_for(encoding, self.url)
+        self.received = 0
+        self.written = 0
+        fd, name = tempfile.mkstemp(dir=directory, prefix=".musicbind-", suffix=".part")
+        self.path = Path(name)
+        self._file = os.fdopen(fd, "wb")
+
+    def feed(self, raw: bytes) -> None:
+        """Take the next raw chunk."""
+        self.received += len(raw)
+        if self.expected is not None and self.received > self.expected:
+            raise self._mismatch()
+        if self._decoder is None:
+            self._write(raw)
+            return
+        data = raw
+        while data:
+            self._write(self._decoder.decompress(data, DECODE_STEP_BYTES))
+            data = self._decoder.unconsumed_tail
+
+    def finish(self) -> Path:
+        """Check the totals and close; returns the temporary file."""
+        if self.expected is not None and self.received != self.expected:
+            raise self._mismatch()
+        if self._decoder is not None:
+            self._write(self._decoder.flush(DECODE_STEP_BYTES))
+            if not self._decoder.eof:
+                raise DownloadError(f"{self.url}: the compressed body ended early")
+        self._file.close()
+        return self.path
+
+    def abort(self) -> None:
+        """Remove the temporary file."""
+        self._file.close()
+        self.path.unlink(missing_ok=True)
+
+    def _write(self, data: bytes) -> None:
+        self.written += len(data)
+        if self.written > self.max_bytes:
+            raise DownloadTooLargeError(f"{self.url} grew past the {self.max_bytes}-byte cap")
+        self._file.write(data)
+
+    def _mismatch(self) -> ContentLengthMismatchError:
+        return ContentLengthMismatchError(
+            f"{self.url}: Content-Length says {self.expected} bytes, received {self.received}"
+        )
+
+
+def download_file(
+    transport: Transport,
+    ref: FileRef,
+    directory: Path,
+    *,
+    fallback_name: str,
+    ctx: ErrorContext,
+    max_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
+) -> Path:
+    """Download one result file into ``directory``; returns where it was stored."""
+    directory.mkdir(parents=True, exist_ok=True)
+
+    def consume(response: httpx.Response) -> tuple[Path, str | None]:
+        writer = BodyWriter(directory, max_bytes, response)
+        try:
+            for chunk in response.iter_raw():
+                writer.feed(chunk)
+            return writer.finish(), writer.content_type
+        except BaseException:
+            writer.abort()
+            raise
+
+    call = HttpCall(Operation.DOWNLOAD, "GET", ref.url)
+    temporary, content_type = transport.exchange(call, ctx, consume)
+    return _place(temporary, directory, ref, fallback_name, content_type)
+
+
+async def adownload_file(
+    transport: AsyncTransport,
+    ref: FileRef,
+    directory: Path,
+    *,
+    fallback_name: str,
+    ctx: ErrorContext,
+    max_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
+) -> Path:
+    """Async :func:`download_file`."""
+    directory.mkdir(parents=True, exist_ok=True)
+
+    async def consume(response: httpx.Response) -> tuple[Path, str | None]:
+        writer = BodyWriter(directory, max_bytes, response)
+        try:
+            async for chunk in response.aiter_raw():
+                writer.feed(chunk)
+            return writer.finish(), writer.content_type
+        except BaseException:
+            writer.abort()
+            raise
+
+    call = HttpCall(Operation.DOWNLOAD, "GET", ref.url)
+    temporary, content_type = await transport.exchange(call, ctx, consume)
+    return _place(temporary, directory, ref, fallback_name, content_type)
+
+
+def _place(
+    temporary: Path, directory: Path, ref: FileRef, fallback: str, content_type: str | None
+) -> Path:
+    name = safe_file_name(
+        ref.name_hint, fallback=fallback, content_type=ref.content_type or content_type
+    )
+    try:
+        return place_without_overwrite(temporary, directory, name)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _content_length(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        length = int(value.strip())
+    except ValueError:
+        return None
+    return length if length >= 0 else None
+
+
+def _decoder_for(encoding: str, url: str) -> zlib._Decompress | None:
+    if encoding in ("", "identity"):
+        return None
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return zlib.decompressobj()
+    raise DownloadError(f"{url}: unsupported Content-Encoding {encoding!r}")

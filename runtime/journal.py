@@ -1,0 +1,324 @@
+"""Runtime: the job journal, so no paid job is ever lost (SQLite via stdlib sqlite3, WAL).
+
+A row per submission is written *before* the submit request is sent and updated as the
+job moves: job id and provider request id, states, cost, result, downloaded files.
+
+Default path: ``$MUSICBIND_JOURNAL`` when set, else the user data directory:
+``$XDG_DATA_HOME/musicbind/journal.sqlite3`` (default ``~/.local/share/...``) on Linux,
+``~/Library/Application Support/musicbind/journal.sqlite3`` on macOS,
+``%LOCALAPPDATA%\\musicbind\\journal.sqlite3`` on Windows. Every API takes a path too.
+
+``submission`` is one of: ``pending`` (intent written, no answer yet; if it stays so the
+process died mid-submit and the submission is as uncertain as ``uncertain``),
+``accepted`` (job id known), ``rejected`` (the provider refused: nothing to pay),
+``not_sent`` (provably never reached the provider), ``uncertain`` (may have created a
+job: see ``reconcile``). ``state`` is the JobState once known. No secret is stored:
+payloads, errors and URLs pass through the redactor, and credentials are never passed in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import sys
+import threading
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from runtime.binding import ProviderProtocol
+from runtime.jobstate import JobState
+from runtime.secrets import redact
+
+SCHEMA_VERSION = 1
+SUBMISSION_STATES = ("pending", "accepted", "rejected", "not_sent", "uncertain")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS submissions (
+    intent_id TEXT PRIMARY KEY,     -- ours, written before the request is sent
+    created_at TEXT NOT NULL,       -- ISO 8601 UTC
+    updated_at TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    ref TEXT NOT NULL,
+    model_id TEXT NOT NULL,
+    base_url TEXT NOT NULL,
+    protocol_json TEXT NOT NULL,    -- the ProviderProtocol, so resume needs no generated code
+    payload_sha256 TEXT NOT NULL,   -- of the canonical wire payload
+    payload_json TEXT NOT NULL,     -- the wire payload, redacted
+    submission TEXT NOT NULL,       -- pending | accepted | rejected | not_sent | uncertain
+    state TEXT,                     -- JobState once known
+    status_word TEXT,               -- the provider's own word
+    job_id TEXT,
+    request_id TEXT,
+    handle_json TEXT,               -- runtime.providers.JobHandle
+    estimate TEXT,                  -- registry estimate (decimal text) and its currency
+    estimate_currency TEXT,
+    cost TEXT,                      -- what the provider reported charging, and its unit
+    cost_unit TEXT,
+    error TEXT,
+    reconcile TEXT,                 -- for uncertain submissions: how to find out
+    result_json TEXT,
+    out_dir TEXT,
+    files_json TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX IF NOT EXISTS submissions_job_id ON submissions (job_id);
+"""
+
+
+def default_journal_path() -> Path:
+    """Where the journal lives unless told otherwise (see the module docstring)."""
+    override = os.environ.get("MUSICBIND_JOURNAL")
+    if override:
+        return Path(override).expanduser()
+    home = Path.home()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = home / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
+    return base / "musicbind" / "journal.sqlite3"
+
+
+def payload_digest(ref: str, payload: Mapping[str, Any]) -> str:
+    """sha256 of the model ref and the canonical JSON of the wire payload."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{ref}\n{canonical}".encode()).hexdigest()
+
+
+def protocol_to_json(protocol: ProviderProtocol) -> str:
+    """The protocol facts as JSON (statuses included)."""
+    return json.dumps(
+        {
+            "name": protocol.name,
+            "display_name": protocol.display_name,
+            "base_url": protocol.base_url,
+            "auth": protocol.auth,
+            "statuses": {word: str(state) for word, state in protocol.statuses.items()},
+        },
+        sort_keys=True,
+    )
+
+
+def protocol_from_json(text: str) -> ProviderProtocol:
+    """The protocol :func:`protocol_to_json` wrote."""
+    data = json.loads(text)
+    return ProviderProtocol(
+        name=data["name"],
+        display_name=data["display_name"],
+        base_url=data["base_url"],
+        auth=data["auth"],
+        statuses={word: JobState(state) for word, state in data["statuses"].items()},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """One journal row."""
+
+    intent_id: str
+    created_at: str
+    updated_at: str
+    provider: str
+    ref: str
+    model_id: str
+    base_url: str
+    protocol_json: str
+    payload_sha256: str
+    payload_json: str
+    submission: str
+    state: str | None
+    status_word: str | None
+    job_id: str | None
+    request_id: str | None
+    handle_json: str | None
+    estimate: str | None
+    estimate_currency: str | None
+    cost: str | None
+    cost_unit: str | None
+    error: str | None
+    reconcile: str | None
+    result_json: str | None
+    out_dir: str | None
+    files_json: str
+
+    @property
+    def files(self) -> list[str]:
+        """Paths of the downloaded files."""
+        value = json.loads(self.files_json)
+        return [str(item) for item in value] if isinstance(value, list) else []
+
+    @property
+    def protocol(self) -> ProviderProtocol:
+        """The provider protocol the job was submitted with."""
+        return protocol_from_json(self.protocol_json)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The row as JSON-ready data (``files`` as a list)."""
+        data = {name: getattr(self, name) for name in self.__slots__}
+        data["files"] = self.files
+        del data["files_json"], data["protocol_json"]
+        return data
+
+
+_COLUMNS = tuple(JournalEntry.__slots__)
+
+
+class JournalLookupError(LookupError):
+    """No journal row, or more than one, matches the key."""
+
+
+class Journal:
+    """The journal file, with one connection per instance (thread-safe; close() when done).
+
+    Several processes may share the file: SQLite's WAL locking serialises the writes.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path) if path is not None else default_journal_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        with self._connect() as db:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        # Private by default; a shared path may not be ours to change (it holds no secret).
+        with suppress(OSError):
+            self.path.chmod(0o600)
+
+    def __repr__(self) -> str:
+        return f"Journal({str(self.path)!r})"
+
+    def close(self) -> None:
+        """Close the connection (it reopens on the next call)."""
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """The connection, inside one immediate transaction (committed unless it raises)."""
+        with self._lock:
+            if self._db is None:
+                db = sqlite3.connect(
+                    self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+                )
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=FULL")  # a journalled job id survives power loss
+                self._db = db
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def record_intent(
+        self,
+        *,
+        protocol: ProviderProtocol,
+        ref: str,
+        model_id: str,
+        base_url: str,
+        payload: Mapping[str, Any],
+        estimate: str | None = None,
+        estimate_currency: str | None = None,
+    ) -> str:
+        """Write the row for a submit about to be sent; returns its intent id."""
+        intent_id = uuid.uuid4().hex
+        now = _now()
+        row = {
+            "intent_id": intent_id,
+            "created_at": now,
+            "updated_at": now,
+            "provider": protocol.name,
+            "ref": ref,
+            "model_id": model_id,
+            "base_url": redact(base_url),
+            "protocol_json": protocol_to_json(protocol),
+            "payload_sha256": payload_digest(ref, payload),
+            "payload_json": redact(json.dumps(payload, sort_keys=True, ensure_ascii=False)),
+            "submission": "pending",
+            "estimate": estimate,
+            "estimate_currency": estimate_currency,
+        }
+        names = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        with self._connect() as db:
+            db.execute(f"INSERT INTO submissions ({names}) VALUES ({marks})", tuple(row.values()))  # noqa: S608 (names are ours)
+        return intent_id
+
+    def update(self, intent_id: str, **fields: str | None) -> None:
+        """Set columns of one row (text is redacted; ``updated_at`` is refreshed)."""
+        unknown = set(fields) - set(_COLUMNS)
+        if unknown or "intent_id" in fields:
+            raise ValueError(
+                f"not journal columns: {sorted(unknown | {'intent_id'} & set(fields))}"
+            )
+        values = {k: redact(v) if isinstance(v, str) else v for k, v in fields.items()}
+        values["updated_at"] = _now()
+        assignments = ", ".join(f"{name} = ?" for name in values)
+        with self._connect() as db:
+            cursor = db.execute(
+                f"UPDATE submissions SET {assignments} WHERE intent_id = ?",  # noqa: S608
+                (*values.values(), intent_id),
+            )
+            if cursor.rowcount != 1:
+                raise JournalLookupError(f"no journal row {intent_id}")
+
+    def record_files(self, intent_id: str, files: Sequence[Path], out_dir: Path) -> None:
+        """Record where the result files were stored."""
+        self.update(
+            intent_id,
+            files_json=json.dumps([str(path) for path in files]),
+            out_dir=str(out_dir),
+        )
+
+    def get(self, key: str) -> JournalEntry:
+        """The row whose intent id or job id is ``key`` (or starts with it, when unique)."""
+        with self._connect() as db:
+            rows = db.execute(
+                f"SELECT {', '.join(_COLUMNS)} FROM submissions "  # noqa: S608
+                "WHERE intent_id = ? OR job_id = ?",
+                (key, key),
+            ).fetchall()
+            if not rows and key:
+                pattern = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                rows = db.execute(
+                    f"SELECT {', '.join(_COLUMNS)} FROM submissions "  # noqa: S608
+                    "WHERE intent_id LIKE ? ESCAPE '\\' OR job_id LIKE ? ESCAPE '\\'",
+                    (pattern, pattern),
+                ).fetchall()
+        if len(rows) != 1:
+            what = "no journal entry" if not rows else f"{len(rows)} journal entries"
+            raise JournalLookupError(f"{what} for {key!r} in {self.path}")
+        return JournalEntry(*rows[0])
+
+    def entries(self) -> list[JournalEntry]:
+        """Every row, oldest first."""
+        with self._connect() as db:
+            rows = db.execute(
+                f"SELECT {', '.join(_COLUMNS)} FROM submissions ORDER BY created_at, rowid"  # noqa: S608
+            ).fetchall()
+        return [JournalEntry(*row) for row in rows]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")

@@ -1,0 +1,48 @@
+"""Runtime: one protocol adapter per provider, looked up by the protocol's name."""
+
+from __future__ import annotations
+
+from runtime.binding import ProviderProtocol
+from runtime.errors import ConfigurationError
+from runtime.providers.aigateway import GatewayAdapter
+from runtime.providers.base import (
+    Exchange,
+    FileRef,
+    JobHandle,
+    JobSnapshot,
+    ProviderAdapter,
+    Quote,
+    SubmitAnswer,
+)
+from runtime.providers.fal import FalAdapter
+from runtime.providers.scenario import ScenarioAdapter
+
+ADAPTERS: dict[str, type[ProviderAdapter]] = {
+    "scenario": ScenarioAdapter,
+    "fal": FalAdapter,
+    "aigateway": GatewayAdapter,
+}
+
+__all__ = [
+    "ADAPTERS",
+    "Exchange",
+    "FileRef",
+    "JobHandle",
+    "JobSnapshot",
+    "ProviderAdapter",
+    "Quote",
+    "SubmitAnswer",
+    "adapter_for",
+]
+
+
+def adapter_for(protocol: ProviderProtocol, base_url: str) -> ProviderAdapter:
+    """The adapter that speaks ``protocol``'s job protocol at ``base_url``."""
+    try:
+        cls = ADAPTERS[protocol.name]
+    except KeyError:
+        raise ConfigurationError(
+            f"no job protocol adapter for provider {protocol.name!r} "
+            f"(known: {', '.join(sorted(ADAPTERS))})"
+        ) from None
+    return cls(protocol, base_url)

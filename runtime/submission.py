@@ -1,0 +1,434 @@
+"""Runtime: what both clients share: configuration, payload validation, cost and file checks.
+
+Also the journal bookkeeping around a submit: the intent row before sending, the job id
+after, and the verdict on a failed submit (``rejected``, ``not_sent`` or ``uncertain``
+with reconcile instructions, see :mod:`runtime.retry` for what counts as ambiguous).
+Credentials come from the arguments or the environment (:data:`CREDENTIAL_ENV`); the
+base URL from the argument, ``MUSICBIND_<PROVIDER>_BASE_URL`` or the protocol.
+Errors: pydantic.ValidationError for an invalid payload, ConfigurationError,
+CostLimitError, FileInputError, SubmissionUncertainError (see :mod:`runtime.errors`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel
+
+from runtime.binding import Binding, ProviderProtocol
+from runtime.clock import SYSTEM_CLOCK, Clock
+from runtime.download import DEFAULT_MAX_DOWNLOAD_BYTES
+from runtime.errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseError,
+    APIStatusError,
+    ConfigurationError,
+    CostLimitError,
+    FileInputError,
+    MusicbindError,
+    SubmissionUncertainError,
+)
+from runtime.http import ErrorContext, HttpCall, display_url
+from runtime.jobs import RawOutput
+from runtime.journal import Journal, payload_digest
+from runtime.polling import DEFAULT_POLL_POLICY, PollPolicy
+from runtime.providers import JobHandle, SubmitAnswer, adapter_for
+from runtime.retry import Operation, RetryPolicy, is_ambiguous_submit
+from runtime.secrets import Secret
+
+Payload = BaseModel | Mapping[str, Any]
+
+# provider -> (key variable, secret variable or None)
+CREDENTIAL_ENV: Mapping[str, tuple[str, str | None]] = {
+    "scenario": ("SCENARIO_API_KEY", "SCENARIO_API_SECRET"),
+    "fal": ("FAL_KEY", None),
+    "aigateway": ("AIGATEWAY_API_KEY", None),
+}
+
+
+def base_url_env(provider: str) -> str:
+    """The environment variable that overrides ``provider``'s base URL."""
+    return f"MUSICBIND_{provider.upper()}_BASE_URL"
+
+
+class ClientCore:
+    """Configuration, validation, cost checks and journal bookkeeping shared by both clients."""
+
+    protocol: ProviderProtocol  # set by generated subclasses (or passed to __init__)
+
+    def __init__(
+        self,
+        *,
+        api_key: str | Secret | None = None,
+        api_secret: str | Secret | None = None,
+        base_url: str | None = None,
+        journal: Journal | str | os.PathLike[str] | None = None,
+        protocol: ProviderProtocol | None = None,
+        retry: RetryPolicy | None = None,
+        poll: PollPolicy = DEFAULT_POLL_POLICY,
+        clock: Clock = SYSTEM_CLOCK,
+        max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
+        idempotency_header: str | None = None,
+    ) -> None:
+        chosen = protocol or getattr(type(self), "protocol", None)
+        if not isinstance(chosen, ProviderProtocol):
+            raise ConfigurationError(
+                f"{type(self).__name__} needs a ProviderProtocol: pass protocol=... "
+                "or use a generated client"
+            )
+        self.protocol = chosen
+        name = chosen.name
+        chosen_url = base_url or os.environ.get(base_url_env(name)) or chosen.base_url
+        self.base_url = chosen_url.rstrip("/")
+        if urlsplit(self.base_url).scheme not in ("http", "https"):
+            raise ConfigurationError(
+                f"{name} base URL must be http(s): {display_url(self.base_url)}", provider=name
+            )
+        key_var, secret_var = CREDENTIAL_ENV.get(name, (f"{name.upper()}_API_KEY", None))
+        key = _secret(api_key, key_var)
+        secret = _secret(api_secret, secret_var) if chosen.auth == "basic" else None
+        self._adapter = adapter_for(chosen, self.base_url)
+        self._auth = self._adapter.auth_header(key, secret)
+        wanted = " and ".join(
+            v for v in (key_var, secret_var if chosen.auth == "basic" else None) if v
+        )
+        self._missing_auth_hint = f"pass api_key=... or set {wanted}"
+        self._journal_arg = journal
+        self._journal: Journal | None = journal if isinstance(journal, Journal) else None
+        self.retry = retry or RetryPolicy()
+        self.poll = poll
+        self.clock = clock
+        self.max_download_bytes = max_download_bytes
+        # Only for a provider (or stand-in) that honours idempotency keys: each submit then
+        # carries "<header>: <intent id>" and is retried like a read.
+        self.idempotency_header = idempotency_header
+        # (path, size, mtime) -> asset id: a file is uploaded once per client
+        self._uploads: dict[tuple[str, int, int], str] = {}
+
+    def __repr__(self) -> str:
+        shown = display_url(self.base_url)
+        return f"{type(self).__name__}(provider={self.protocol.name!r}, base_url={shown!r})"
+
+    @property
+    def journal(self) -> Journal:
+        """The job journal (opened on first use)."""
+        if self._journal is None:
+            path = self._journal_arg if not isinstance(self._journal_arg, Journal) else None
+            self._journal = Journal(path)
+        return self._journal
+
+    def _close_journal(self) -> None:
+        """Close the journal if this client opened it."""
+        if self._journal is not None and self._journal is not self._journal_arg:
+            self._journal.close()
+
+    def resolve_binding(self, ref: str) -> Binding:
+        """The binding for a ref; generated clients override this."""
+        raise LookupError(
+            f"{type(self).__name__} cannot look up {ref!r}: pass the Binding itself "
+            "(generated clients resolve refs)"
+        )
+
+    def binding_or_none(self, ref: str) -> Binding | None:
+        """:meth:`resolve_binding`, or None when the ref is unknown."""
+        try:
+            return self.resolve_binding(ref)
+        except LookupError:
+            return None
+
+    def binding(self, binding_or_ref: Binding | str) -> Binding:
+        """The binding itself, checked to belong to this client's provider."""
+        binding = (
+            self.resolve_binding(binding_or_ref)
+            if isinstance(binding_or_ref, str)
+            else binding_or_ref
+        )
+        if binding.provider != self.protocol.name:
+            raise ConfigurationError(
+                f"{binding.ref} is a {binding.provider} model; this client speaks "
+                f"{self.protocol.name}",
+                provider=self.protocol.name,
+                ref=binding.ref,
+            )
+        return binding
+
+    def validate(
+        self,
+        binding_or_ref: Binding | str,
+        payload: Payload,
+        *,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> BaseModel:
+        """The payload as the binding's input model (pydantic.ValidationError when invalid).
+
+        ``pathlib.Path`` values become strings first, so file inputs may be given as paths.
+        """
+        binding = self.binding(binding_or_ref)
+        context = {"media_duration": dict(media_duration)} if media_duration else None
+        if isinstance(payload, binding.input_model) and context is None:
+            return payload
+        if isinstance(payload, BaseModel):
+            data: Any = payload.model_dump(by_alias=True, exclude_unset=True)
+        else:
+            data = {key: _path_to_str(value) for key, value in payload.items()}
+        return binding.input_model.model_validate(data, context=context)
+
+    def estimate_cost(
+        self,
+        binding_or_ref: Binding | str,
+        payload: Payload,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> Decimal | None:
+        """The registry's price for ``payload`` (pricing currency), or None when unknown."""
+        binding = self.binding(binding_or_ref)
+        model = self.validate(binding, payload, media_duration=media_duration)
+        return binding.estimate_cost(model, media_duration)
+
+    def _check_cost(
+        self,
+        binding: Binding,
+        model: BaseModel,
+        max_cost: Decimal | float | str | None,
+        media_duration: Mapping[str, float] | None,
+    ) -> Decimal | None:
+        estimate = binding.estimate_cost(model, media_duration)
+        if max_cost is None:
+            return estimate
+        try:
+            limit = Decimal(str(max_cost))
+        except InvalidOperation:
+            raise CostLimitError(
+                f"max_cost={max_cost!r} is not a number", estimate=estimate, max_cost=max_cost
+            ) from None
+        context = {"provider": binding.provider, "ref": binding.ref}
+        if estimate is None:
+            raise CostLimitError(
+                f"max_cost={limit} was given but the cost of {binding.ref} cannot be estimated: "
+                f"{why_no_estimate(binding, model, media_duration)}; nothing was sent",
+                estimate=None,
+                max_cost=limit,
+                **context,
+            )
+        if estimate > limit:
+            currency = binding.pricing.currency if binding.pricing else ""
+            raise CostLimitError(
+                f"estimated cost {estimate} {currency} is above max_cost={limit}; nothing was sent",
+                estimate=estimate,
+                max_cost=limit,
+                **context,
+            )
+        return estimate
+
+    def _local_files(self, binding: Binding, model: BaseModel) -> dict[str, list[Path]]:
+        """File inputs that name local files, per python field; refuses them when not uploadable."""
+        found: dict[str, list[Path]] = {}
+        for name in binding.file_fields:
+            value = getattr(model, name, None)
+            values = value if isinstance(value, list) else [value]
+            for item in values:
+                if not isinstance(item, str) or urlsplit(item).scheme in ("http", "https", "data"):
+                    continue
+                path = Path(item).expanduser()
+                if not path.is_file():
+                    continue
+                if not self._adapter.accepts_local_files:
+                    raise FileInputError(
+                        f"{name}={path.name!r} is a local file, but {self.protocol.display_name} "
+                        "takes file inputs as public http(s) URLs: upload the file somewhere "
+                        "public (for fal, its storage) and pass the URL; nothing was sent",
+                        provider=self.protocol.name,
+                        ref=binding.ref,
+                    )
+                found.setdefault(name, []).append(path)
+        return found
+
+    def _with_uploads(
+        self, model: BaseModel, uploaded: Mapping[str, Mapping[str, str]]
+    ) -> BaseModel:
+        update: dict[str, Any] = {}
+        for name, ids in uploaded.items():
+            value = getattr(model, name)
+            if isinstance(value, list):
+                update[name] = [ids.get(str(Path(v).expanduser()), v) for v in value]
+            else:
+                update[name] = ids.get(str(Path(value).expanduser()), value)
+        return model.model_copy(update=update)
+
+    def _intent(self, binding: Binding, wire: Mapping[str, Any], estimate: Decimal | None) -> str:
+        return self.journal.record_intent(
+            protocol=self.protocol,
+            ref=binding.ref,
+            model_id=binding.model_id,
+            base_url=self.base_url,
+            payload=wire,
+            estimate=str(estimate) if estimate is not None else None,
+            estimate_currency=binding.pricing.currency if binding.pricing else None,
+        )
+
+    def _submit_headers(self, intent_id: str) -> dict[str, str] | None:
+        """The idempotency key header for a submit, when the provider honours one."""
+        return {self.idempotency_header: intent_id} if self.idempotency_header else None
+
+    def _accepted(self, intent_id: str, answer: SubmitAnswer, ctx: ErrorContext) -> None:
+        handle = answer.handle
+        snapshot = answer.snapshot
+        try:
+            self.journal.update(
+                intent_id,
+                submission="accepted",
+                job_id=handle.job_id,
+                request_id=handle.request_id,
+                handle_json=json.dumps(handle.to_json(), sort_keys=True),
+                cost=str(answer.cost) if answer.cost is not None else None,
+                cost_unit=answer.cost_unit,
+                state=str(snapshot.state) if snapshot else None,
+                status_word=snapshot.status_word if snapshot else None,
+            )
+        except Exception as exc:
+            raise MusicbindError(
+                f"job {handle.job_id} was created but could not be written to the journal "
+                f"{self.journal.path}: {exc}; keep this job id",
+                **ctx.as_kwargs(),
+            ) from exc
+
+    def _submit_failed(
+        self, intent_id: str, error: BaseException, binding: Binding, wire: Mapping[str, Any]
+    ) -> BaseException:
+        """Journal why a submit failed; the exception to raise instead (or ``error``)."""
+        ambiguous = _is_ambiguous(error)
+        if not ambiguous:
+            refused = isinstance(error, APIStatusError)
+            self.journal.update(
+                intent_id,
+                submission="rejected" if refused else "not_sent",
+                error=str(error),
+            )
+            return error
+        digest = payload_digest(binding.ref, wire)
+        reconcile = (
+            f"The submit of {binding.ref} may have created a job at {self.protocol.display_name}. "
+            f"Check the provider's job list for a job created around this time (payload sha256 "
+            f"{digest[:16]}) before submitting again; `musicbind jobs` lists this entry "
+            f"({intent_id})."
+        )
+        self.journal.update(
+            intent_id,
+            submission="uncertain",
+            error=str(error) or type(error).__name__,
+            reconcile=reconcile,
+        )
+        if not isinstance(error, Exception):  # KeyboardInterrupt, CancelledError: keep them
+            return error
+        return SubmissionUncertainError(
+            f"the submit failed after it may have reached {self.protocol.display_name} "
+            f"({type(error).__name__}: {error}); it was NOT retried, to avoid paying twice. "
+            + reconcile,
+            intent_id=intent_id,
+            journal_path=self.journal.path,
+            provider=self.protocol.name,
+            ref=binding.ref,
+        )
+
+    def _job_kwargs(
+        self,
+        binding: Binding,
+        intent_id: str,
+        answer: SubmitAnswer,
+        output_type: type[BaseModel] | None,
+    ) -> dict[str, Any]:
+        return {
+            "ref": binding.ref,
+            "handle": answer.handle,
+            "intent_id": intent_id,
+            "output_type": output_type or binding.output_model or RawOutput,
+            "journal": self.journal,
+            "last": answer.snapshot,
+        }
+
+    def _quote_escaped(
+        self, binding: Binding, wire: Mapping[str, Any], error: APIResponseError
+    ) -> None:
+        """A dry run that started a real job: journal it so it is not lost."""
+        if error.job_id is None:
+            return
+        intent_id = self._intent(binding, wire, None)
+        handle = JobHandle(binding.model_id, error.job_id)
+        self.journal.update(
+            intent_id,
+            submission="accepted",
+            job_id=error.job_id,
+            handle_json=json.dumps(handle.to_json()),
+            error=error.message,
+        )
+
+
+def _secret(value: str | Secret | None, variable: str | None) -> Secret | None:
+    if isinstance(value, Secret):
+        return value
+    if value is None and variable is not None:
+        value = os.environ.get(variable) or None
+    return Secret(value) if value else None
+
+
+def _path_to_str(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, list) and any(isinstance(v, Path) for v in value):
+        return [str(v) if isinstance(v, Path) else v for v in value]
+    return value
+
+
+def wire_payload(model: BaseModel) -> dict[str, Any]:
+    """The JSON body for a validated input model: wire names, unset optional values left out."""
+    to_wire = getattr(model, "to_wire", None)
+    if callable(to_wire):
+        return cast(dict[str, Any], to_wire())
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def with_submit_headers(call: HttpCall, headers: Mapping[str, str] | None) -> HttpCall:
+    """``call`` carrying ``headers`` when it is the paid submit."""
+    if not headers or call.operation is not Operation.SUBMIT:
+        return call
+    return replace(call, headers={**(call.headers or {}), **headers})
+
+
+def upload_key(path: Path) -> tuple[str, int, int]:
+    """Identity of a local file's content for the upload cache: path, size, mtime."""
+    stat = path.stat()
+    return (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+def _is_ambiguous(error: BaseException) -> bool:
+    if isinstance(error, APIStatusError):
+        return is_ambiguous_submit(status=error.status_code)
+    if isinstance(error, APIConnectionError):
+        return error.ambiguous
+    if isinstance(error, APIError):
+        return True  # an answer we could not read: it may well name a new job
+    # Other runtime errors are raised before sending (missing credentials); anything
+    # else (KeyboardInterrupt, CancelledError) interrupted the request: no way to know.
+    return not isinstance(error, MusicbindError)
+
+
+def why_no_estimate(binding: Binding, model: BaseModel, media: Mapping[str, float] | None) -> str:
+    """Why ``binding.estimate_cost`` gives None for this payload, in words a user can act on."""
+    pricing = binding.pricing
+    if pricing is None:
+        if binding.provider == "scenario":
+            return "Scenario prices in creative units; call quote() for its dry-run price"
+        return "the registry has no price for this model"
+    if pricing.unit == "second" and pricing.media and pricing.media not in (media or {}):
+        return (
+            f"the price depends on the length of {pricing.media}: pass "
+            f"media_duration={{{pricing.media!r}: seconds}}"
+        )
+    return "a field the price depends on is unset"
