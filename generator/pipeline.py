@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 
+from generator.load.cache import LoadCache
 from generator.load.dispatch import load_file, sha256_hex
 from generator.load.records import DocumentKind, Level, Location, SpecDocument, SpecProblem
 from generator.registry.build import build_registry, replace_problems
@@ -60,9 +62,14 @@ def _read_overlay(path: Path | None, display: str) -> tuple[Overlay, list[SpecPr
     return overlay, problems, sha256_hex(data)
 
 
-def build_from_specs(specs: Path, base: Path | None = None) -> Built:
-    """Load every document a specs folder's manifest lists, plus its overlay."""
+def build_from_specs(specs: Path, base: Path | None = None, *, cache: bool = True) -> Built:
+    """Load every document a specs folder's manifest lists, plus its overlay.
+
+    With ``cache``, documents whose bytes did not change since the last run come from
+    the load cache (see :mod:`generator.load.cache`).
+    """
     base = base or specs.parent
+    load_cache = LoadCache(specs, generator_hash()) if cache else None
     problems: list[SpecProblem] = []
     inputs: dict[str, str] = {}
     manifest_path = specs / MANIFEST
@@ -89,7 +96,9 @@ def build_from_specs(specs: Path, base: Path | None = None) -> Built:
     problems += found
     if digest:
         inputs[overlay_display] = digest
-    documents = [_load_entry(specs, base, entry, problems) for entry in entries]
+    documents = [_load_entry(specs, base, entry, problems, load_cache) for entry in entries]
+    if load_cache is not None:
+        load_cache.save()
     listed = {(specs / e.path).resolve() for e in entries}
     for stray in sorted(
         p for p in specs.rglob("*") if p.is_file() and p.suffix in _DOCUMENT_SUFFIXES
@@ -109,7 +118,11 @@ def build_from_specs(specs: Path, base: Path | None = None) -> Built:
 
 
 def _load_entry(
-    specs: Path, base: Path, entry: ManifestEntry, problems: list[SpecProblem]
+    specs: Path,
+    base: Path,
+    entry: ManifestEntry,
+    problems: list[SpecProblem],
+    cache: LoadCache | None,
 ) -> SpecDocument:
     target = (specs / entry.path).resolve()
     display = display_path(target, base)
@@ -117,7 +130,7 @@ def _load_entry(
         message = f"manifest path {entry.path!r} points outside the specs folder"
         problems.append(SpecProblem(Level.ERROR, entry.location, message))
         return SpecDocument(display, DocumentKind.UNKNOWN, "")
-    document = load_file(target, display)
+    document = load_file(target, display, cache)
     if document.kind.value != entry.kind and document.sha256:
         problems.append(
             SpecProblem(
@@ -177,6 +190,7 @@ def _with_problems(registry: Registry, problems: list[SpecProblem]) -> Registry:
     return replace_problems(registry, problems)
 
 
+@cache
 def generator_hash() -> str:
     """Hash of the generator's code and templates and of the tools whose output we ship."""
     from importlib.metadata import version

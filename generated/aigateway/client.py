@@ -23,7 +23,7 @@ from runtime.jobs import AsyncJob, Job, ProgressCallback
 from . import PROTOCOL
 
 if TYPE_CHECKING:
-    from .sonauto_v2_text_to_music import SonautoV2TextToMusicOutput
+    from . import sonauto_v2_text_to_music as _sonauto_v2_text_to_music
 
 
 def _resolve(ref: str) -> Binding:
@@ -55,7 +55,7 @@ class AIgatewayClient(Client):
         on_progress: ProgressCallback | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> SonautoV2TextToMusicOutput:
+    ) -> _sonauto_v2_text_to_music.SonautoV2TextToMusicOutput:
         """Run aigateway:sonauto/v2/text-to-music: validate, submit, wait, and return the output."""
         from .sonauto_v2_text_to_music import BINDING, SonautoV2TextToMusicOutput
 
@@ -92,7 +92,7 @@ class AIgatewayClient(Client):
         format: Literal["mp3", "wav"] | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> Job[SonautoV2TextToMusicOutput]:
+    ) -> Job[_sonauto_v2_text_to_music.SonautoV2TextToMusicOutput]:
         """Submit aigateway:sonauto/v2/text-to-music and return the job once its id is journalled."""
         from .sonauto_v2_text_to_music import BINDING, SonautoV2TextToMusicOutput
 
@@ -139,7 +139,7 @@ class AsyncAIgatewayClient(AsyncClient):
         on_progress: ProgressCallback | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> SonautoV2TextToMusicOutput:
+    ) -> _sonauto_v2_text_to_music.SonautoV2TextToMusicOutput:
         """Run aigateway:sonauto/v2/text-to-music: validate, submit, wait, and return the output."""
         from .sonauto_v2_text_to_music import BINDING, SonautoV2TextToMusicOutput
 
@@ -176,7 +176,7 @@ class AsyncAIgatewayClient(AsyncClient):
         format: Literal["mp3", "wav"] | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> AsyncJob[SonautoV2TextToMusicOutput]:
+    ) -> AsyncJob[_sonauto_v2_text_to_music.SonautoV2TextToMusicOutput]:
         """Submit aigateway:sonauto/v2/text-to-music and return the job once its id is journalled."""
         from .sonauto_v2_text_to_music import BINDING, SonautoV2TextToMusicOutput
 

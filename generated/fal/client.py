@@ -23,9 +23,7 @@ from runtime.jobs import AsyncJob, Job, ProgressCallback
 from . import PROTOCOL
 
 if TYPE_CHECKING:
-    from .sonilo_v1_1_video_to_music import (
-        SoniloV11VideoToMusicOutput,
-    )
+    from . import sonilo_v1_1_video_to_music as _sonilo_v1_1_video_to_music
 
 
 def _resolve(ref: str) -> Binding:
@@ -55,7 +53,7 @@ class FalClient(Client):
         on_progress: ProgressCallback | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> SoniloV11VideoToMusicOutput:
+    ) -> _sonilo_v1_1_video_to_music.SoniloV11VideoToMusicOutput:
         """Run fal:sonilo/v1.1/video-to-music: validate, submit, wait, and return the output."""
         from .sonilo_v1_1_video_to_music import BINDING, SoniloV11VideoToMusicOutput
 
@@ -88,7 +86,7 @@ class FalClient(Client):
         duration: float | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> Job[SoniloV11VideoToMusicOutput]:
+    ) -> Job[_sonilo_v1_1_video_to_music.SoniloV11VideoToMusicOutput]:
         """Submit fal:sonilo/v1.1/video-to-music and return the job once its id is journalled."""
         from .sonilo_v1_1_video_to_music import BINDING, SoniloV11VideoToMusicOutput
 
@@ -131,7 +129,7 @@ class AsyncFalClient(AsyncClient):
         on_progress: ProgressCallback | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> SoniloV11VideoToMusicOutput:
+    ) -> _sonilo_v1_1_video_to_music.SoniloV11VideoToMusicOutput:
         """Run fal:sonilo/v1.1/video-to-music: validate, submit, wait, and return the output."""
         from .sonilo_v1_1_video_to_music import BINDING, SoniloV11VideoToMusicOutput
 
@@ -164,7 +162,7 @@ class AsyncFalClient(AsyncClient):
         duration: float | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> AsyncJob[SoniloV11VideoToMusicOutput]:
+    ) -> AsyncJob[_sonilo_v1_1_video_to_music.SoniloV11VideoToMusicOutput]:
         """Submit fal:sonilo/v1.1/video-to-music and return the job once its id is journalled."""
         from .sonilo_v1_1_video_to_music import BINDING, SoniloV11VideoToMusicOutput
 

@@ -40,7 +40,8 @@ def annotation(spec: SpecType, model: Model) -> str:
     if spec.kind is TypeKind.OBJECT:
         shapes = {shape.name: shape.class_name for shape in model.shapes}
         if spec.ref in shapes:
-            return f"{shapes[spec.ref]} | dict[str, Any]"
+            # Shapes of different models may share a class name: refer to them by module.
+            return f"_{model.module_name}.{shapes[spec.ref]} | dict[str, Any]"
         return "dict[str, Any]"
     if spec.kind is TypeKind.UNION:
         return " | ".join(dict.fromkeys(annotation(v, model) for v in spec.variants)) or "Any"

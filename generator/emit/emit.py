@@ -16,7 +16,7 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -94,12 +94,26 @@ def header(context: EmitContext, sources: list[str]) -> str:
     )
 
 
-def model_key(model: Model, context: EmitContext) -> str:
-    """Cache key of a model module: changes when its record, sources or the generator change."""
-    record = json.dumps(asdict(model), sort_keys=True, default=str)
-    hashes = [context.sources.get(path, "") for path in model.sources]
-    material = "\n".join([context.generator_hash, context.version, record, *hashes])
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+
+
+def shared_inputs_key(registry: Registry, context: EmitContext) -> str:
+    """Hash of the inputs that are no model's document (overlay, manifest): they affect all."""
+    documents = {path for model in registry.models for path in model.sources}
+    shared = sorted((p, h) for p, h in context.sources.items() if p not in documents)
+    return _digest(context.generator_hash, context.version, *(f"{p}={h}" for p, h in shared))
+
+
+def model_key(model: Model, context: EmitContext, shared: str) -> str:
+    """Cache key of a model module: its documents' bytes, its names, the shared inputs.
+
+    The registry record is a function of exactly these (the module and method names also
+    depend on the other models of the provider, so they are part of the key).
+    """
+    hashes = [f"{path}={context.sources.get(path, '')}" for path in model.sources]
+    names = [model.ref, model.module_name, model.method_name]
+    return _digest(shared, *names, *hashes)
 
 
 def model_path(model: Model) -> str:
@@ -148,13 +162,18 @@ def emit(
     files: dict[str, str] = {}
     keys: dict[str, str] = {}
     pending: dict[str, tuple[Model, str]] = {}
-    for model in registry.models:
-        path, key = model_path(model), model_key(model, context)
+    shared = shared_inputs_key(registry, context)
+
+    def cached(path: str, key: str) -> bool:
         keys[path] = key
-        cached = reuse(path, key) if reuse else None
-        if cached is not None:
-            files[path] = cached
-        else:
+        text = reuse(path, key) if reuse else None
+        if text is not None:
+            files[path] = text
+        return text is not None
+
+    for model in registry.models:
+        path = model_path(model)
+        if not cached(path, model_key(model, context, shared)):
             pending[path] = (model, header(context, list(model.sources)))
     fresh = _render_all(pending)
     env = environment()
@@ -162,15 +181,20 @@ def emit(
     for provider in registry.providers:
         models = [m for m in registry.models if m.provider == provider.name]
         used = sorted({s for m in models for s in m.sources})
-        fresh[f"{provider.name}/__init__.py"] = env.get_template("provider_init.py.j2").render(
-            header=header(context, used), provider=provider, models=models
+        group = _digest(shared, repr(provider), *(keys[model_path(m)] for m in models))
+        if not cached(f"{provider.name}/__init__.py", group):
+            fresh[f"{provider.name}/__init__.py"] = env.get_template("provider_init.py.j2").render(
+                header=header(context, used), provider=provider, models=models
+            )
+        if not cached(f"{provider.name}/client.py", group):
+            fresh[f"{provider.name}/client.py"] = env.get_template("client.py.j2").render(
+                header=header(context, used), **client_context(provider, models)
+            )
+    package_key = _digest(shared, *all_sources, *(keys[model_path(m)] for m in registry.models))
+    if not cached("__init__.py", package_key):
+        fresh["__init__.py"] = env.get_template("package_init.py.j2").render(
+            header=header(context, all_sources), models=registry.models
         )
-        fresh[f"{provider.name}/client.py"] = env.get_template("client.py.j2").render(
-            header=header(context, used), **client_context(provider, models)
-        )
-    fresh["__init__.py"] = env.get_template("package_init.py.j2").render(
-        header=header(context, all_sources), models=registry.models
-    )
     formatted = format_sources(fresh)
     for path, text in formatted.items():
         check_module(text, path)

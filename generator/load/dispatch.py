@@ -7,6 +7,7 @@ import importlib
 from pathlib import Path
 from typing import Protocol, cast
 
+from generator.load.cache import LoadCache
 from generator.load.records import DocumentKind, Level, Location, SpecDocument, SpecProblem
 
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
@@ -74,7 +75,7 @@ def load_bytes(data: bytes, path: str) -> SpecDocument:
     )
 
 
-def load_file(file: Path, display: str) -> SpecDocument:
+def load_file(file: Path, display: str, cache: LoadCache | None = None) -> SpecDocument:
     """Load one document from disk, refusing unreadable or oversized files with a located error."""
     try:
         size = file.stat().st_size
@@ -86,7 +87,14 @@ def load_file(file: Path, display: str) -> SpecDocument:
         data = file.read_bytes()
     except OSError as exc:
         return _unreadable(display, f"cannot read the file: {exc.strerror or exc}")
-    return load_bytes(data, display)
+    if cache is None:
+        return load_bytes(data, display)
+    cached = cache.get(display, sha256_hex(data))
+    if cached is not None:
+        return cached
+    document = load_bytes(data, display)
+    cache.put(document)
+    return document
 
 
 def _unreadable(display: str, message: str) -> SpecDocument:

@@ -23,7 +23,7 @@ from runtime.jobs import AsyncJob, Job, ProgressCallback
 from . import PROTOCOL
 
 if TYPE_CHECKING:
-    from .acme_chime_tts import AcmeChimeTtsOutput
+    from . import acme_chime_tts as _acme_chime_tts
 
 
 def _resolve(ref: str) -> Binding:
@@ -53,7 +53,7 @@ class FalClient(Client):
         on_progress: ProgressCallback | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> AcmeChimeTtsOutput:
+    ) -> _acme_chime_tts.AcmeChimeTtsOutput:
         """Run fal:acme/chime-tts: validate, submit, wait, and return the output."""
         from .acme_chime_tts import BINDING, AcmeChimeTtsOutput
 
@@ -86,7 +86,7 @@ class FalClient(Client):
         seed: int | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> Job[AcmeChimeTtsOutput]:
+    ) -> Job[_acme_chime_tts.AcmeChimeTtsOutput]:
         """Submit fal:acme/chime-tts and return the job once its id is journalled."""
         from .acme_chime_tts import BINDING, AcmeChimeTtsOutput
 
@@ -129,7 +129,7 @@ class AsyncFalClient(AsyncClient):
         on_progress: ProgressCallback | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> AcmeChimeTtsOutput:
+    ) -> _acme_chime_tts.AcmeChimeTtsOutput:
         """Run fal:acme/chime-tts: validate, submit, wait, and return the output."""
         from .acme_chime_tts import BINDING, AcmeChimeTtsOutput
 
@@ -162,7 +162,7 @@ class AsyncFalClient(AsyncClient):
         seed: int | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> AsyncJob[AcmeChimeTtsOutput]:
+    ) -> AsyncJob[_acme_chime_tts.AcmeChimeTtsOutput]:
         """Submit fal:acme/chime-tts and return the job once its id is journalled."""
         from .acme_chime_tts import BINDING, AcmeChimeTtsOutput
 

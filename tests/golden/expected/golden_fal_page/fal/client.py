@@ -23,7 +23,7 @@ from runtime.jobs import AsyncJob, Job, ProgressCallback
 from . import PROTOCOL
 
 if TYPE_CHECKING:
-    from .acme_drum_fill import AcmeDrumFillOutput
+    from . import acme_drum_fill as _acme_drum_fill
 
 
 def _resolve(ref: str) -> Binding:
@@ -51,7 +51,7 @@ class FalClient(Client):
         on_progress: ProgressCallback | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> AcmeDrumFillOutput:
+    ) -> _acme_drum_fill.AcmeDrumFillOutput:
         """Run fal:acme/drum-fill: validate, submit, wait, and return the output."""
         from .acme_drum_fill import BINDING, AcmeDrumFillOutput
 
@@ -80,7 +80,7 @@ class FalClient(Client):
         length: Literal["1bar", "2bar"] | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> Job[AcmeDrumFillOutput]:
+    ) -> Job[_acme_drum_fill.AcmeDrumFillOutput]:
         """Submit fal:acme/drum-fill and return the job once its id is journalled."""
         from .acme_drum_fill import BINDING, AcmeDrumFillOutput
 
@@ -119,7 +119,7 @@ class AsyncFalClient(AsyncClient):
         on_progress: ProgressCallback | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> AcmeDrumFillOutput:
+    ) -> _acme_drum_fill.AcmeDrumFillOutput:
         """Run fal:acme/drum-fill: validate, submit, wait, and return the output."""
         from .acme_drum_fill import BINDING, AcmeDrumFillOutput
 
@@ -148,7 +148,7 @@ class AsyncFalClient(AsyncClient):
         length: Literal["1bar", "2bar"] | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> AsyncJob[AcmeDrumFillOutput]:
+    ) -> AsyncJob[_acme_drum_fill.AcmeDrumFillOutput]:
         """Submit fal:acme/drum-fill and return the job once its id is journalled."""
         from .acme_drum_fill import BINDING, AcmeDrumFillOutput
 
