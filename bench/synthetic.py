@@ -1,4 +1,4 @@
-"""Bench: synthetic fal-style endpoints (one queue OpenAPI document each) and their equivalent single OpenAPI."""
+"""Bench: synthetic fal-style endpoints (one queue OpenAPI each) and their one-document twin."""
 
 from __future__ import annotations
 
@@ -19,17 +19,43 @@ providers:
 
 def _input_schema(index: int, rng: random.Random) -> dict[str, Any]:
     properties: dict[str, Any] = {
-        "prompt": {"type": "string", "title": "Prompt", "description": f"What model {index} should make.", "maxLength": 2000},
-        "duration": {"anyOf": [{"type": "number", "minimum": 1, "maximum": rng.choice([30, 60, 190, 600])}, {"type": "null"}], "title": "Duration"},
-        "num_samples": {"type": "integer", "minimum": 1, "maximum": rng.randint(2, 8), "default": 1, "title": "Num Samples"},
+        "prompt": {
+            "type": "string",
+            "title": "Prompt",
+            "description": f"What model {index} should make.",
+            "maxLength": 2000,
+        },
+        "duration": {
+            "anyOf": [
+                {"type": "number", "minimum": 1, "maximum": rng.choice([30, 60, 190, 600])},
+                {"type": "null"},
+            ],
+            "title": "Duration",
+        },
+        "num_samples": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": rng.randint(2, 8),
+            "default": 1,
+            "title": "Num Samples",
+        },
         "format": {"type": "string", "enum": ["mp3", "wav", "flac"], "default": "mp3"},
         "seed": {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "null"}]},
         "guidance": {"type": "number", "exclusiveMinimum": 0, "maximum": 20, "default": 7.5},
     }
     if index % 3 == 0:
-        properties["video_url"] = {"type": "string", "description": "Public URL of the source video."}
+        properties["video_url"] = {
+            "type": "string",
+            "description": "Public URL of the source video.",
+        }
     order = list(properties)
-    return {"type": "object", "title": "Input", "properties": properties, "required": ["prompt"], "x-fal-order-properties": order}
+    return {
+        "type": "object",
+        "title": "Input",
+        "properties": properties,
+        "required": ["prompt"],
+        "x-fal-order-properties": order,
+    }
 
 
 def fal_document(index: int, seed: int = 0) -> dict[str, Any]:
@@ -37,26 +63,70 @@ def fal_document(index: int, seed: int = 0) -> dict[str, Any]:
     rng = random.Random(seed * 100_003 + index)
     endpoint = f"bench/model-{index:04d}"
     name = f"BenchModel{index:04d}"
-    audio = {"type": "object", "title": "Audio", "properties": {
-        "url": {"type": "string"}, "content_type": {"type": "string"}, "file_name": {"type": "string"},
-        "file_size": {"type": "integer"}}, "required": ["url"]}
+    audio = {
+        "type": "object",
+        "title": "Audio",
+        "properties": {
+            "url": {"type": "string"},
+            "content_type": {"type": "string"},
+            "file_name": {"type": "string"},
+            "file_size": {"type": "integer"},
+        },
+        "required": ["url"],
+    }
     return {
         "openapi": "3.0.4",
-        "info": {"title": f"Queue OpenAPI for {endpoint}", "version": "1.0.0",
-                 "x-fal-metadata": {"endpointId": endpoint, "category": "text-to-audio"}},
+        "info": {
+            "title": f"Queue OpenAPI for {endpoint}",
+            "version": "1.0.0",
+            "x-fal-metadata": {"endpointId": endpoint, "category": "text-to-audio"},
+        },
         "servers": [{"url": "https://queue.fal.run"}],
-        "components": {"schemas": {
-            f"{name}Input": _input_schema(index, rng),
-            f"{name}Output": {"type": "object", "properties": {
-                "audio": {"allOf": [{"$ref": "#/components/schemas/Audio"}]},
-                "audios": {"type": "array", "items": {"$ref": "#/components/schemas/Audio"}}}, "required": ["audio"]},
-            "Audio": audio,
-        }},
+        "components": {
+            "schemas": {
+                f"{name}Input": _input_schema(index, rng),
+                f"{name}Output": {
+                    "type": "object",
+                    "properties": {
+                        "audio": {"allOf": [{"$ref": "#/components/schemas/Audio"}]},
+                        "audios": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/Audio"},
+                        },
+                    },
+                    "required": ["audio"],
+                },
+                "Audio": audio,
+            }
+        },
         "paths": {
-            f"/{endpoint}": {"post": {"requestBody": {"required": True, "content": {"application/json": {
-                "schema": {"$ref": f"#/components/schemas/{name}Input"}}}}, "responses": {"200": {"description": "queued"}}}},
-            f"/{endpoint}/requests/{{request_id}}": {"get": {"responses": {"200": {"description": "result", "content": {
-                "application/json": {"schema": {"$ref": f"#/components/schemas/{name}Output"}}}}}}},
+            f"/{endpoint}": {
+                "post": {
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": f"#/components/schemas/{name}Input"}
+                            }
+                        },
+                    },
+                    "responses": {"200": {"description": "queued"}},
+                }
+            },
+            f"/{endpoint}/requests/{{request_id}}": {
+                "get": {
+                    "responses": {
+                        "200": {
+                            "description": "result",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": f"#/components/schemas/{name}Output"}
+                                }
+                            },
+                        }
+                    }
+                }
+            },
         },
     }
 
@@ -69,7 +139,10 @@ def write_specs(folder: Path, count: int) -> Path:
     for index in range(count):
         path = f"fal/model-{index:04d}.json"
         (specs / path).write_text(json.dumps(fal_document(index)), encoding="utf-8")
-        lines.append(f"  - {{path: {path}, provider: fal, kind: openapi, origin: bench, retrieved: 2026-11-22}}")
+        lines.append(
+            f"  - {{path: {path}, provider: fal, kind: openapi, "
+            "origin: bench, retrieved: 2026-11-22}"
+        )
     (specs / "manifest.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (specs / "overlay.yaml").write_text(PROVIDERS_OVERLAY, encoding="utf-8")
     return specs
@@ -84,7 +157,12 @@ def combined_openapi(count: int) -> dict[str, Any]:
         for key, schema in document["components"]["schemas"].items():
             schemas[key if key != "Audio" else "Audio"] = schema
         paths.update(document["paths"])
-    return {"openapi": "3.0.4", "info": {"title": "bench", "version": "1"}, "paths": paths, "components": {"schemas": schemas}}
+    return {
+        "openapi": "3.0.4",
+        "info": {"title": "bench", "version": "1"},
+        "paths": paths,
+        "components": {"schemas": schemas},
+    }
 
 
 def touch_one(specs: Path, index: int = 0) -> None:

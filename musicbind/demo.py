@@ -53,7 +53,8 @@ class DemoRow:
     def ok(self) -> bool:
         expected = self.case.expected_seconds
         durations_ok = bool(self.durations) and (
-            expected is None or all(abs(d - expected) <= DURATION_TOLERANCE_S for d in self.durations)
+            expected is None
+            or all(abs(d - expected) <= DURATION_TOLERANCE_S for d in self.durations)
         )
         return self.state == "SUCCEEDED" and durations_ok
 
@@ -63,26 +64,44 @@ def demo_cases(video: Path, video_url: str, video_seconds: float) -> list[DemoCa
     media = {"video": video_seconds}
     return [
         DemoCase(
-            "Scenario Sonilo text-to-music", "scenario", "sonilo_v1_1_text_to_music",
-            {"prompt": "warm lo-fi piano with soft vinyl crackle", "duration": 8, "num_samples": 2}, 8.0,
+            "Scenario Sonilo text-to-music",
+            "scenario",
+            "sonilo_v1_1_text_to_music",
+            {"prompt": "warm lo-fi piano with soft vinyl crackle", "duration": 8, "num_samples": 2},
+            8.0,
         ),
         DemoCase(
-            "Scenario Sonilo video-to-music", "scenario", "sonilo_v1_1_video_to_music",
-            {"video": video, "prompt": "playful strings", "start_offset": 2, "duration": 6}, 6.0, media,
+            "Scenario Sonilo video-to-music",
+            "scenario",
+            "sonilo_v1_1_video_to_music",
+            {"video": video, "prompt": "playful strings", "start_offset": 2, "duration": 6},
+            6.0,
+            media,
         ),
         DemoCase(
-            "Scenario MiniMax music-01", "scenario", "minimax_music_01",
-            {"lyrics": "## (Verse 1) ##\nHello, world\nThis is my first song", "sample_rate": 44100},
+            "Scenario MiniMax music-01",
+            "scenario",
+            "minimax_music_01",
+            {
+                "lyrics": "## (Verse 1) ##\nHello, world\nThis is my first song",
+                "sample_rate": 44100,
+            },
             None,
         ),
         DemoCase(
-            "fal Sonilo video-to-music", "fal", "sonilo_v1_1_video_to_music",
-            {"video_url": video_url, "num_samples": 2, "start_offset": 1, "duration": 5}, 5.0,
+            "fal Sonilo video-to-music",
+            "fal",
+            "sonilo_v1_1_video_to_music",
+            {"video_url": video_url, "num_samples": 2, "start_offset": 1, "duration": 5},
+            5.0,
             {"video_url": video_seconds},
         ),
         DemoCase(
-            "AIgateway Sonauto text-to-music", "aigateway", "sonauto_v2_text_to_music",
-            {"prompt": "upbeat chiptune for a game menu", "duration": 10, "format": "wav"}, 10.0,
+            "AIgateway Sonauto text-to-music",
+            "aigateway",
+            "sonauto_v2_text_to_music",
+            {"prompt": "upbeat chiptune for a game menu", "duration": 10, "format": "wav"},
+            10.0,
         ),
     ]
 
@@ -110,7 +129,11 @@ def _estimate(client: Any, case: DemoCase, binding: Any) -> str:
 
 
 def run_case(
-    client: Any, case: DemoCase, out: Path, on_progress: Callable[[JobSnapshot], None], console: Console
+    client: Any,
+    case: DemoCase,
+    out: Path,
+    on_progress: Callable[[JobSnapshot], None],
+    console: Console,
 ) -> DemoRow:
     """Estimate, submit, wait, download and measure one system."""
     row = DemoRow(case)
@@ -160,8 +183,10 @@ def _clients(emu: Any, journal: Path) -> dict[str, Any]:
     env = emu.env()
     return {
         "scenario": ScenarioClient(
-            api_key=env["SCENARIO_API_KEY"], api_secret=env["SCENARIO_API_SECRET"],
-            base_url=emu.base_url("scenario"), journal=journal,
+            api_key=env["SCENARIO_API_KEY"],
+            api_secret=env["SCENARIO_API_SECRET"],
+            base_url=emu.base_url("scenario"),
+            journal=journal,
         ),
         "fal": FalClient(api_key=env["FAL_KEY"], base_url=emu.base_url("fal"), journal=journal),
         "aigateway": AIgatewayClient(
@@ -189,19 +214,30 @@ def run_demo(out: Path, console: Console, root: Path | None = None) -> tuple[lis
             with _progress(console) as progress:
                 for case in demo_cases(video, emu.media_url(), DEMO_VIDEO_SECONDS):
                     task = progress.add_task(case.title, total=1.0, status="queued")
-                    rows.append(_run_one(clients[case.provider], case, out, progress, task, console))
+                    rows.append(
+                        _run_one(clients[case.provider], case, out, progress, task, console)
+                    )
         finally:
             for client in clients.values():
                 client.close()
         duplicates = emu.ledger.duplicate_charges()
     console.print(_table(rows, out))
-    console.print(f"duplicate charges in the emulator ledger: {duplicates}; took {time.perf_counter() - started:.1f} s")
+    console.print(
+        f"duplicate charges in the emulator ledger: {duplicates}; "
+        f"took {time.perf_counter() - started:.1f} s"
+    )
     return rows, duplicates
 
 
-def _run_one(client: Any, case: DemoCase, out: Path, progress: Progress, task: TaskID, console: Console) -> DemoRow:
+def _run_one(
+    client: Any, case: DemoCase, out: Path, progress: Progress, task: TaskID, console: Console
+) -> DemoRow:
     def on_progress(snapshot: JobSnapshot) -> None:
-        done = snapshot.progress if snapshot.progress is not None else (1.0 if snapshot.state.is_terminal else 0.0)
+        done = (
+            snapshot.progress
+            if snapshot.progress is not None
+            else (1.0 if snapshot.state.is_terminal else 0.0)
+        )
         progress.update(task, completed=done, status=snapshot.status_word or snapshot.state.value)
 
     try:
@@ -214,8 +250,11 @@ def _run_one(client: Any, case: DemoCase, out: Path, progress: Progress, task: T
 
 def _progress(console: Console) -> Progress:
     return Progress(
-        TextColumn("{task.description:<34}"), BarColumn(), TextColumn("{task.fields[status]:<12}"),
-        TimeElapsedColumn(), console=console,
+        TextColumn("{task.description:<34}"),
+        BarColumn(),
+        TextColumn("{task.fields[status]:<12}"),
+        TimeElapsedColumn(),
+        console=console,
     )
 
 
@@ -230,7 +269,10 @@ def _table(rows: list[DemoRow], out: Path) -> Table:
             f"{row.case.title}\n{row.job_id[:14]}",
             row.state if not row.error else f"{row.state}: {row.error[:80]}",
             row.estimate,
-            "\n".join(str(f.relative_to(out)) if f.is_relative_to(out) else str(f) for f in row.files) or "-",
+            "\n".join(
+                str(f.relative_to(out)) if f.is_relative_to(out) else str(f) for f in row.files
+            )
+            or "-",
             f"{measured} ({expected:g})" if expected is not None else f"{measured} (model decides)",
             "yes" if row.ok else "NO",
         )

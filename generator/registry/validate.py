@@ -1,4 +1,4 @@
-"""Registry stage: consistency checks on one merged field (defaults vs ranges and allowed values)."""
+"""Registry stage: consistency checks on one merged field (defaults vs ranges, allowed values)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,11 @@ def test_demo_runs_every_system_to_the_end(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     done = subprocess.run(
         [sys.executable, "-m", "musicbind", "demo", "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, check=False, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
         env={"COLUMNS": "160", "PATH": "/usr/bin:/bin"},
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

@@ -13,7 +13,6 @@ import itertools
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -279,7 +278,10 @@ def test_cli_writes_an_importable_package(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    code = "import mybind; refs = mybind.list_bindings(); assert refs; [mybind.get_binding(r).input_model for r in refs]; print(len(refs))"
+    code = (
+        "import mybind; refs = mybind.list_bindings(); assert refs; "
+        "[mybind.get_binding(r).input_model for r in refs]; print(len(refs))"
+    )
     shown = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path / "w", capture_output=True, text=True, check=True
     )

@@ -47,7 +47,9 @@ def test_golden(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     expected_dir = HERE / "expected" / f"golden_{case}"
     if os.environ.get("UPDATE_GOLDEN"):
         shutil.rmtree(expected_dir, ignore_errors=True)
-        shutil.copytree(out, expected_dir, ignore=shutil.ignore_patterns("__pycache__", "_manifest.json"))
+        shutil.copytree(
+            out, expected_dir, ignore=shutil.ignore_patterns("__pycache__", "_manifest.json")
+        )
     got, expected = _tree(out), _tree(expected_dir)
     if got != expected:
         diff = "".join(

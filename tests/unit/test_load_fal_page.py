@@ -389,7 +389,8 @@ def test_project_sonilo_page() -> None:
 PAGE_HEAD = "# P\n\n## Overview\n\n- **Model ID**: `x/y`\n\n### Input Schema\n\n"
 free_text = st.text(
     st.characters(
-        blacklist_categories=("Cs", "Cn"), blacklist_characters="\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+        blacklist_categories=("Cs", "Cn"),
+        blacklist_characters="\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029",
     ),
     max_size=60,
 )
