@@ -49,7 +49,7 @@ def annotation(spec: SpecType, model: Model) -> str:
 
 
 def field_annotation(field: Field, model: Model) -> str:
-    """A field's annotation: ``Literal[...]`` for allowed values, else its type; None if optional."""
+    """A field's annotation: Literal for allowed values, else the type; | None when optional."""
     if field.allowed:
         text = f"Literal[{', '.join(py_literal(v) for v in field.allowed)}]"
     else:
