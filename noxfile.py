@@ -54,6 +54,9 @@ def demo(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Benchmarks against the alternatives; writes bench/results.json and docs/benchmarks.md."""
-    session.install("-e", ".[test]")
+    """Benchmarks against the alternatives; writes bench/results.json and docs/benchmarks.md.
+
+    ``nox -s bench -- --quick`` is a smoke run written to bench/out/ instead.
+    """
+    session.install("-e", ".[test,bench]")
     session.run("python", "-m", "bench", *session.posargs)

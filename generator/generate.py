@@ -50,7 +50,7 @@ class Outcome:
 
 
 def _emit(built: Built, out: Path, regenerate: str, gen_hash: str) -> tuple[Emitted, str]:
-    context = EmitContext(__version__, built.inputs, regenerate, gen_hash)
+    context = EmitContext(__version__, built.inputs, regenerate, gen_hash, out.name)
     emitted = emit(built.registry, context, reuse_from(out, read_manifest(out)))
     manifest = build_manifest(emitted, built.inputs, gen_hash, __version__)
     return emitted, manifest.as_text()

@@ -5,25 +5,18 @@
 """Typed fal clients: one method per model, sync and async.
 
 ``<model>(...)`` validates, submits, waits and returns the parsed output;
-``submit_<model>(...)`` returns the journalled Job at once. Model modules are
-imported on first use.
+``submit_<model>(...)`` returns the journalled Job at once. The methods live in the
+``_client_part_*`` modules (so one changed model regenerates one part); model modules
+are imported on first use.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from decimal import Decimal
-from typing import TYPE_CHECKING
-
-from runtime.bases import present
 from runtime.binding import Binding
 from runtime.client import AsyncClient, Client
-from runtime.jobs import AsyncJob, Job, ProgressCallback
 
 from . import PROTOCOL
-
-if TYPE_CHECKING:
-    from . import sonilo_v1_1_video_to_music as _sonilo_v1_1_video_to_music
+from ._client_part_000 import _AsyncFalClientPart000, _FalClientPart000
 
 
 def _resolve(ref: str) -> Binding:
@@ -32,7 +25,7 @@ def _resolve(ref: str) -> Binding:
     return get_binding(ref)
 
 
-class FalClient(Client):
+class FalClient(_FalClientPart000, Client):
     """fal client: credentials and base URL from arguments or the environment."""
 
     protocol = PROTOCOL
@@ -41,74 +34,8 @@ class FalClient(Client):
         """The generated binding for a ``fal:<model id>`` ref."""
         return _resolve(ref)
 
-    def sonilo_v1_1_video_to_music(
-        self,
-        *,
-        video_url: str,
-        num_samples: int | None = None,
-        prompt: str | None = None,
-        start_offset: float | None = None,
-        duration: float | None = None,
-        timeout: float | None = None,
-        on_progress: ProgressCallback | None = None,
-        max_cost: Decimal | float | str | None = None,
-        media_duration: Mapping[str, float] | None = None,
-    ) -> _sonilo_v1_1_video_to_music.SoniloV11VideoToMusicOutput:
-        """Run fal:sonilo/v1.1/video-to-music: validate, submit, wait, and return the output."""
-        from .sonilo_v1_1_video_to_music import BINDING, SoniloV11VideoToMusicOutput
 
-        payload = present(
-            {
-                "video_url": video_url,
-                "num_samples": num_samples,
-                "prompt": prompt,
-                "start_offset": start_offset,
-                "duration": duration,
-            }
-        )
-        return self.run(
-            BINDING,
-            payload,
-            output_type=SoniloV11VideoToMusicOutput,
-            timeout=timeout,
-            on_progress=on_progress,
-            max_cost=max_cost,
-            media_duration=media_duration,
-        )
-
-    def submit_sonilo_v1_1_video_to_music(
-        self,
-        *,
-        video_url: str,
-        num_samples: int | None = None,
-        prompt: str | None = None,
-        start_offset: float | None = None,
-        duration: float | None = None,
-        max_cost: Decimal | float | str | None = None,
-        media_duration: Mapping[str, float] | None = None,
-    ) -> Job[_sonilo_v1_1_video_to_music.SoniloV11VideoToMusicOutput]:
-        """Submit fal:sonilo/v1.1/video-to-music and return the job once its id is journalled."""
-        from .sonilo_v1_1_video_to_music import BINDING, SoniloV11VideoToMusicOutput
-
-        payload = present(
-            {
-                "video_url": video_url,
-                "num_samples": num_samples,
-                "prompt": prompt,
-                "start_offset": start_offset,
-                "duration": duration,
-            }
-        )
-        return self.submit(
-            BINDING,
-            payload,
-            output_type=SoniloV11VideoToMusicOutput,
-            max_cost=max_cost,
-            media_duration=media_duration,
-        )
-
-
-class AsyncFalClient(AsyncClient):
+class AsyncFalClient(_AsyncFalClientPart000, AsyncClient):
     """fal client (async): credentials and base URL from arguments or the environment."""
 
     protocol = PROTOCOL
@@ -117,68 +44,5 @@ class AsyncFalClient(AsyncClient):
         """The generated binding for a ``fal:<model id>`` ref."""
         return _resolve(ref)
 
-    async def sonilo_v1_1_video_to_music(
-        self,
-        *,
-        video_url: str,
-        num_samples: int | None = None,
-        prompt: str | None = None,
-        start_offset: float | None = None,
-        duration: float | None = None,
-        timeout: float | None = None,
-        on_progress: ProgressCallback | None = None,
-        max_cost: Decimal | float | str | None = None,
-        media_duration: Mapping[str, float] | None = None,
-    ) -> _sonilo_v1_1_video_to_music.SoniloV11VideoToMusicOutput:
-        """Run fal:sonilo/v1.1/video-to-music: validate, submit, wait, and return the output."""
-        from .sonilo_v1_1_video_to_music import BINDING, SoniloV11VideoToMusicOutput
 
-        payload = present(
-            {
-                "video_url": video_url,
-                "num_samples": num_samples,
-                "prompt": prompt,
-                "start_offset": start_offset,
-                "duration": duration,
-            }
-        )
-        return await self.run(
-            BINDING,
-            payload,
-            output_type=SoniloV11VideoToMusicOutput,
-            timeout=timeout,
-            on_progress=on_progress,
-            max_cost=max_cost,
-            media_duration=media_duration,
-        )
-
-    async def submit_sonilo_v1_1_video_to_music(
-        self,
-        *,
-        video_url: str,
-        num_samples: int | None = None,
-        prompt: str | None = None,
-        start_offset: float | None = None,
-        duration: float | None = None,
-        max_cost: Decimal | float | str | None = None,
-        media_duration: Mapping[str, float] | None = None,
-    ) -> AsyncJob[_sonilo_v1_1_video_to_music.SoniloV11VideoToMusicOutput]:
-        """Submit fal:sonilo/v1.1/video-to-music and return the job once its id is journalled."""
-        from .sonilo_v1_1_video_to_music import BINDING, SoniloV11VideoToMusicOutput
-
-        payload = present(
-            {
-                "video_url": video_url,
-                "num_samples": num_samples,
-                "prompt": prompt,
-                "start_offset": start_offset,
-                "duration": duration,
-            }
-        )
-        return await self.submit(
-            BINDING,
-            payload,
-            output_type=SoniloV11VideoToMusicOutput,
-            max_cost=max_cost,
-            media_duration=media_duration,
-        )
+__all__ = ["AsyncFalClient", "FalClient"]

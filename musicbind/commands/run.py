@@ -102,7 +102,8 @@ def client_for(
     except ImportError:
         module = None
     if module is not None:
-        for value in vars(module).values():
+        for name in getattr(module, "__all__", ()):
+            value = getattr(module, name, None)
             if isinstance(value, type) and issubclass(value, Client) and value is not Client:
                 client: Client = value(journal=journal, base_url=base_url)
                 return client

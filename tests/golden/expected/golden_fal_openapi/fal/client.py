@@ -5,25 +5,18 @@
 """Typed fal clients: one method per model, sync and async.
 
 ``<model>(...)`` validates, submits, waits and returns the parsed output;
-``submit_<model>(...)`` returns the journalled Job at once. Model modules are
-imported on first use.
+``submit_<model>(...)`` returns the journalled Job at once. The methods live in the
+``_client_part_*`` modules (so one changed model regenerates one part); model modules
+are imported on first use.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from decimal import Decimal
-from typing import TYPE_CHECKING, Literal
-
-from runtime.bases import present
 from runtime.binding import Binding
 from runtime.client import AsyncClient, Client
-from runtime.jobs import AsyncJob, Job, ProgressCallback
 
 from . import PROTOCOL
-
-if TYPE_CHECKING:
-    from . import acme_chime_tts as _acme_chime_tts
+from ._client_part_000 import _AsyncFalClientPart000, _FalClientPart000
 
 
 def _resolve(ref: str) -> Binding:
@@ -32,7 +25,7 @@ def _resolve(ref: str) -> Binding:
     return get_binding(ref)
 
 
-class FalClient(Client):
+class FalClient(_FalClientPart000, Client):
     """fal client: credentials and base URL from arguments or the environment."""
 
     protocol = PROTOCOL
@@ -41,74 +34,8 @@ class FalClient(Client):
         """The generated binding for a ``fal:<model id>`` ref."""
         return _resolve(ref)
 
-    def acme_chime_tts(
-        self,
-        *,
-        text: str,
-        voice: Literal["ava", "bo", "class"] | None = None,
-        speed: float | None = None,
-        channels: Literal[1, 2] | None = None,
-        seed: int | None = None,
-        timeout: float | None = None,
-        on_progress: ProgressCallback | None = None,
-        max_cost: Decimal | float | str | None = None,
-        media_duration: Mapping[str, float] | None = None,
-    ) -> _acme_chime_tts.AcmeChimeTtsOutput:
-        """Run fal:acme/chime-tts: validate, submit, wait, and return the output."""
-        from .acme_chime_tts import BINDING, AcmeChimeTtsOutput
 
-        payload = present(
-            {
-                "text": text,
-                "voice": voice,
-                "speed": speed,
-                "channels": channels,
-                "seed": seed,
-            }
-        )
-        return self.run(
-            BINDING,
-            payload,
-            output_type=AcmeChimeTtsOutput,
-            timeout=timeout,
-            on_progress=on_progress,
-            max_cost=max_cost,
-            media_duration=media_duration,
-        )
-
-    def submit_acme_chime_tts(
-        self,
-        *,
-        text: str,
-        voice: Literal["ava", "bo", "class"] | None = None,
-        speed: float | None = None,
-        channels: Literal[1, 2] | None = None,
-        seed: int | None = None,
-        max_cost: Decimal | float | str | None = None,
-        media_duration: Mapping[str, float] | None = None,
-    ) -> Job[_acme_chime_tts.AcmeChimeTtsOutput]:
-        """Submit fal:acme/chime-tts and return the job once its id is journalled."""
-        from .acme_chime_tts import BINDING, AcmeChimeTtsOutput
-
-        payload = present(
-            {
-                "text": text,
-                "voice": voice,
-                "speed": speed,
-                "channels": channels,
-                "seed": seed,
-            }
-        )
-        return self.submit(
-            BINDING,
-            payload,
-            output_type=AcmeChimeTtsOutput,
-            max_cost=max_cost,
-            media_duration=media_duration,
-        )
-
-
-class AsyncFalClient(AsyncClient):
+class AsyncFalClient(_AsyncFalClientPart000, AsyncClient):
     """fal client (async): credentials and base URL from arguments or the environment."""
 
     protocol = PROTOCOL
@@ -117,68 +44,5 @@ class AsyncFalClient(AsyncClient):
         """The generated binding for a ``fal:<model id>`` ref."""
         return _resolve(ref)
 
-    async def acme_chime_tts(
-        self,
-        *,
-        text: str,
-        voice: Literal["ava", "bo", "class"] | None = None,
-        speed: float | None = None,
-        channels: Literal[1, 2] | None = None,
-        seed: int | None = None,
-        timeout: float | None = None,
-        on_progress: ProgressCallback | None = None,
-        max_cost: Decimal | float | str | None = None,
-        media_duration: Mapping[str, float] | None = None,
-    ) -> _acme_chime_tts.AcmeChimeTtsOutput:
-        """Run fal:acme/chime-tts: validate, submit, wait, and return the output."""
-        from .acme_chime_tts import BINDING, AcmeChimeTtsOutput
 
-        payload = present(
-            {
-                "text": text,
-                "voice": voice,
-                "speed": speed,
-                "channels": channels,
-                "seed": seed,
-            }
-        )
-        return await self.run(
-            BINDING,
-            payload,
-            output_type=AcmeChimeTtsOutput,
-            timeout=timeout,
-            on_progress=on_progress,
-            max_cost=max_cost,
-            media_duration=media_duration,
-        )
-
-    async def submit_acme_chime_tts(
-        self,
-        *,
-        text: str,
-        voice: Literal["ava", "bo", "class"] | None = None,
-        speed: float | None = None,
-        channels: Literal[1, 2] | None = None,
-        seed: int | None = None,
-        max_cost: Decimal | float | str | None = None,
-        media_duration: Mapping[str, float] | None = None,
-    ) -> AsyncJob[_acme_chime_tts.AcmeChimeTtsOutput]:
-        """Submit fal:acme/chime-tts and return the job once its id is journalled."""
-        from .acme_chime_tts import BINDING, AcmeChimeTtsOutput
-
-        payload = present(
-            {
-                "text": text,
-                "voice": voice,
-                "speed": speed,
-                "channels": channels,
-                "seed": seed,
-            }
-        )
-        return await self.submit(
-            BINDING,
-            payload,
-            output_type=AcmeChimeTtsOutput,
-            max_cost=max_cost,
-            media_duration=media_duration,
-        )
+__all__ = ["AsyncFalClient", "FalClient"]

@@ -5,25 +5,18 @@
 """Typed fal clients: one method per model, sync and async.
 
 ``<model>(...)`` validates, submits, waits and returns the parsed output;
-``submit_<model>(...)`` returns the journalled Job at once. Model modules are
-imported on first use.
+``submit_<model>(...)`` returns the journalled Job at once. The methods live in the
+``_client_part_*`` modules (so one changed model regenerates one part); model modules
+are imported on first use.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from decimal import Decimal
-from typing import TYPE_CHECKING, Literal
-
-from runtime.bases import present
 from runtime.binding import Binding
 from runtime.client import AsyncClient, Client
-from runtime.jobs import AsyncJob, Job, ProgressCallback
 
 from . import PROTOCOL
-
-if TYPE_CHECKING:
-    from . import acme_drum_fill as _acme_drum_fill
+from ._client_part_000 import _AsyncFalClientPart000, _FalClientPart000
 
 
 def _resolve(ref: str) -> Binding:
@@ -32,7 +25,7 @@ def _resolve(ref: str) -> Binding:
     return get_binding(ref)
 
 
-class FalClient(Client):
+class FalClient(_FalClientPart000, Client):
     """fal client: credentials and base URL from arguments or the environment."""
 
     protocol = PROTOCOL
@@ -41,66 +34,8 @@ class FalClient(Client):
         """The generated binding for a ``fal:<model id>`` ref."""
         return _resolve(ref)
 
-    def acme_drum_fill(
-        self,
-        *,
-        style: str,
-        bpm: int | None = None,
-        length: Literal["1bar", "2bar"] | None = None,
-        timeout: float | None = None,
-        on_progress: ProgressCallback | None = None,
-        max_cost: Decimal | float | str | None = None,
-        media_duration: Mapping[str, float] | None = None,
-    ) -> _acme_drum_fill.AcmeDrumFillOutput:
-        """Run fal:acme/drum-fill: validate, submit, wait, and return the output."""
-        from .acme_drum_fill import BINDING, AcmeDrumFillOutput
 
-        payload = present(
-            {
-                "style": style,
-                "bpm": bpm,
-                "length": length,
-            }
-        )
-        return self.run(
-            BINDING,
-            payload,
-            output_type=AcmeDrumFillOutput,
-            timeout=timeout,
-            on_progress=on_progress,
-            max_cost=max_cost,
-            media_duration=media_duration,
-        )
-
-    def submit_acme_drum_fill(
-        self,
-        *,
-        style: str,
-        bpm: int | None = None,
-        length: Literal["1bar", "2bar"] | None = None,
-        max_cost: Decimal | float | str | None = None,
-        media_duration: Mapping[str, float] | None = None,
-    ) -> Job[_acme_drum_fill.AcmeDrumFillOutput]:
-        """Submit fal:acme/drum-fill and return the job once its id is journalled."""
-        from .acme_drum_fill import BINDING, AcmeDrumFillOutput
-
-        payload = present(
-            {
-                "style": style,
-                "bpm": bpm,
-                "length": length,
-            }
-        )
-        return self.submit(
-            BINDING,
-            payload,
-            output_type=AcmeDrumFillOutput,
-            max_cost=max_cost,
-            media_duration=media_duration,
-        )
-
-
-class AsyncFalClient(AsyncClient):
+class AsyncFalClient(_AsyncFalClientPart000, AsyncClient):
     """fal client (async): credentials and base URL from arguments or the environment."""
 
     protocol = PROTOCOL
@@ -109,60 +44,5 @@ class AsyncFalClient(AsyncClient):
         """The generated binding for a ``fal:<model id>`` ref."""
         return _resolve(ref)
 
-    async def acme_drum_fill(
-        self,
-        *,
-        style: str,
-        bpm: int | None = None,
-        length: Literal["1bar", "2bar"] | None = None,
-        timeout: float | None = None,
-        on_progress: ProgressCallback | None = None,
-        max_cost: Decimal | float | str | None = None,
-        media_duration: Mapping[str, float] | None = None,
-    ) -> _acme_drum_fill.AcmeDrumFillOutput:
-        """Run fal:acme/drum-fill: validate, submit, wait, and return the output."""
-        from .acme_drum_fill import BINDING, AcmeDrumFillOutput
 
-        payload = present(
-            {
-                "style": style,
-                "bpm": bpm,
-                "length": length,
-            }
-        )
-        return await self.run(
-            BINDING,
-            payload,
-            output_type=AcmeDrumFillOutput,
-            timeout=timeout,
-            on_progress=on_progress,
-            max_cost=max_cost,
-            media_duration=media_duration,
-        )
-
-    async def submit_acme_drum_fill(
-        self,
-        *,
-        style: str,
-        bpm: int | None = None,
-        length: Literal["1bar", "2bar"] | None = None,
-        max_cost: Decimal | float | str | None = None,
-        media_duration: Mapping[str, float] | None = None,
-    ) -> AsyncJob[_acme_drum_fill.AcmeDrumFillOutput]:
-        """Submit fal:acme/drum-fill and return the job once its id is journalled."""
-        from .acme_drum_fill import BINDING, AcmeDrumFillOutput
-
-        payload = present(
-            {
-                "style": style,
-                "bpm": bpm,
-                "length": length,
-            }
-        )
-        return await self.submit(
-            BINDING,
-            payload,
-            output_type=AcmeDrumFillOutput,
-            max_cost=max_cost,
-            media_duration=media_duration,
-        )
+__all__ = ["AsyncFalClient", "FalClient"]

@@ -5,25 +5,18 @@
 """Typed AIgateway clients: one method per model, sync and async.
 
 ``<model>(...)`` validates, submits, waits and returns the parsed output;
-``submit_<model>(...)`` returns the journalled Job at once. Model modules are
-imported on first use.
+``submit_<model>(...)`` returns the journalled Job at once. The methods live in the
+``_client_part_*`` modules (so one changed model regenerates one part); model modules
+are imported on first use.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from decimal import Decimal
-from typing import TYPE_CHECKING, Literal
-
-from runtime.bases import present
 from runtime.binding import Binding
 from runtime.client import AsyncClient, Client
-from runtime.jobs import AsyncJob, Job, ProgressCallback
 
 from . import PROTOCOL
-
-if TYPE_CHECKING:
-    from . import sonauto_v2_text_to_music as _sonauto_v2_text_to_music
+from ._client_part_000 import _AIgatewayClientPart000, _AsyncAIgatewayClientPart000
 
 
 def _resolve(ref: str) -> Binding:
@@ -32,7 +25,7 @@ def _resolve(ref: str) -> Binding:
     return get_binding(ref)
 
 
-class AIgatewayClient(Client):
+class AIgatewayClient(_AIgatewayClientPart000, Client):
     """AIgateway client: credentials and base URL from arguments or the environment."""
 
     protocol = PROTOCOL
@@ -41,82 +34,8 @@ class AIgatewayClient(Client):
         """The generated binding for a ``aigateway:<model id>`` ref."""
         return _resolve(ref)
 
-    def sonauto_v2_text_to_music(
-        self,
-        *,
-        prompt: str,
-        duration: float | None = None,
-        lyrics: str | None = None,
-        is_instrumental: bool | None = None,
-        lyrics_optimizer: bool | None = None,
-        webhook_url: str | None = None,
-        format: Literal["mp3", "wav"] | None = None,
-        timeout: float | None = None,
-        on_progress: ProgressCallback | None = None,
-        max_cost: Decimal | float | str | None = None,
-        media_duration: Mapping[str, float] | None = None,
-    ) -> _sonauto_v2_text_to_music.SonautoV2TextToMusicOutput:
-        """Run aigateway:sonauto/v2/text-to-music: validate, submit, wait, and return the output."""
-        from .sonauto_v2_text_to_music import BINDING, SonautoV2TextToMusicOutput
 
-        payload = present(
-            {
-                "prompt": prompt,
-                "duration": duration,
-                "lyrics": lyrics,
-                "is_instrumental": is_instrumental,
-                "lyrics_optimizer": lyrics_optimizer,
-                "webhook_url": webhook_url,
-                "format": format,
-            }
-        )
-        return self.run(
-            BINDING,
-            payload,
-            output_type=SonautoV2TextToMusicOutput,
-            timeout=timeout,
-            on_progress=on_progress,
-            max_cost=max_cost,
-            media_duration=media_duration,
-        )
-
-    def submit_sonauto_v2_text_to_music(
-        self,
-        *,
-        prompt: str,
-        duration: float | None = None,
-        lyrics: str | None = None,
-        is_instrumental: bool | None = None,
-        lyrics_optimizer: bool | None = None,
-        webhook_url: str | None = None,
-        format: Literal["mp3", "wav"] | None = None,
-        max_cost: Decimal | float | str | None = None,
-        media_duration: Mapping[str, float] | None = None,
-    ) -> Job[_sonauto_v2_text_to_music.SonautoV2TextToMusicOutput]:
-        """Submit aigateway:sonauto/v2/text-to-music and return the job once its id is journalled."""
-        from .sonauto_v2_text_to_music import BINDING, SonautoV2TextToMusicOutput
-
-        payload = present(
-            {
-                "prompt": prompt,
-                "duration": duration,
-                "lyrics": lyrics,
-                "is_instrumental": is_instrumental,
-                "lyrics_optimizer": lyrics_optimizer,
-                "webhook_url": webhook_url,
-                "format": format,
-            }
-        )
-        return self.submit(
-            BINDING,
-            payload,
-            output_type=SonautoV2TextToMusicOutput,
-            max_cost=max_cost,
-            media_duration=media_duration,
-        )
-
-
-class AsyncAIgatewayClient(AsyncClient):
+class AsyncAIgatewayClient(_AsyncAIgatewayClientPart000, AsyncClient):
     """AIgateway client (async): credentials and base URL from arguments or the environment."""
 
     protocol = PROTOCOL
@@ -125,76 +44,5 @@ class AsyncAIgatewayClient(AsyncClient):
         """The generated binding for a ``aigateway:<model id>`` ref."""
         return _resolve(ref)
 
-    async def sonauto_v2_text_to_music(
-        self,
-        *,
-        prompt: str,
-        duration: float | None = None,
-        lyrics: str | None = None,
-        is_instrumental: bool | None = None,
-        lyrics_optimizer: bool | None = None,
-        webhook_url: str | None = None,
-        format: Literal["mp3", "wav"] | None = None,
-        timeout: float | None = None,
-        on_progress: ProgressCallback | None = None,
-        max_cost: Decimal | float | str | None = None,
-        media_duration: Mapping[str, float] | None = None,
-    ) -> _sonauto_v2_text_to_music.SonautoV2TextToMusicOutput:
-        """Run aigateway:sonauto/v2/text-to-music: validate, submit, wait, and return the output."""
-        from .sonauto_v2_text_to_music import BINDING, SonautoV2TextToMusicOutput
 
-        payload = present(
-            {
-                "prompt": prompt,
-                "duration": duration,
-                "lyrics": lyrics,
-                "is_instrumental": is_instrumental,
-                "lyrics_optimizer": lyrics_optimizer,
-                "webhook_url": webhook_url,
-                "format": format,
-            }
-        )
-        return await self.run(
-            BINDING,
-            payload,
-            output_type=SonautoV2TextToMusicOutput,
-            timeout=timeout,
-            on_progress=on_progress,
-            max_cost=max_cost,
-            media_duration=media_duration,
-        )
-
-    async def submit_sonauto_v2_text_to_music(
-        self,
-        *,
-        prompt: str,
-        duration: float | None = None,
-        lyrics: str | None = None,
-        is_instrumental: bool | None = None,
-        lyrics_optimizer: bool | None = None,
-        webhook_url: str | None = None,
-        format: Literal["mp3", "wav"] | None = None,
-        max_cost: Decimal | float | str | None = None,
-        media_duration: Mapping[str, float] | None = None,
-    ) -> AsyncJob[_sonauto_v2_text_to_music.SonautoV2TextToMusicOutput]:
-        """Submit aigateway:sonauto/v2/text-to-music and return the job once its id is journalled."""
-        from .sonauto_v2_text_to_music import BINDING, SonautoV2TextToMusicOutput
-
-        payload = present(
-            {
-                "prompt": prompt,
-                "duration": duration,
-                "lyrics": lyrics,
-                "is_instrumental": is_instrumental,
-                "lyrics_optimizer": lyrics_optimizer,
-                "webhook_url": webhook_url,
-                "format": format,
-            }
-        )
-        return await self.submit(
-            BINDING,
-            payload,
-            output_type=SonautoV2TextToMusicOutput,
-            max_cost=max_cost,
-            media_duration=media_duration,
-        )
+__all__ = ["AsyncAIgatewayClient", "AIgatewayClient"]

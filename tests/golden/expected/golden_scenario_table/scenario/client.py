@@ -5,27 +5,18 @@
 """Typed Scenario clients: one method per model, sync and async.
 
 ``<model>(...)`` validates, submits, waits and returns the parsed output;
-``submit_<model>(...)`` returns the journalled Job at once. Model modules are
-imported on first use.
+``submit_<model>(...)`` returns the journalled Job at once. The methods live in the
+``_client_part_*`` modules (so one changed model regenerates one part); model modules
+are imported on first use.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from decimal import Decimal
-from typing import TYPE_CHECKING, Literal
-
-from pydantic import BaseModel
-
-from runtime.bases import present
 from runtime.binding import Binding
 from runtime.client import AsyncClient, Client
-from runtime.jobs import AsyncJob, Job, ProgressCallback
 
 from . import PROTOCOL
-
-if TYPE_CHECKING:
-    pass
+from ._client_part_000 import _AsyncScenarioClientPart000, _ScenarioClientPart000
 
 
 def _resolve(ref: str) -> Binding:
@@ -34,7 +25,7 @@ def _resolve(ref: str) -> Binding:
     return get_binding(ref)
 
 
-class ScenarioClient(Client):
+class ScenarioClient(_ScenarioClientPart000, Client):
     """Scenario client: credentials and base URL from arguments or the environment."""
 
     protocol = PROTOCOL
@@ -43,70 +34,8 @@ class ScenarioClient(Client):
         """The generated binding for a ``scenario:<model id>`` ref."""
         return _resolve(ref)
 
-    def acme_loop_maker(
-        self,
-        *,
-        prompt: str,
-        bars: float | None = None,
-        key_signature: Literal["C", "G", "D", "A"] | None = None,
-        gain: float | None = None,
-        timeout: float | None = None,
-        on_progress: ProgressCallback | None = None,
-        max_cost: Decimal | float | str | None = None,
-        media_duration: Mapping[str, float] | None = None,
-    ) -> BaseModel:
-        """Run scenario:model_acme-loop-maker: validate, submit, wait, and return the output."""
-        from .acme_loop_maker import BINDING
 
-        payload = present(
-            {
-                "prompt": prompt,
-                "bars": bars,
-                "key_signature": key_signature,
-                "gain": gain,
-            }
-        )
-        return self.run(
-            BINDING,
-            payload,
-            output_type=None,
-            timeout=timeout,
-            on_progress=on_progress,
-            max_cost=max_cost,
-            media_duration=media_duration,
-        )
-
-    def submit_acme_loop_maker(
-        self,
-        *,
-        prompt: str,
-        bars: float | None = None,
-        key_signature: Literal["C", "G", "D", "A"] | None = None,
-        gain: float | None = None,
-        max_cost: Decimal | float | str | None = None,
-        media_duration: Mapping[str, float] | None = None,
-    ) -> Job[BaseModel]:
-        """Submit scenario:model_acme-loop-maker and return the job once its id is journalled."""
-        from .acme_loop_maker import BINDING
-
-        payload = present(
-            {
-                "prompt": prompt,
-                "bars": bars,
-                "key_signature": key_signature,
-                "gain": gain,
-            }
-        )
-        return self.submit(
-            BINDING,
-            payload,
-            output_type=None,
-            max_cost=max_cost,
-            media_duration=media_duration,
-        )
-
-
-class AsyncScenarioClient(AsyncClient):
+class AsyncScenarioClient(_AsyncScenarioClientPart000, AsyncClient):
     """Scenario client (async): credentials and base URL from arguments or the environment."""
 
     protocol = PROTOCOL
@@ -115,64 +44,5 @@ class AsyncScenarioClient(AsyncClient):
         """The generated binding for a ``scenario:<model id>`` ref."""
         return _resolve(ref)
 
-    async def acme_loop_maker(
-        self,
-        *,
-        prompt: str,
-        bars: float | None = None,
-        key_signature: Literal["C", "G", "D", "A"] | None = None,
-        gain: float | None = None,
-        timeout: float | None = None,
-        on_progress: ProgressCallback | None = None,
-        max_cost: Decimal | float | str | None = None,
-        media_duration: Mapping[str, float] | None = None,
-    ) -> BaseModel:
-        """Run scenario:model_acme-loop-maker: validate, submit, wait, and return the output."""
-        from .acme_loop_maker import BINDING
 
-        payload = present(
-            {
-                "prompt": prompt,
-                "bars": bars,
-                "key_signature": key_signature,
-                "gain": gain,
-            }
-        )
-        return await self.run(
-            BINDING,
-            payload,
-            output_type=None,
-            timeout=timeout,
-            on_progress=on_progress,
-            max_cost=max_cost,
-            media_duration=media_duration,
-        )
-
-    async def submit_acme_loop_maker(
-        self,
-        *,
-        prompt: str,
-        bars: float | None = None,
-        key_signature: Literal["C", "G", "D", "A"] | None = None,
-        gain: float | None = None,
-        max_cost: Decimal | float | str | None = None,
-        media_duration: Mapping[str, float] | None = None,
-    ) -> AsyncJob[BaseModel]:
-        """Submit scenario:model_acme-loop-maker and return the job once its id is journalled."""
-        from .acme_loop_maker import BINDING
-
-        payload = present(
-            {
-                "prompt": prompt,
-                "bars": bars,
-                "key_signature": key_signature,
-                "gain": gain,
-            }
-        )
-        return await self.submit(
-            BINDING,
-            payload,
-            output_type=None,
-            max_cost=max_cost,
-            media_duration=media_duration,
-        )
+__all__ = ["AsyncScenarioClient", "ScenarioClient"]

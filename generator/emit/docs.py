@@ -1,0 +1,245 @@
+"""Emit stage: the reference docs, one markdown page per provider, emitted with the bindings.
+
+``reference_pages(registry, context)`` returns ``{"reference/README.md": ...,
+"reference/<provider>.md": ...}``: each model with its parameter table (type, range,
+default, allowed values, wire name), its price, its cross-field rules and an example
+call. The pages live in the generated package and are listed in its manifest, so
+``musicbind check`` drift-checks them like the modules. Spec text reaches the pages
+only through :func:`md_text` / :func:`md_code` (markdown-escaped, one line), and
+example code only through ``py_literal``; ruff formats the pages' python blocks.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+from generator.emit.formatting import format_sources
+from generator.emit.json_schema import rule_statement, wire_name
+from generator.emit.literals import UnsafeLiteralError, clean_text, py_literal
+from generator.load.records import JsonValue, TypeKind
+from generator.registry.describe import describe_range, describe_type, show_value
+from generator.registry.diff import sent_shapes
+from generator.registry.model import Field, Model, Pricing, Provider, Registry
+
+if TYPE_CHECKING:
+    from generator.emit.emit import EmitContext
+
+REFERENCE = "reference"
+# Characters markdown may act on anywhere in a line; ">" only starts a quote at a line's start,
+# which one-line text after a prefix never is.
+_SPECIAL = re.compile(r"([\\`*_\[\]<|#&~])")
+_PLACEHOLDER_MEDIA = {"video": "clip.mp4", "audio": "track.mp3", "image": "picture.png"}
+
+
+def md_text(text: str) -> str:
+    """Prose as one line of markdown: every character markdown acts on is escaped."""
+    return _SPECIAL.sub(r"\\\1", " ".join(clean_text(text).split()))
+
+
+def md_code(text: str) -> str:
+    """``text`` as an inline code span safe in a table cell (pipes escaped, fence long enough)."""
+    flat = " ".join(clean_text(text).split()).replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") or not flat.strip() else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
+
+
+def code_block(text: str, language: str) -> str:
+    """A fenced code block whose fence no backtick run inside ``text`` can close."""
+    longest = max((len(run) for run in re.findall(r"`{3,}", text)), default=2)
+    fence = "`" * (longest + 1)
+    return f"{fence}{language}\n{text.rstrip()}\n{fence}"
+
+
+def markdown_header(context: EmitContext, sources: list[str]) -> str:
+    """The generated-file header as HTML comments (a ``#`` line is a heading in markdown)."""
+    from generator.emit.emit import header  # emit.py calls this module: import when used
+
+    lines = header(context, sources).splitlines()
+    # Only "-->" can end an HTML comment early; "--out" in the regenerate command stays readable.
+    shown = [line.removeprefix("# ").replace("-->", "--&gt;") for line in lines]
+    return "".join(f"<!-- {line} -->\n" for line in shown)
+
+
+def reference_pages(registry: Registry, context: EmitContext, package: str) -> dict[str, str]:
+    """Every reference page of ``registry``; ``package`` is the import name in the examples."""
+    from generator.emit.emit import environment
+
+    env = environment()
+    pages: dict[str, str] = {}
+    index: list[dict[str, Any]] = []
+    for provider in registry.providers:
+        models = [m for m in registry.models if m.provider == provider.name]
+        if not models:
+            continue
+        sources = sorted({s for m in models for s in m.sources})
+        pages[f"{REFERENCE}/{provider.name}.md"] = env.get_template("reference.md.j2").render(
+            header=markdown_header(context, sources),
+            provider=_provider_view(provider, len(models)),
+            models=[_model_view(m, provider, package) for m in models],
+        )
+        index.append(_provider_view(provider, len(models)))
+    all_sources = sorted({s for m in registry.models for s in m.sources})
+    pages[f"{REFERENCE}/README.md"] = env.get_template("reference_index.md.j2").render(
+        header=markdown_header(context, all_sources),
+        providers=index,
+        models=[
+            {"ref": md_code(m.ref), "provider": m.provider, "anchor": _anchor(m.ref)}
+            for m in registry.models
+        ],
+    )
+    # ruff formats the python blocks of markdown files too: hand it the pages, so the
+    # examples are what `ruff format` would make of them (one ruff run for all pages).
+    return format_sources(pages)
+
+
+def _provider_view(provider: Provider, count: int) -> dict[str, Any]:
+    return {
+        "name": provider.name,
+        "title": md_text(provider.display_name),
+        "base_url": md_code(provider.base_url),
+        "auth": md_code(provider.auth),
+        "client_class": provider.client_class,
+        "count": count,
+    }
+
+
+def _anchor(ref: str) -> str:
+    """The anchor id of a model's section (set explicitly, so no renderer's slug rules matter)."""
+    return "model-" + re.sub(r"[^a-z0-9]+", "-", ref.lower()).strip("-")
+
+
+def _model_view(model: Model, provider: Provider, package: str) -> dict[str, Any]:
+    example = example_input(model)
+    sent = sent_shapes(model)
+    return {
+        "ref": md_code(model.ref),
+        "anchor": _anchor(model.ref),
+        "title": md_text(model.title or model.model_id),
+        "description": md_text(model.description),
+        "capabilities": ", ".join(md_code(c) for c in model.capabilities),
+        "category": md_code(model.category) if model.category else "",
+        "sources": ", ".join(md_code(s) for s in model.sources),
+        "rows": [_row(f) for f in model.inputs],
+        "shapes": [
+            {"name": md_text(s.class_name), "rows": [_row(f) for f in s.fields]}
+            for s in model.shapes
+            if s.name in sent
+        ],
+        "price": _price(model.pricing, model.inputs),
+        "rules": [
+            {"text": md_text(rule_statement(r, model.inputs)), "source": md_code(str(r.location))}
+            for r in model.rules
+        ],
+        "python": code_block(_python_call(model, provider, package, example), "python"),
+        "payload": code_block(_payload(model, example), "json"),
+    }
+
+
+def _row(field: Field) -> dict[str, str]:
+    allowed = ", ".join(md_code(show_value(v)) for v in field.allowed or ())
+    default = md_code(show_value(field.default)) if field.has_default else ""
+    return {
+        "name": md_code(field.python_name),
+        "wire": md_code(field.wire_name),
+        "type": md_text(describe_type(field.type)),
+        "required": "yes" if field.required else "no",
+        "range": md_text(describe_range(field)),
+        "default": default,
+        "allowed": allowed,
+        "description": md_text(field.description),
+    }
+
+
+def _price(pricing: Pricing | None, fields: tuple[Field, ...]) -> str:
+    if pricing is None:
+        return "No price is stated in the documents."
+    per = {"second": "per second", "request": "per request"}.get(
+        pricing.unit, f"per {pricing.unit}"
+    )
+    text = f"{md_text(pricing.amount)} {md_text(pricing.currency)} {md_text(per)}"
+    if pricing.unit == "second":
+        seconds = []
+        if pricing.seconds_from:
+            seconds.append(md_code(wire_name(fields, pricing.seconds_from) or ""))
+        if pricing.media:
+            media = md_code(wire_name(fields, pricing.media) or "")
+            start = wire_name(fields, pricing.start)
+            minus = f" minus {md_code(start)}" if start else ""
+            seconds.append(f"the length of {media}{minus}")
+        if seconds:
+            text += " of " + ", else ".join(seconds)
+    for name in pricing.multiplied_by:
+        text += f", times {md_code(wire_name(fields, name) or name)}"
+    return f"{text} (stated in {md_code(str(pricing.location))})."
+
+
+def example_input(model: Model) -> dict[str, JsonValue]:
+    """An input to show: the document's fullest example, else one built from the fields."""
+    wires = {f.wire_name for f in model.inputs}
+    candidates: list[dict[str, JsonValue]] = [
+        e for e in model.input_examples if isinstance(e, dict) and set(e) <= wires and e
+    ]
+    fullest: dict[str, JsonValue] = max(candidates, key=len) if candidates else {}
+    chosen = dict(fullest)
+    for field in model.inputs:
+        if field.required and field.wire_name not in chosen:
+            chosen[field.wire_name] = placeholder(field)
+    return chosen
+
+
+def placeholder(field: Field) -> JsonValue:
+    """A plausible value for a field no example shows."""
+    if field.has_default and field.default is not None:
+        return field.default
+    if field.allowed:
+        return field.allowed[0]
+    if field.examples:
+        return field.examples[0]
+    kind = field.type.kind
+    if kind is TypeKind.FILE or field.wire_name.endswith("_url"):
+        name = _PLACEHOLDER_MEDIA.get(field.type.media or "", "input.bin")
+        return f"https://example.com/{name}"
+    if kind in (TypeKind.INTEGER, TypeKind.NUMBER):
+        low = field.minimum if field.minimum is not None else 1
+        return int(low) if kind is TypeKind.INTEGER else low
+    if kind is TypeKind.BOOLEAN:
+        return False
+    if kind is TypeKind.ARRAY:
+        return []
+    if kind is TypeKind.OBJECT:
+        return {}
+    return "..."
+
+
+def _python_call(
+    model: Model, provider: Provider, package: str, example: dict[str, JsonValue]
+) -> str:
+    by_wire = {f.wire_name: f.python_name for f in model.inputs}
+    arguments = []
+    for wire, value in example.items():
+        try:
+            arguments.append(f"        {by_wire[wire]}={py_literal(value)},")
+        except UnsafeLiteralError:
+            continue
+    module = f"{package}.{provider.name}.client"
+    lines = [
+        f"from {module} import {provider.client_class}",
+        "",
+        f"with {provider.client_class}() as client:  # credentials from the environment",
+        f"    output = client.{model.method_name}(",
+        *arguments,
+        "    )",
+    ]
+    return "\n".join(lines)
+
+
+def _payload(model: Model, example: dict[str, JsonValue]) -> str:
+    envelope = {"model": model.ref, "input": example}
+    try:
+        return json.dumps(envelope, indent=2, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        return json.dumps({"model": model.ref, "input": {}}, indent=2)

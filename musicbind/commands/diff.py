@@ -1,0 +1,102 @@
+"""Command line: ``musicbind diff OLD NEW``: what a spec change breaks, before regenerating.
+
+Exit status: 0 when nothing breaking changed (or ``--allow-breaking``), 1 when something
+did, 2 on a usage error or a source that cannot be read.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from musicbind.tooling.diff_report import FORMATS
+
+
+@click.command("diff")
+@click.argument("old", required=False)
+@click.argument("new", required=False)
+@click.option(
+    "--rev",
+    "revisions",
+    metavar="A..B",
+    help="Compare the specs folder at two git revisions (A alone: A against the working tree).",
+)
+@click.option(
+    "--specs",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("specs"),
+    show_default=True,
+    help="The specs folder (with --rev).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+)
+@click.option("--allow-breaking", is_flag=True, help="Exit 0 even when something breaks.")
+def diff_command(
+    old: str | None,
+    new: str | None,
+    revisions: str | None,
+    specs: Path,
+    output_format: str,
+    allow_breaking: bool,
+) -> None:
+    """Classify every change between two versions of the specs: breaking, compatible, notable.
+
+    OLD and NEW are specs folders, generated package folders or registry JSON files
+    (`musicbind registry --json`), or use --rev A..B for the specs folder at two git
+    revisions. Breaking: a model or field removed, a new required field, a range
+    narrowed, an allowed value removed, a type or wire name changed. Compatible: a new
+    model or optional field, a range widened, a new allowed value. Notable: a default,
+    a price or a description changed.
+    """
+    from generator.registry.diff import Severity, diff_registries
+    from musicbind.commands.generate import print_problems
+    from musicbind.tooling import diff_report
+    from musicbind.tooling.sources import (
+        Loaded,
+        SourceError,
+        load_revision,
+        load_source,
+        load_specs,
+        split_revisions,
+    )
+
+    try:
+        if revisions is not None:
+            if old is not None or new is not None:
+                raise click.UsageError("give either OLD NEW or --rev A..B, not both")
+            first, second = split_revisions(revisions)
+            before: Loaded = load_revision(first, specs)
+            if second is not None:
+                after = load_revision(second, specs)
+            elif specs.is_dir():
+                after = load_specs(specs, str(specs))
+            else:
+                raise click.UsageError(f"no specs folder at {specs}")
+        elif old is not None and new is not None:
+            before, after = load_source(old), load_source(new)
+        else:
+            raise click.UsageError("give OLD and NEW, or --rev A..B")
+    except SourceError as exc:
+        click.secho(f"musicbind diff: {exc}", fg="red", err=True)
+        sys.exit(2)
+    print_problems([*before.problems, *after.problems])
+    changes = diff_registries(before.registry, after.registry)
+    if output_format == "json":
+        click.echo(diff_report.json_text(changes, before.label, after.label))
+    elif output_format == "markdown":
+        click.echo(diff_report.markdown(changes, before.label, after.label), nl=False)
+    else:
+        for line in diff_report.text_lines(changes):
+            click.echo(line)
+    numbers = diff_report.counts(changes)
+    summary = ", ".join(f"{numbers[s.value]} {s.value}" for s in Severity)
+    click.echo(f"{before.label} -> {after.label}: {summary}", err=True)
+    if numbers[Severity.BREAKING.value] and not allow_breaking:
+        sys.exit(1)

@@ -1,0 +1,54 @@
+"""Command line: ``musicbind schema REF``: the JSON Schema (2020-12) of a model's input."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.command("schema")
+@click.argument("ref")
+@click.option(
+    "--package",
+    default="generated",
+    show_default=True,
+    help="Generated package whose registry snapshot to read.",
+)
+@click.option(
+    "--specs",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Build the registry from this specs folder instead of the package's snapshot.",
+)
+def schema_command(ref: str, package: str, specs: Path | None) -> None:
+    """Print the JSON Schema (draft 2020-12) of REF's input on stdout.
+
+    Properties are the wire names, with ranges, allowed values, defaults and
+    descriptions; shapes are under $defs. Cross-field rules, which no JSON Schema
+    keyword can state, are in "x-musicbind-rules" and in the description.
+    """
+    from generator.emit.json_schema import input_json_schema
+    from musicbind.tooling.sources import SourceError, load_specs, package_registry
+    from musicbind.tooling.validator import did_you_mean
+
+    if str(Path.cwd()) not in sys.path:
+        sys.path.append(str(Path.cwd()))  # `--package mybind` made in the current folder
+    try:
+        loaded = load_specs(specs, str(specs)) if specs else package_registry(package)
+    except SourceError as exc:
+        raise click.UsageError(str(exc)) from None
+    models = {m.ref: m for m in loaded.registry.models}
+    model = models.get(ref)
+    if model is None:
+        import difflib
+
+        close = difflib.get_close_matches(ref, list(models), n=3, cutoff=0.6)
+        by_id = {r.split(":", 1)[-1]: r for r in models}
+        close = close or [by_id[m] for m in difflib.get_close_matches(ref, list(by_id), n=3)]
+        hint = did_you_mean(close)
+        raise click.BadParameter(
+            f"no model {ref!r}" + (f"; {hint}" if hint else ""), param_hint="REF"
+        )
+    click.echo(json.dumps(input_json_schema(model), indent=2, ensure_ascii=False))

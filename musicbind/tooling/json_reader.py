@@ -1,0 +1,307 @@
+"""Tooling: JSON text -> :class:`Located` documents, with the position of every value.
+
+Two paths. :func:`fast_json` is the standard library's C parser with hooks that
+notice anything the strict reader would report (duplicate keys, NaN, numbers past
+2**53, possibly long strings or deep nesting); clean text, the common case, costs
+what ``json.loads`` costs. :func:`read_json` is a small recursive-descent reader
+that records the line and column of each value and key and turns every problem
+into an :class:`Anomaly`; it runs when the fast path declines or when a model
+rejects the payload and its errors need locating.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import math
+import re
+from collections.abc import Callable
+from json.decoder import JSONDecodeError
+from typing import Any
+
+from musicbind.tooling.located import (
+    MAX_DEPTH,
+    MAX_SAFE_INTEGER,
+    MAX_STRING,
+    Anomaly,
+    JsonPath,
+    Located,
+    Position,
+    duplicate_key,
+    huge_number,
+    huge_string,
+    not_a_number,
+    too_deep,
+)
+
+# The standard library's (C) string scanner: JSON string syntax, escapes and errors as json has.
+scanstring: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+_LITERALS: tuple[tuple[str, Any], ...] = (("true", True), ("false", False), ("null", None))
+_NON_FINITE = (("NaN", math.nan), ("Infinity", math.inf), ("-Infinity", -math.inf))
+# Integers of up to 15 digits are below 2**53: the fast path takes them without a check.
+_SAFE_DIGITS = 15
+_MAX_DIGITS = 4000  # int() refuses longer texts (CPython's int_max_str_digits is 4300)
+
+
+class _Decline(Exception):
+    """The fast path saw something the strict reader must look at."""
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise _Decline
+    return result
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > _SAFE_DIGITS:
+        raise _Decline
+    return int(text)
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _Decline
+    return value
+
+
+def _constant(text: str) -> Any:
+    raise _Decline
+
+
+DECLINED: Any = object()
+
+
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_pairs,
+    parse_int=_integer,
+    parse_float=_float,
+    parse_constant=_constant,
+)
+
+
+def fast_json(text: str) -> Any:
+    """``json.loads(text)`` when the text is clean strict JSON, else :data:`DECLINED`."""
+    try:
+        value = _DECODER.decode(text)
+    except (_Decline, ValueError, RecursionError):
+        return DECLINED
+    # Cheap bounds first: a short text holds no long string, few brackets no deep nesting.
+    if len(text) <= MAX_STRING and text.count("[") + text.count("{") <= MAX_DEPTH:
+        return value
+    return value if _within_limits(value) else DECLINED
+
+
+def _within_limits(value: Any) -> bool:
+    """No string longer than MAX_STRING, no nesting deeper than MAX_DEPTH: level by level."""
+    level = [value] if type(value) in (dict, list) else []
+    if type(value) is str:
+        return len(value) <= MAX_STRING
+    depth = 0
+    while level:
+        if depth >= MAX_DEPTH:
+            return False
+        below: list[Any] = []
+        for container in level:
+            if type(container) is dict:
+                if any(len(key) > MAX_STRING for key in container):
+                    return False
+                children = container.values()
+            else:
+                children = container
+            for child in children:
+                kind = type(child)
+                if kind is str:
+                    if len(child) > MAX_STRING:
+                        return False
+                elif kind is dict or kind is list:
+                    below.append(child)
+        level = below
+        depth += 1
+    return True
+
+
+class _Stop(Exception):
+    """A syntax error: the reader cannot go on with this document."""
+
+
+class _Reader:
+    """Recursive descent over one JSON text; positions kept as offsets until the end."""
+
+    def __init__(self, text: str, first_line: int) -> None:
+        self.text = text
+        self.first_line = first_line
+        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.doc = Located(None, start=self.position(0))
+
+    def position(self, offset: int) -> Position:
+        index = bisect.bisect_right(self.line_starts, offset) - 1
+        return Position(self.first_line + index, offset - self.line_starts[index] + 1)
+
+    def skip(self, offset: int) -> int:
+        match = _WHITESPACE.match(self.text, offset)
+        return match.end() if match else offset
+
+    def fail(self, offset: int, message: str, path: JsonPath = ()) -> _Stop:
+        self.doc.anomalies.append(
+            Anomaly("syntax", path, self.position(offset), f"invalid JSON: {message}", "RFC 8259")
+        )
+        return _Stop()
+
+    def read(self) -> Located:
+        try:
+            offset = self.skip(0)
+            if offset >= len(self.text):
+                raise self.fail(offset, "the document is empty")
+            value, offset = self.value(offset, (), 0)
+            offset = self.skip(offset)
+            if offset < len(self.text):
+                raise self.fail(offset, "extra data after the JSON value")
+            self.doc.value = value
+        except _Stop:
+            self.doc.value = None
+        return self.doc
+
+    def value(self, offset: int, path: JsonPath, depth: int) -> tuple[Any, int]:
+        self.doc.values[path] = self.position(offset)
+        char = self.text[offset : offset + 1]
+        if char == "{":
+            return self.container(offset, path, depth, self.members)
+        if char == "[":
+            return self.container(offset, path, depth, self.elements)
+        if char == '"':
+            return self.string(offset, path)
+        for word, constant in _LITERALS:
+            if self.text.startswith(word, offset):
+                return constant, offset + len(word)
+        for word, number in _NON_FINITE:
+            if self.text.startswith(word, offset):
+                self.doc.anomalies.append(not_a_number(word, path, self.position(offset)))
+                return number, offset + len(word)
+        match = _NUMBER.match(self.text, offset)
+        if match:
+            return self.number(match, path), match.end()
+        found = repr(char) if char else "the end of the text"
+        raise self.fail(offset, f"expected a value, found {found}", path)
+
+    def container(self, offset: int, path: JsonPath, depth: int, body: Any) -> tuple[Any, int]:
+        if depth >= MAX_DEPTH:
+            self.doc.anomalies.append(too_deep(path, self.position(offset)))
+            return None, self.skip_nested(offset, path)
+        result: tuple[Any, int] = body(offset, path, depth + 1)
+        return result
+
+    def members(self, offset: int, path: JsonPath, depth: int) -> tuple[dict[str, Any], int]:
+        result: dict[str, Any] = {}
+        offset = self.skip(offset + 1)
+        if self.text.startswith("}", offset):
+            return result, offset + 1
+        while True:
+            if not self.text.startswith('"', offset):
+                raise self.fail(offset, "expected a key in double quotes", path)
+            key_at = self.position(offset)
+            key, offset = self.scan_string(offset, path)
+            child = (*path, key)
+            if key in result:
+                first = self.doc.keys[child]
+                self.doc.anomalies.append(duplicate_key(key, child, key_at, first))
+            else:
+                self.doc.keys[child] = key_at
+            offset = self.skip(offset)
+            if not self.text.startswith(":", offset):
+                raise self.fail(offset, f"expected ':' after the key {json.dumps(key)}", path)
+            result[key], offset = self.value(self.skip(offset + 1), child, depth)
+            offset = self.skip(offset)
+            if self.text.startswith(",", offset):
+                offset = self.skip(offset + 1)
+                continue
+            if self.text.startswith("}", offset):
+                return result, offset + 1
+            raise self.fail(offset, "expected ',' or '}' after an object member", path)
+
+    def elements(self, offset: int, path: JsonPath, depth: int) -> tuple[list[Any], int]:
+        result: list[Any] = []
+        offset = self.skip(offset + 1)
+        if self.text.startswith("]", offset):
+            return result, offset + 1
+        while True:
+            item, offset = self.value(offset, (*path, len(result)), depth)
+            result.append(item)
+            offset = self.skip(offset)
+            if self.text.startswith(",", offset):
+                offset = self.skip(offset + 1)
+                continue
+            if self.text.startswith("]", offset):
+                return result, offset + 1
+            raise self.fail(offset, "expected ',' or ']' after an array element", path)
+
+    def scan_string(self, offset: int, path: JsonPath) -> tuple[str, int]:
+        try:
+            text, end = scanstring(self.text, offset + 1, True)
+        except JSONDecodeError as exc:
+            raise self.fail(exc.pos, _string_problem(exc.msg), path) from None
+        return text, end
+
+    def string(self, offset: int, path: JsonPath) -> tuple[str, int]:
+        text, end = self.scan_string(offset, path)
+        if len(text) > MAX_STRING:
+            self.doc.anomalies.append(huge_string(len(text), path, self.position(offset)))
+        return text, end
+
+    def number(self, match: re.Match[str], path: JsonPath) -> int | float:
+        text = match.group(0)
+        at = self.position(match.start())
+        if match.group(1) or match.group(2):
+            value = float(text)
+            if math.isinf(value):
+                self.doc.anomalies.append(huge_number(text, path, at))
+            return value
+        if len(text.lstrip("-")) > _MAX_DIGITS:
+            self.doc.anomalies.append(huge_number(text, path, at))
+            return math.inf if not text.startswith("-") else -math.inf
+        integer = int(text)
+        if abs(integer) > MAX_SAFE_INTEGER:
+            self.doc.anomalies.append(huge_number(text, path, at))
+        return integer
+
+    def skip_nested(self, offset: int, path: JsonPath) -> int:
+        """The offset after the array or object at ``offset``, without building it."""
+        depth = 0
+        index = offset
+        while index < len(self.text):
+            char = self.text[index]
+            if char == '"':
+                _, index = self.scan_string(index, path)
+                continue
+            if char in "[{":
+                depth += 1
+            elif char in "]}":
+                depth -= 1
+                if depth == 0:
+                    return index + 1
+            index += 1
+        raise self.fail(index, "the text ends inside an array or object", path)
+
+
+_STRING_PROBLEMS = (
+    ("Invalid control character", "a control character in a string (write it as an escape)"),
+    ("Unterminated string", "a string without its closing quote"),
+    ("Invalid \\uXXXX", "an invalid \\uXXXX escape"),
+    ("Invalid \\escape", "an invalid escape in a string"),
+)
+
+
+def _string_problem(message: str) -> str:
+    for prefix, text in _STRING_PROBLEMS:
+        if message.startswith(prefix):
+            return text
+    return message
+
+
+def read_json(text: str, first_line: int = 1) -> Located:
+    """Strict JSON -> a :class:`Located` document; never raises for bad input."""
+    return _Reader(text, first_line).read()

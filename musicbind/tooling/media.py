@@ -1,0 +1,74 @@
+"""Tooling: the length in seconds of local media files a payload names, read with mutagen.
+
+Cross-field rules (start offset + duration within the video) need the media's
+length. A payload value that is a path to an existing local file (relative to the
+payload file's folder, or a ``file:`` URL) is probed once per run; URLs and asset
+ids are left alone. mutagen reads MP4/M4A, MP3, WAV, FLAC, Ogg and more without
+decoding; it was chosen over ffprobe because it is pure Python and already a
+dependency (the emulator uses it).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+_REMOTE_SCHEMES = frozenset({"http", "https", "data", "s3", "gs", "ftp"})
+
+
+@dataclass(frozen=True, slots=True)
+class Probed:
+    """A media length in seconds, or why it could not be read."""
+
+    seconds: float | None
+    problem: str | None = None
+
+
+def local_media_path(value: object, folder: Path) -> Path | None:
+    """The local file a payload value names, or None (URL, asset id, no such file)."""
+    if not isinstance(value, str) or not value or len(value) > 4096 or "\0" in value:
+        return None
+    scheme = urlparse(value).scheme.lower()
+    if scheme == "file":
+        candidate = Path(unquote(urlparse(value).path))
+    elif scheme in _REMOTE_SCHEMES or (len(scheme) > 1 and "://" in value):
+        return None
+    else:
+        candidate = Path(value)
+        if not candidate.is_absolute():
+            candidate = folder / candidate
+    try:
+        return candidate if candidate.is_file() else None
+    except OSError:
+        return None
+
+
+@dataclass(slots=True)
+class MediaProber:
+    """Probes media lengths, each file once per run."""
+
+    cache: dict[Path, Probed] = field(default_factory=dict)
+
+    def probe(self, path: Path) -> Probed:
+        """The length of ``path`` (cached by resolved path)."""
+        key = path.resolve()
+        if key not in self.cache:
+            self.cache[key] = _probe(key)
+        return self.cache[key]
+
+
+def _probe(path: Path) -> Probed:
+    import mutagen  # imported on first use: most runs name no local media
+
+    try:
+        media = mutagen.File(path)
+    except (mutagen.MutagenError, OSError, ValueError) as exc:
+        return Probed(None, f"cannot read the length of {path.name}: {exc}")
+    length = getattr(getattr(media, "info", None), "length", None)
+    if media is None or not isinstance(length, int | float) or not math.isfinite(length):
+        return Probed(None, f"cannot read the length of {path.name}: not a known media format")
+    if length <= 0:
+        return Probed(None, f"{path.name} has no playable length")
+    return Probed(float(length))
