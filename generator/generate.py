@@ -11,16 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.emit.emit import EmitContext, Emitted, emit
-from generator.load.dispatch import sha256_hex
+from generator.freshness import generator_hash, is_fresh
 from generator.load.records import Level, SpecProblem
-from generator.pipeline import (
-    MANIFEST,
-    OVERLAY,
-    Built,
-    build_from_paths,
-    build_from_specs,
-    generator_hash,
-)
+from generator.pipeline import Built, build_from_paths, build_from_specs
 from generator.write import (
     MANIFEST_NAME,
     WriteReport,
@@ -28,7 +21,6 @@ from generator.write import (
     diff_tree,
     read_manifest,
     reuse_from,
-    up_to_date,
     write_tree,
 )
 from musicbind import __version__
@@ -80,35 +72,11 @@ def generate_paths(
     return Outcome(list(built.registry.problems), len(built.registry.models), report)
 
 
-def spec_input_hashes(specs: Path) -> dict[str, str] | None:
-    """Hashes of manifest, overlay and listed documents, without loading them (None: unreadable)."""
-    from generator.registry.overlay import load_manifest
-
-    base = specs.parent
-    inputs: dict[str, str] = {}
-    try:
-        manifest_bytes = (specs / MANIFEST).read_bytes()
-        inputs[(specs / MANIFEST).relative_to(base).as_posix()] = sha256_hex(manifest_bytes)
-        overlay = specs / OVERLAY
-        if overlay.is_file():
-            inputs[overlay.relative_to(base).as_posix()] = sha256_hex(overlay.read_bytes())
-        entries, problems = load_manifest(manifest_bytes.decode("utf-8", errors="replace"), "")
-        if problems:
-            return None
-        for entry in entries:
-            target = specs / entry.path
-            inputs[target.relative_to(base).as_posix()] = sha256_hex(target.read_bytes())
-    except (OSError, ValueError):
-        return None
-    return dict(sorted(inputs.items()))
-
-
 def check_specs(specs: Path, out: Path) -> Outcome:
     """Whether ``out`` is exactly what ``specs`` produce; a diff when it is not."""
-    gen_hash = generator_hash()
-    inputs = spec_input_hashes(specs)
-    if inputs is not None and up_to_date(out, inputs, gen_hash):
+    if is_fresh(specs, out):
         return Outcome([], up_to_date=True)
+    gen_hash = generator_hash()
     built = build_from_specs(specs, base=specs.parent)
     emitted, manifest_text = _emit(built, out, "musicbind generate", gen_hash)
     expected = {**emitted.files, MANIFEST_NAME: manifest_text}

@@ -8,11 +8,10 @@ the providers' protocols.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, replace
-from functools import cache
 from pathlib import Path
 
+from generator.freshness import generator_hash
 from generator.load.cache import LoadCache
 from generator.load.dispatch import load_file, sha256_hex
 from generator.load.records import DocumentKind, Level, Location, SpecDocument, SpecProblem
@@ -188,18 +187,3 @@ def build_from_paths(
 
 def _with_problems(registry: Registry, problems: list[SpecProblem]) -> Registry:
     return replace_problems(registry, problems)
-
-
-@cache
-def generator_hash() -> str:
-    """Hash of the generator's code and templates and of the tools whose output we ship."""
-    from importlib.metadata import version
-
-    root = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for tool in ("datamodel-code-generator", "ruff"):
-        digest.update(f"{tool}=={version(tool)}\n".encode())
-    for file in sorted(root.rglob("*")):
-        if file.suffix in {".py", ".j2", ".yaml"} and "__pycache__" not in file.parts:
-            digest.update(file.relative_to(root).as_posix().encode() + b"\0" + file.read_bytes())
-    return digest.hexdigest()

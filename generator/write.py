@@ -10,44 +10,37 @@ regeneration incremental. Every path is checked to stay inside the output folder
 from __future__ import annotations
 
 import difflib
-import hashlib
-import json
 import os
-import re
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from generator.emit.emit import Emitted, as_json
+from generator.emit.emit import Emitted
+from generator.freshness import (
+    MANIFEST_NAME,
+    Manifest,
+    UnsafePathError,
+    extra_modules,
+    read_manifest,
+    safe_target,
+    sha,
+    up_to_date,
+)
 
-MANIFEST_NAME = "_manifest.json"
-_SAFE_PART = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.py|\.json|\.md)?$")
-
-
-class UnsafePathError(ValueError):
-    """An emitted path would leave the output folder or is not a plain module path."""
-
-
-@dataclass(frozen=True, slots=True)
-class Manifest:
-    """What the last run produced and from what."""
-
-    version: str
-    generator: str
-    inputs: dict[str, str]
-    files: dict[str, dict[str, str]]  # path -> {"sha256": ..., "key": ...}
-
-    def as_text(self) -> str:
-        return as_json(
-            {
-                "generated_by": f"musicbind {self.version}",
-                "generator": self.generator,
-                "inputs": self.inputs,
-                "files": self.files,
-            }
-        )
+__all__ = [
+    "MANIFEST_NAME",
+    "Manifest",
+    "UnsafePathError",
+    "WriteReport",
+    "build_manifest",
+    "diff_tree",
+    "read_manifest",
+    "reuse_from",
+    "safe_target",
+    "up_to_date",
+    "write_tree",
+]
 
 
 @dataclass(slots=True)
@@ -57,37 +50,6 @@ class WriteReport:
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-
-
-def sha(text: str) -> str:
-    """sha256 hex of text as UTF-8."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def safe_target(out: Path, relative: str) -> Path:
-    """``out / relative``, refusing absolute paths, ``..``, odd names and escapes via links."""
-    parts = relative.split("/")
-    if relative.startswith("/") or not all(_SAFE_PART.match(part) for part in parts):
-        raise UnsafePathError(f"refusing to write {relative!r}: not a plain relative module path")
-    target = out.joinpath(*parts)
-    root = out.resolve()
-    if not target.resolve().is_relative_to(root):
-        raise UnsafePathError(f"refusing to write {relative!r}: it resolves outside {out}")
-    return target
-
-
-def read_manifest(out: Path) -> Manifest | None:
-    """The manifest of a previous run, or None when absent or unreadable."""
-    try:
-        data: Any = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
-        return Manifest(
-            version=str(data["generated_by"]).removeprefix("musicbind "),
-            generator=str(data["generator"]),
-            inputs=dict(data["inputs"]),
-            files={str(k): dict(v) for k, v in data["files"].items()},
-        )
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
 
 
 def reuse_from(out: Path, manifest: Manifest | None) -> Callable[[str, str], str | None]:
@@ -165,27 +127,6 @@ def _prune_empty(folder: Path, out: Path) -> None:
         folder = folder.parent
 
 
-def up_to_date(out: Path, inputs: Mapping[str, str], generator: str) -> bool:
-    """The fast check: same inputs and generator as the manifest, and files untouched on disk."""
-    manifest = read_manifest(out)
-    if manifest is None or manifest.generator != generator or manifest.inputs != dict(inputs):
-        return False
-    for path, entry in manifest.files.items():
-        try:
-            if sha(safe_target(out, path).read_text(encoding="utf-8")) != entry.get("sha256"):
-                return False
-        except (OSError, UnsafePathError, UnicodeDecodeError):
-            return False
-    return not _extra_modules(out, manifest.files)
-
-
-def _extra_modules(out: Path, known: Mapping[str, Any]) -> list[str]:
-    found = {
-        p.relative_to(out).as_posix() for p in out.rglob("*.py") if "__pycache__" not in p.parts
-    }
-    return sorted(found - set(known))
-
-
 def diff_tree(out: Path, expected: Mapping[str, str], limit: int = 400) -> list[str]:
     """A unified diff from what is on disk to what should be; empty when identical."""
     lines: list[str] = []
@@ -199,7 +140,7 @@ def diff_tree(out: Path, expected: Mapping[str, str], limit: int = 400) -> list[
                 f"a/{path}" if current else "/dev/null",
                 f"b/{path}",
             )
-    for extra in _extra_modules(out, expected):
+    for extra in extra_modules(out, expected):
         lines.append(f"--- a/{extra}\n+++ /dev/null (not produced by the specs)\n")
     if len(lines) > limit:
         lines = [*lines[:limit], f"... ({len(lines) - limit} more diff lines)\n"]

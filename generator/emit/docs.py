@@ -64,35 +64,66 @@ def markdown_header(context: EmitContext, sources: list[str]) -> str:
     return "".join(f"<!-- {line} -->\n" for line in shown)
 
 
-def reference_pages(registry: Registry, context: EmitContext, package: str) -> dict[str, str]:
-    """Every reference page of ``registry``; ``package`` is the import name in the examples."""
+def provider_page_path(provider: Provider) -> str:
+    """Where a provider's reference page goes in the generated package."""
+    return f"{REFERENCE}/{provider.name}.md"
+
+
+INDEX_PAGE = f"{REFERENCE}/README.md"
+
+
+def provider_page(
+    provider: Provider, models: list[Model], context: EmitContext, package: str
+) -> str:
+    """A provider's reference page, unformatted (ruff formats its python blocks with the rest)."""
     from generator.emit.emit import environment
 
-    env = environment()
-    pages: dict[str, str] = {}
-    index: list[dict[str, Any]] = []
-    for provider in registry.providers:
-        models = [m for m in registry.models if m.provider == provider.name]
-        if not models:
-            continue
-        sources = sorted({s for m in models for s in m.sources})
-        pages[f"{REFERENCE}/{provider.name}.md"] = env.get_template("reference.md.j2").render(
+    sources = sorted({s for m in models for s in m.sources})
+    return (
+        environment()
+        .get_template("reference.md.j2")
+        .render(
             header=markdown_header(context, sources),
             provider=_provider_view(provider, len(models)),
             models=[_model_view(m, provider, package) for m in models],
         )
-        index.append(_provider_view(provider, len(models)))
-    all_sources = sorted({s for m in registry.models for s in m.sources})
-    pages[f"{REFERENCE}/README.md"] = env.get_template("reference_index.md.j2").render(
-        header=markdown_header(context, all_sources),
-        providers=index,
-        models=[
-            {"ref": md_code(m.ref), "provider": m.provider, "anchor": _anchor(m.ref)}
-            for m in registry.models
-        ],
     )
-    # ruff formats the python blocks of markdown files too: hand it the pages, so the
-    # examples are what `ruff format` would make of them (one ruff run for all pages).
+
+
+def index_page(registry: Registry, context: EmitContext) -> str:
+    """The reference index page, unformatted."""
+    from generator.emit.emit import environment
+
+    counts = {
+        p.name: sum(m.provider == p.name for m in registry.models) for p in registry.providers
+    }
+    all_sources = sorted({s for m in registry.models for s in m.sources})
+    return (
+        environment()
+        .get_template("reference_index.md.j2")
+        .render(
+            header=markdown_header(context, all_sources),
+            providers=[
+                _provider_view(p, counts[p.name]) for p in registry.providers if counts[p.name]
+            ],
+            models=[
+                {"ref": md_code(m.ref), "provider": m.provider, "anchor": _anchor(m.ref)}
+                for m in registry.models
+            ],
+        )
+    )
+
+
+def reference_pages(registry: Registry, context: EmitContext, package: str) -> dict[str, str]:
+    """Every reference page of ``registry``, formatted; ``package`` is the import name."""
+    pages: dict[str, str] = {}
+    for provider in registry.providers:
+        models = [m for m in registry.models if m.provider == provider.name]
+        if models:
+            pages[provider_page_path(provider)] = provider_page(provider, models, context, package)
+    pages[INDEX_PAGE] = index_page(registry, context)
+    # ruff formats the python blocks of markdown files too, so the examples are what
+    # `ruff format` would make of them.
     return format_sources(pages)
 
 

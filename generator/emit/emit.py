@@ -24,7 +24,7 @@ from typing import Any
 import jinja2
 
 from generator.emit.client import client_context
-from generator.emit.docs import reference_pages
+from generator.emit.docs import INDEX_PAGE, index_page, provider_page, provider_page_path
 from generator.emit.formatting import format_sources
 from generator.emit.literals import clean_text, comment_text, py_literal
 from generator.emit.pydantic_models import render_classes
@@ -232,6 +232,10 @@ def emit(
                     part=part,
                     **client_context(provider, members),
                 )
+        if not cached(provider_page_path(provider), _digest(group, context.package)):
+            fresh[provider_page_path(provider)] = provider_page(
+                provider, models, context, context.package
+            )
         client_key = _digest(shared, repr(provider), *used, *parts)
         if not cached(f"{provider.name}/client.py", client_key):
             fresh[f"{provider.name}/client.py"] = env.get_template("client.py.j2").render(
@@ -242,12 +246,15 @@ def emit(
         fresh["__init__.py"] = env.get_template("package_init.py.j2").render(
             header=header(context, all_sources), models=registry.models
         )
+    if not cached(INDEX_PAGE, package_key):
+        fresh[INDEX_PAGE] = index_page(registry, context)
     formatted = format_sources(fresh)
     for path, text in formatted.items():
-        check_module(text, path)
+        if path.endswith(".py"):
+            check_module(text, path)
     files.update(formatted)
-    files.update(reference_pages(registry, context, context.package))
-    files[SNAPSHOT_NAME] = snapshot_text(registry)
+    if not cached(SNAPSHOT_NAME, package_key):
+        files[SNAPSHOT_NAME] = snapshot_text(registry)
     return Emitted(dict(sorted(files.items())), keys)
 
 

@@ -12,9 +12,21 @@ from generator.registry.model import Registry
 FORMAT_VERSION = 1
 
 
+def _names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float):
+        return value.value if isinstance(value, Enum) else value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {name: _plain(getattr(value, name)) for name in _names(type(value))}
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, list | tuple):
@@ -32,6 +44,23 @@ def registry_to_data(registry: Registry) -> dict[str, Any]:
     for provider in data["providers"]:
         provider["statuses"] = dict(provider["statuses"])
     return data
+
+
+def registry_to_lines(registry: Registry) -> str:
+    """The same JSON as :func:`registry_to_json`, laid out one model a line.
+
+    Stable and diffable per model, and fast: each model goes through the C encoder
+    (an indent forces the pure-Python one, 20x slower on a thousand models).
+    """
+    data = registry_to_data(registry)
+    models = data.pop("models")
+
+    def dump(value: Any) -> str:
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+    head = ",\n".join(f"{dump(k)}: {dump(v)}" for k, v in sorted(data.items()))
+    body = ",\n".join(dump(m) for m in models)
+    return f'{{{head},\n"models": [\n{body}\n]}}\n'
 
 
 def registry_to_json(registry: Registry) -> str:

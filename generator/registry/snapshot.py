@@ -15,14 +15,14 @@ from pathlib import Path
 from generator.load.records import Level, Location, SpecProblem
 from generator.registry.deserialize import read_registry
 from generator.registry.model import Registry
-from generator.registry.serialize import registry_to_json
+from generator.registry.serialize import registry_to_lines
 
 SNAPSHOT_NAME = "_registry.json"
 
 
 def snapshot_text(registry: Registry) -> str:
     """The snapshot of ``registry``: its JSON without the build's problems (they are printed)."""
-    return registry_to_json(replace(registry, problems=()))
+    return registry_to_lines(replace(registry, problems=()))
 
 
 def read_snapshot(package_dir: Path) -> tuple[Registry | None, list[SpecProblem]]:

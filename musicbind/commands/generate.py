@@ -111,12 +111,17 @@ def generate_command(
 )
 def check_command(specs: Path, out: Path) -> None:
     """Exit 1, with a diff, when generated/ is not exactly what specs/ produce."""
-    from generator.generate import check_specs
+    from generator.freshness import is_fresh
 
     if not specs.is_dir():
         raise click.UsageError(
             f"no specs folder at {specs} (run from the project root or pass --specs)"
         )
+    if is_fresh(specs, out):
+        click.echo(f"{out} is up to date with {specs}", err=True)
+        return
+    from generator.generate import check_specs
+
     outcome = check_specs(specs, out)
     if outcome.up_to_date:
         click.echo(f"{out} is up to date with {specs}", err=True)
