@@ -39,6 +39,18 @@ class InputModel(BaseModel):
         validate_default=False,
     )
 
+    def to_wire(self) -> dict[str, Any]:
+        """The JSON body to send: wire names, JSON types, unset optional values left out."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class ChoiceInputModel(InputModel):
+    """Base of generated request models with numeric allowed values (``Literal[1, 2]``).
+
+    pydantic lets ``True`` through as ``1`` there, so these models refuse booleans for
+    such fields before validation. Only models that need the guard pay for it.
+    """
+
     musicbind_numeric_choices: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
@@ -69,10 +81,6 @@ class InputModel(BaseModel):
         if errors:
             raise ValidationError.from_exception_data(cls.__name__, errors)
         return data
-
-    def to_wire(self) -> dict[str, Any]:
-        """The JSON body to send: wire names, JSON types, unset optional values left out."""
-        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
 class OutputModel(BaseModel):

@@ -9,11 +9,11 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictStr
 
-from runtime.bases import InputModel
+from runtime.bases import ChoiceInputModel
 from runtime.binding import Binding
 
 
-class MinimaxMusic01Input(InputModel):
+class MinimaxMusic01Input(ChoiceInputModel):
     """
     Generates a complete song, vocals and accompaniment together, from lyrics and optional reference audio.
     """

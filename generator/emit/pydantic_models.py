@@ -16,6 +16,8 @@ from generator.emit.schema import components, input_shapes
 from generator.registry.model import Field, Model
 
 INPUT_BASE = "runtime.bases.InputModel"
+# Inputs with numeric allowed values need the guard against booleans (see runtime.bases).
+CHOICE_INPUT_BASE = "runtime.bases.ChoiceInputModel"
 OUTPUT_BASE = "runtime.bases.OutputModel"
 
 
@@ -36,6 +38,15 @@ def _aliases(model: Model, input_name: str) -> dict[str, str]:
     }
 
 
+def _input_base(fields: tuple[Field, ...]) -> str:
+    numeric = any(
+        isinstance(value, int | float) and not isinstance(value, bool)
+        for f in fields
+        for value in (f.allowed or ())
+    )
+    return CHOICE_INPUT_BASE if numeric else INPUT_BASE
+
+
 def render_classes(model: Model, input_name: str) -> str:
     """Python source of the model's classes (no header); ``input_name`` names the Input class."""
     from datamodel_code_generator import (  # type: ignore[attr-defined]
@@ -53,8 +64,11 @@ def render_classes(model: Model, input_name: str) -> str:
         "paths": {},
         "components": {"schemas": components(model, input_name)},
     }
-    base_map: dict[str, str | list[str]] = {name: INPUT_BASE for name in input_shapes(model)}
-    base_map[input_name] = INPUT_BASE
+    shapes = {shape.class_name: shape.fields for shape in model.shapes}
+    base_map: dict[str, str | list[str]] = {
+        name: _input_base(shapes[name]) for name in input_shapes(model)
+    }
+    base_map[input_name] = _input_base(model.inputs)
     try:
         output = generate(
             json.dumps(document, sort_keys=False),

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictFloat, StrictInt, StrictStr
 
-from runtime.bases import InputModel, OutputModel
+from runtime.bases import ChoiceInputModel, OutputModel
 from runtime.binding import Binding
 
 
@@ -18,7 +18,7 @@ class AudioFile(OutputModel):
     duration: StrictFloat | None = None
 
 
-class AcmeChimeTtsInput(InputModel):
+class AcmeChimeTtsInput(ChoiceInputModel):
     text: Annotated[StrictStr, Field(max_length=500, min_length=1)]
     """
     Words to say, "quoted" and 'single' \\ backslashed.
