@@ -50,7 +50,11 @@ def test_overlay_mistakes_are_located(text: str, line: int, words: str) -> None:
 
 
 def test_manifest_entries_and_missing_keys() -> None:
-    text = "documents:\n  - {path: a.json, provider: fal, kind: openapi, retrieved: 2026-06-15}\n  - {path: b.md}\n"
+    text = (
+        "documents:\n"
+        "  - {path: a.json, provider: fal, kind: openapi, retrieved: 2026-06-15}\n"
+        "  - {path: b.md}\n"
+    )
     entries, problems = load_manifest(text, "manifest.yaml")
     assert [e.path for e in entries] == ["a.json"] and entries[0].retrieved == "2026-06-15"
     assert {p.location.line for p in problems} == {3}
