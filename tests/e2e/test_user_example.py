@@ -1,4 +1,4 @@
-"""A user's own tests, written as the README shows: the musicbind_emulator fixture + generated clients."""
+"""A user's own tests, as the README shows them: the musicbind_emulator fixture and clients."""
 
 from __future__ import annotations
 

@@ -45,4 +45,4 @@ class AsyncAIgatewayClient(_AsyncAIgatewayClientPart000, AsyncClient):
         return _resolve(ref)
 
 
-__all__ = ["AsyncAIgatewayClient", "AIgatewayClient"]
+__all__ = ["AIgatewayClient", "AsyncAIgatewayClient"]
