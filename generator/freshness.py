@@ -22,7 +22,8 @@ import yaml
 MANIFEST_NAME = "_manifest.json"
 SPECS_MANIFEST = "manifest.yaml"
 SPECS_OVERLAY = "overlay.yaml"
-_SAFE_PART = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.py|\.json|\.md)?$")
+_SAFE_PART = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.py|\.json|\.md)?")  # the whole part
+_MAX_PART = 200  # file systems refuse names past 255 bytes
 _HASHED_TOOLS = ("datamodel-code-generator", "ruff")
 
 
@@ -78,7 +79,8 @@ def generator_hash() -> str:
 def safe_target(out: Path, relative: str) -> Path:
     """``out / relative``, refusing absolute paths, ``..``, odd names and escapes via links."""
     parts = relative.split("/")
-    if relative.startswith("/") or not all(_SAFE_PART.match(part) for part in parts):
+    plain = all(_SAFE_PART.fullmatch(part) and len(part) <= _MAX_PART for part in parts)
+    if relative.startswith("/") or not plain:
         raise UnsafePathError(f"refusing to write {relative!r}: not a plain relative module path")
     target = out.joinpath(*parts)
     if not target.resolve().is_relative_to(out.resolve()):

@@ -1,11 +1,11 @@
 """Runtime: the base classes every generated Input, Output and shape model derives from.
 
-Inputs are strict: unknown fields are refused, ``"5"`` is not a number, ``True``
-is not an integer (pydantic's ``Literal[1, 2]`` would take ``True`` as ``1``, so
-numeric allowed-value fields are guarded here). Attributes are snake_case with
-the providers' wire names as aliases: both are accepted, the alias is what is sent.
-Outputs accept fields the documents do not mention, so a provider adding a field
-does not break a paid result.
+Inputs are strict: unknown fields are refused, ``"5"`` is not a number, NaN and
+infinity are not numbers, ``True`` is not an integer (pydantic's ``Literal[1, 2]``
+would take ``True`` as ``1``, so numeric allowed-value fields are guarded here).
+Attributes are snake_case with the providers' wire names as aliases: both are
+accepted, the alias is what is sent. Outputs accept fields the documents do not
+mention, so a provider adding a field does not break a paid result.
 """
 
 from __future__ import annotations
@@ -37,6 +37,9 @@ class InputModel(BaseModel):
         validate_by_alias=True,
         serialize_by_alias=True,
         validate_default=False,
+        # NaN and infinity are not JSON: accepted, they would fail the request after the
+        # journal entry is written, or turn a cost estimate into NaN.
+        allow_inf_nan=False,
     )
 
     def to_wire(self) -> dict[str, Any]:

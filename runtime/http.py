@@ -56,7 +56,7 @@ class ApiResponse:
         """The body as JSON; APIResponseError when it is not JSON."""
         try:
             return json.loads(self.content)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested past Python's limit
             raise APIResponseError(
                 f"expected JSON from {display_url(self.url)} (HTTP {self.status_code}), got "
                 f"{self.content[:80]!r}"
@@ -111,7 +111,7 @@ def error_detail(content: bytes) -> str | None:
     """The provider's explanation from an error body (JSON ``detail``/``error``/``message``)."""
     try:
         body: Any = json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested past Python's limit
         text = content.decode("utf-8", "replace").strip()
         return text[:MAX_ERROR_DETAIL_CHARS] or None
     if isinstance(body, dict):

@@ -14,6 +14,11 @@ from typing import Any
 
 # Line and paragraph separators Python's tokenizer or editors treat as line ends.
 _LINE_BREAKS = re.compile("\r\n|[\r\u2028\u2029\x85\x0b\x0c]")
+# Bidirectional controls: they reorder how the rest of a line is shown ("Trojan Source",
+# CVE-2021-42574), so a docstring could make the code beside it read differently.
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
 
 
 class UnsafeLiteralError(ValueError):
@@ -46,12 +51,13 @@ def py_literal(value: Any) -> str:
 
 
 def clean_text(text: str) -> str:
-    """Prose fit for a docstring: one kind of newline, no control characters, trimmed lines."""
+    """Prose fit for a docstring: one kind of newline, no control or bidi characters, trimmed."""
     text = _LINE_BREAKS.sub("\n", text)
     text = "".join(
         ch
         for ch in text
-        if ch in "\n\t" or unicodedata.category(ch) not in {"Cc", "Cs", "Co", "Cn"}
+        if ch in "\n\t"
+        or (unicodedata.category(ch) not in {"Cc", "Cs", "Co", "Cn"} and ch not in _BIDI_CONTROLS)
     )
     lines = [line.rstrip() for line in text.replace("\t", " ").split("\n")]
     while lines and not lines[-1]:
@@ -61,6 +67,18 @@ def clean_text(text: str) -> str:
     return "\n".join(lines)
 
 
+# Escaped in comment text: a quote could end the docstring the text sits in, and a backslash
+# could escape the quote that ends it.
+_COMMENT_ESCAPES = {'"': '\\"', "\\": "\\\\"}
+
+
 def comment_text(text: str) -> str:
-    """Text fit for one ``#`` comment line: printable ASCII only, anything else escaped."""
-    return "".join(ch if " " <= ch <= "~" else ascii(ch)[1:-1] for ch in text)
+    """Text fit for one ``#`` comment line or the inside of a triple-quoted docstring.
+
+    Printable ASCII only, anything else escaped. Templates put this text between
+    triple quotes too, so quotes and backslashes are escaped as well: spec text
+    (a model id, a provider's display name) can never end the docstring.
+    """
+    return "".join(
+        _COMMENT_ESCAPES.get(ch) or (ch if " " <= ch <= "~" else ascii(ch)[1:-1]) for ch in text
+    )

@@ -6,11 +6,20 @@ an allow-list of modules, class definitions, annotated and plain assignments,
 docstrings, and calls to an allow-list of names. Anything else (an expression
 statement that is not a docstring, a call to an unknown name, an import of an
 unexpected module) means spec text escaped its literal: the module is refused.
+
+An allow-list of call names only means something while those names keep their
+meaning, so the gate also refuses every way of calling code without a call of an
+allowed name: rebinding an allowed name (``run = exec``, ``import x as run``, a
+parameter, a loop or ``except`` target), item assignment (``globals()[n] = exec``),
+decorators and metaclasses (applied without a call node), string annotations
+(evaluated by pydantic), the builtins that run code or reach into namespaces, and
+dunder attributes and keys.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 
 ALLOWED_MODULES = frozenset(
     {
@@ -33,6 +42,7 @@ ALLOWED_MODULES = frozenset(
 )
 ALLOWED_CALLS = frozenset(
     {
+        "ConfigDict",  # model_config = ConfigDict(regex_engine="python-re") for lookarounds
         "Field",
         "Decimal",
         "Binding",
@@ -48,12 +58,54 @@ ALLOWED_CALLS = frozenset(
         "getattr",
         "globals",
         "present",
-        "run",
-        "submit",
         "get_binding",
         "_resolve",
         "AttributeError",
+        # methods, by their full name
+        "self.run",
+        "self.submit",
     }
+)
+# Decorators that are applied without a call node: only these names.
+# Decorators are applied without a call node: a decorator is a checked call or one of these.
+ALLOWED_DECORATORS = frozenset({"property", "staticmethod", "classmethod", "overload", "override"})
+# Zero-argument factories pydantic may call: only constructors of empty containers.
+ALLOWED_FACTORIES = frozenset({"list", "dict", "set", "tuple", "frozenset"})
+# Builtins that run code, read input or files, or reach into namespaces; a module may only
+# mention one when it binds that name itself (a parameter named ``input``, say).
+FORBIDDEN_NAMES = frozenset(
+    {
+        "breakpoint",
+        "compile",
+        "delattr",
+        "eval",
+        "exec",
+        "exit",
+        "help",
+        "input",
+        "locals",
+        "memoryview",
+        "open",
+        "quit",
+        "setattr",
+        "vars",
+    }
+)
+ALLOWED_DUNDERS = frozenset({"__all__", "__doc__", "__future__", "__init__", "__name__"})
+# Names whose meaning the allow-lists rely on: never rebound to anything but a literal.
+GUARDED_NAMES = frozenset(
+    {name for name in ALLOWED_CALLS if "." not in name} | ALLOWED_DECORATORS | {"self", "cls"}
+)
+_DUNDER = re.compile(r"^__\w+__$")
+_REFUSED_NODES = (
+    ast.Lambda,
+    ast.Global,
+    ast.Nonlocal,
+    ast.Delete,
+    ast.With,
+    ast.AsyncWith,
+    ast.Match,
+    ast.NamedExpr,
 )
 
 
@@ -69,44 +121,212 @@ def check_module(source: str, name: str) -> None:
         raise UnsafeCodeError(
             f"{name}: generated code does not parse: {exc.msg} (line {exc.lineno})"
         ) from exc
-    for node in ast.walk(tree):
-        _check_node(node, name)
+    nodes = list(ast.walk(tree))
+    gate = _Gate(nodes)
+    for node in nodes:
+        problem = gate.problem(node)
+        if problem is not None:
+            line = getattr(node, "lineno", "?")
+            raise UnsafeCodeError(f"{name}: line {line}: {problem}")
 
 
-def _check_node(node: ast.AST, name: str) -> None:
+class _Gate:
+    """The checks, with what they need to know about the whole module."""
+
+    def __init__(self, nodes: list[ast.AST]) -> None:
+        self.bound: set[str] = set()  # every name the module binds somewhere
+        self.classes = {node.name for node in nodes if isinstance(node, ast.ClassDef)}
+        # Targets of ``name = <literal>`` / ``name: T = Field(...)`` / ``x = _INDEX.x``.
+        self.plain_targets: set[int] = set()
+        for node in nodes:
+            if isinstance(node, ast.arg):
+                self.bound.add(node.arg)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                self.bound.add(node.id)
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                self.bound.add(node.name)
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                self.bound.update(a.asname or a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.Assign | ast.AnnAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    if isinstance(target, ast.Name) and _plain_value(target.id, node.value):
+                        self.plain_targets.add(id(target))
+
+    def problem(self, node: ast.AST) -> str | None:
+        """Why ``node`` may not appear in generated code, or None when it may."""
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            return _import_problem(node)
+        if isinstance(node, ast.Call):
+            return None if self._rebuilds_own_class(node) else _call_problem(node)
+        if isinstance(node, ast.Expr):
+            docstring = isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+            if docstring or isinstance(node.value, ast.Call):
+                return None
+            return "bare expression statement"
+        if isinstance(node, _REFUSED_NODES):
+            return f"{type(node).__name__} is not allowed"
+        if isinstance(node, ast.Name):
+            return self._name_problem(node)
+        if isinstance(node, ast.Attribute):
+            return _attribute_problem(node)
+        if isinstance(node, ast.Subscript):
+            return _subscript_problem(node)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            return _definition_problem(node)
+        if isinstance(node, ast.ExceptHandler) and node.name in GUARDED_NAMES:
+            return f"'except ... as {node.name}' rebinds an allowed name"
+        if isinstance(node, ast.AnnAssign):
+            return _annotation_problem(node.annotation)
+        return None
+
+    def _rebuilds_own_class(self, node: ast.Call) -> bool:
+        """``Shape.model_rebuild()`` for a class of this module (a shape that refers to itself)."""
+        func = node.func
+        return (
+            isinstance(func, ast.Attribute)
+            and func.attr == "model_rebuild"
+            and isinstance(func.value, ast.Name)
+            and func.value.id in self.classes
+            and not node.args
+            and not node.keywords
+        )
+
+    def _name_problem(self, node: ast.Name) -> str | None:
+        if _DUNDER.match(node.id) and node.id not in ALLOWED_DUNDERS:
+            return f"name {node.id!r} is not allowed"
+        if node.id in FORBIDDEN_NAMES and node.id not in self.bound:
+            return f"name {node.id!r} is not allowed"
+        if (
+            isinstance(node.ctx, ast.Store)
+            and node.id in GUARDED_NAMES
+            and id(node) not in self.plain_targets
+        ):
+            return f"assignment to {node.id!r} rebinds an allowed name"
+        return None
+
+
+def _plain_value(target: str, value: ast.expr | None) -> bool:
+    """A value that cannot smuggle a callable in: a literal, a Field(...), or ``x = obj.x``."""
+    if value is None or _is_literal(value):
+        return True
+    if isinstance(value, ast.Call) and _call_name(value.func) == "Field":
+        return True
+    return (
+        isinstance(value, ast.Attribute)
+        and value.attr == target
+        and isinstance(value.value, ast.Name)
+    )
+
+
+def _is_literal(value: ast.expr) -> bool:
+    if isinstance(value, ast.Constant):
+        return True
+    if isinstance(value, ast.UnaryOp):
+        return _is_literal(value.operand)
+    if isinstance(value, ast.List | ast.Tuple | ast.Set):
+        return all(_is_literal(item) for item in value.elts)
+    if isinstance(value, ast.Dict):
+        return all(k is not None and _is_literal(k) for k in value.keys) and all(
+            _is_literal(v) for v in value.values
+        )
+    return False
+
+
+def _import_problem(node: ast.Import | ast.ImportFrom) -> str | None:
     if isinstance(node, ast.Import):
         bad = [a.name for a in node.names if a.name not in ALLOWED_MODULES]
         if bad:
-            raise UnsafeCodeError(f"{name}: line {node.lineno}: import of {bad} is not allowed")
-    elif isinstance(node, ast.ImportFrom):
-        if node.level == 0 and node.module not in ALLOWED_MODULES:
-            raise UnsafeCodeError(
-                f"{name}: line {node.lineno}: import from {node.module!r} is not allowed"
-            )
-    elif isinstance(node, ast.Call):
-        called = _call_name(node.func)
-        if called not in ALLOWED_CALLS:
-            raise UnsafeCodeError(f"{name}: line {node.lineno}: call of {called!r} is not allowed")
-    elif isinstance(node, ast.Expr) and not (
-        isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
-    ):
-        if not isinstance(node.value, ast.Call):
-            raise UnsafeCodeError(f"{name}: line {node.lineno}: bare expression statement")
-    elif isinstance(
-        node, ast.Lambda | ast.Global | ast.Nonlocal | ast.Delete | ast.With | ast.AsyncWith
-    ):
-        raise UnsafeCodeError(
-            f"{name}: line {getattr(node, 'lineno', '?')}: {type(node).__name__} is not allowed"
-        )
+            return f"import of {bad} is not allowed"
+    elif node.level == 0 and node.module not in ALLOWED_MODULES:
+        return f"import from {node.module!r} is not allowed"
+    for alias in node.names:
+        bound = alias.asname or alias.name.split(".")[0]
+        if bound in GUARDED_NAMES and bound != alias.name:
+            return f"import of {alias.name!r} as {bound!r} rebinds an allowed name"
+    return None
+
+
+def _call_problem(node: ast.Call) -> str | None:
+    called = _call_name(node.func)
+    if called not in ALLOWED_CALLS:
+        return f"call of {called!r} is not allowed"
+    dunders = [
+        a.value
+        for a in node.args
+        if isinstance(a, ast.Constant) and isinstance(a.value, str) and _DUNDER.match(a.value)
+    ]
+    if called == "getattr" and dunders:
+        return f"getattr of {dunders[0]!r} is not allowed"
+    for keyword in node.keywords:
+        if keyword.arg == "default_factory" and _call_name(keyword.value) not in ALLOWED_FACTORIES:
+            return f"default_factory {ast.unparse(keyword.value)!r} is not allowed"
+    return None
+
+
+def _attribute_problem(node: ast.Attribute) -> str | None:
+    if _DUNDER.match(node.attr) and node.attr not in ALLOWED_DUNDERS:
+        return f"attribute {node.attr!r} is not allowed"
+    if isinstance(node.ctx, ast.Store | ast.Del):
+        return f"assignment to attribute {node.attr!r} is not allowed"
+    return None
+
+
+def _subscript_problem(node: ast.Subscript) -> str | None:
+    key = node.slice.value if isinstance(node.slice, ast.Constant) else None
+    literal = _call_name(node.value) in ("Literal", "typing.Literal")  # values, not keys
+    if isinstance(key, str) and _DUNDER.match(key) and not literal:
+        return f"key {key!r} is not allowed"
+    if isinstance(node.ctx, ast.Store | ast.Del):
+        return "item assignment is not allowed"
+    return None
+
+
+def _definition_problem(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> str | None:
+    for decorator in node.decorator_list:
+        # A call is checked as a call; anything else is applied without one.
+        if not isinstance(decorator, ast.Call) and _call_name(decorator) not in ALLOWED_DECORATORS:
+            return f"decorator {ast.unparse(decorator)!r} is not allowed"
+    if isinstance(node, ast.ClassDef):
+        for keyword in node.keywords:
+            if keyword.arg == "metaclass" or not isinstance(keyword.value, ast.Constant):
+                return f"class keyword {keyword.arg!r} is not allowed"
+        return None
+    defaults = [*node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)]
+    if not all(_is_literal(default) for default in defaults):
+        return "parameter defaults must be literals"
+    for annotation in [a.annotation for a in _arguments(node.args)] + [node.returns]:
+        problem = _annotation_problem(annotation)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _arguments(args: ast.arguments) -> list[ast.arg]:
+    every = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+    return every + [a for a in (args.vararg, args.kwarg) if a is not None]
+
+
+def _annotation_problem(annotation: ast.expr | None) -> str | None:
+    """String annotations are evaluated at runtime (pydantic, typing): none outside Literal."""
+    pending: list[ast.AST] = [] if annotation is None else [annotation]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return f"string annotation {node.value!r} is not allowed"
+        if isinstance(node, ast.Call):
+            continue  # Field(description="..."): values, not annotations
+        if isinstance(node, ast.Subscript) and _call_name(node.value) == "Literal":
+            continue  # Literal["a", "b"]: values, not annotations
+        pending.extend(ast.iter_child_nodes(node))
+    return None
 
 
 def _call_name(func: ast.expr) -> str:
+    """``name`` or ``a.b.name`` for a name or an attribute chain on a name; else ``<Node>``."""
     if isinstance(func, ast.Name):
         return func.id
     if isinstance(func, ast.Attribute):
-        return (
-            _call_name(func.value) + "." + func.attr
-            if not isinstance(func.value, ast.Name)
-            else func.attr
-        )
-    return type(func).__name__
+        base = _call_name(func.value)
+        return base if base.startswith("<") else f"{base}.{func.attr}"
+    return f"<{type(func).__name__}>"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol, cast
 
@@ -71,8 +74,48 @@ def load_bytes(data: bytes, path: str) -> SpecDocument:
         sha256=digest,
         provider=loaded.provider,
         models=loaded.models,
-        problems=(*problems, *loaded.problems),
+        problems=(*problems, *loaded.problems, *_not_unicode(loaded)),
     )
+
+
+# A lone surrogate: what a JSON "\ud800" escape without its pair decodes to. It is not
+# Unicode text and cannot be written as UTF-8 (generated files, the registry snapshot).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _not_unicode(document: SpecDocument) -> list[SpecProblem]:
+    """An error per place where a loaded fact holds a lone surrogate (its model is skipped)."""
+    problems: dict[Location, SpecProblem] = {}
+    for model in document.models:
+        for where, text in _texts(model, model.location):
+            found = _SURROGATE.search(text)
+            if found is not None and where not in problems:
+                problems[where] = SpecProblem(
+                    Level.ERROR,
+                    where,
+                    f"text {text[:40]!a} holds a lone surrogate ({found.group()!a}), "
+                    "which is not Unicode: write the character itself, or a complete "
+                    "surrogate pair, or remove it",
+                )
+    return list(problems.values())
+
+
+def _texts(value: object, where: Location) -> Iterator[tuple[Location, str]]:
+    """Every string in a loaded record (keys included), with the nearest location."""
+    if isinstance(value, str):
+        yield where, value
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        inner = getattr(value, "location", where)
+        inner = inner if isinstance(inner, Location) else where
+        for item in dataclasses.fields(value):
+            yield from _texts(getattr(value, item.name), inner)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _texts(key, where)
+            yield from _texts(item, where)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _texts(item, where)
 
 
 def load_file(file: Path, display: str, cache: LoadCache | None = None) -> SpecDocument:

@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from dataclasses import dataclass, replace
 from typing import Any
+
+from pydantic_core import SchemaError, SchemaValidator, core_schema
 
 from generator.load.openapi_document import OpenApiDocument, show
 from generator.load.openapi_text import pointer_child
@@ -314,10 +317,32 @@ def _read_pattern(schema: dict[str, JsonValue], pointer: str, doc: OpenApiDocume
         )
         return None
     try:
-        re.compile(value)
+        with warnings.catch_warnings():  # "possible nested set" and the like: still a pattern
+            warnings.simplefilter("ignore")
+            re.compile(value)
     except (re.error, OverflowError, RecursionError) as exc:
         doc.error(
             where, f"pattern {show(value)} is not a valid regular expression ({exc}); it is ignored"
         )
         return None
+    if _too_large_for_pydantic(value):
+        doc.error(
+            where,
+            f"pattern {show(value)} compiles past the size limit of pydantic's regular-expression "
+            "engine, so the generated model could not be imported; it is ignored",
+        )
+        return None
     return value
+
+
+def _too_large_for_pydantic(pattern: str) -> bool:
+    """Whether pydantic's default (Rust) engine refuses ``pattern`` for its compiled size.
+
+    Other refusals (lookarounds, Python-only syntax) are fine: the schema -> pydantic step
+    then has the model use Python's engine. A size refusal is not: it fails on import.
+    """
+    try:
+        SchemaValidator(core_schema.str_schema(pattern=pattern))
+    except SchemaError as exc:
+        return "size limit" in str(exc)
+    return False

@@ -86,6 +86,10 @@ def build_registry(documents: Sequence[SpecDocument], overlay: Overlay) -> Regis
             )
             continue
         template = _template_for(group, templates)
+        if any(s.path in failed for s in template):
+            where = ", ".join(sorted({s.path for s in template if s.path in failed}))
+            problems.append(_skip(group[0].model.location, ref, f"{where} has errors"))
+            continue
         scope = module_scopes.setdefault(provider, naming.Scope({"client", "__init__"}))
         model = _build_model(ref, group, template, facts.get(ref), scope, problems)
         if model is not None:

@@ -16,6 +16,7 @@ digits, hyphens, dots, path separators, unicode look-alikes, emoji. The rules:
 
 from __future__ import annotations
 
+import hashlib
 import keyword
 import re
 import unicodedata
@@ -32,9 +33,11 @@ _PROVIDER = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _RESERVED_ATTRIBUTES: frozenset[str] = frozenset(
     {*keyword.kwlist, *keyword.softkwlist, "self", "cls", "info", "context"}
     | {name for name in dir(BaseModel) if not name.startswith("__")}
+    | {"l", "O", "I"}  # names that read as 1 and 0: linters refuse them (E741)
 )
 _RESERVED_MODULES: frozenset[str] = frozenset(
     {*keyword.kwlist, *keyword.softkwlist, "client", "runtime", "generated", "typing", "pydantic"}
+    | {"l", "O", "I"}  # a module's name is also its client method's (E743)
 )
 # Names the generated model modules import or define themselves.
 RESERVED_CLASS_NAMES: frozenset[str] = frozenset(
@@ -59,6 +62,8 @@ RESERVED_CLASS_NAMES: frozenset[str] = frozenset(
         "ValidationInfo",
         "model_validator",
         "segment_within_media",
+        "I",  # reads as 1 (E742)
+        "O",  # reads as 0 (E742)
         *keyword.kwlist,
         *keyword.softkwlist,
     }
@@ -83,7 +88,7 @@ def snake(name: str, *, fallback: str = "field", digit_prefix: str = "n") -> str
     """``numSamples`` -> ``num_samples``; never empty, never starts with a digit."""
     parts = words(name)
     result = "_".join(parts) if parts else fallback
-    if result[0].isdigit():
+    if result[:1].isdigit():
         result = f"{digit_prefix}_{result}"
     return result
 
@@ -92,7 +97,7 @@ def pascal(name: str, *, fallback: str = "Model", digit_prefix: str = "N") -> st
     """``sonilo/v1.1/video-to-music`` -> ``SoniloV11VideoToMusic``."""
     parts = words(name)
     result = "".join(part[:1].upper() + part[1:] for part in parts) if parts else fallback
-    if result[0].isdigit():
+    if result[:1].isdigit():
         result = f"{digit_prefix}{result}"
     return result
 
@@ -148,9 +153,17 @@ def model_stem(model_id: str) -> str:
     return stem or model_id
 
 
+# Module names become file names: past this length a name is cut and keeps a hash of the id
+# (file systems refuse names over 255 bytes; a 5,000-character model id must still generate).
+MAX_MODULE_NAME = 64
+
+
 def module_name(model_id: str) -> str:
     """The module (and method) stem for a model id, before collision handling."""
     name = snake(model_stem(model_id), fallback="model", digit_prefix="m")
+    if len(name) > MAX_MODULE_NAME:
+        digest = hashlib.sha256(model_id.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        name = f"{name[: MAX_MODULE_NAME - 9].rstrip('_')}_{digest}"
     return f"{name}_" if name in _RESERVED_MODULES or name.startswith("_") else name
 
 

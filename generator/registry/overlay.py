@@ -9,6 +9,7 @@ every record keeps its line so problems point at it.
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from runtime.jobstate import JobState
 RULE_KINDS = frozenset({"segment_within_media"})
 AUTH_SCHEMES = frozenset({"basic", "key", "bearer"})
 PRICE_UNITS = frozenset({"second", "request"})
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +91,7 @@ class Overlay:
     models: tuple[ModelFacts, ...]
 
 
-class _LineLoader(yaml.SafeLoader):
+class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """A safe YAML loader that records each mapping's 1-based line under ``__line__``."""
 
 
@@ -138,7 +140,14 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, str | int | float | datetime.date):
             self.error(node.get("__line__"), f"{key!r} must be text, got {type(value).__name__}")
             return None
-        return str(value)
+        return self.unicode(str(value), node.get("__line__"), key)
+
+    def unicode(self, text: str, line: int | None, what: str) -> str | None:
+        """``text``, or None (and an error) when it holds a lone surrogate (a YAML ``\\ud800``)."""
+        if _SURROGATE.search(text):
+            self.error(line, f"{what} {text!a} holds a lone surrogate, which is not Unicode")
+            return None
+        return text
 
 
 def load_manifest(text: str, path: str) -> tuple[list[ManifestEntry], list[SpecProblem]]:
@@ -161,6 +170,12 @@ def load_manifest(text: str, path: str) -> tuple[list[ManifestEntry], list[SpecP
             continue
         entry_path, provider, kind = (str(value) for value in fields)
         location = Location(path, item["__line__"])
+        if any(ord(char) < 32 or ord(char) == 127 for char in entry_path):
+            reader.error(
+                location.line,
+                f"document path {entry_path!r} holds control characters; it is not read",
+            )
+            continue
         entries.append(ManifestEntry(entry_path, provider, kind, origin, retrieved, location))
     return entries, reader.problems
 
@@ -205,6 +220,8 @@ def _provider(reader: _Reader, name: str, node: Any) -> ProviderFacts | None:
         return None
     statuses: list[tuple[str, JobState]] = []
     for word, state in _items(node.get("statuses")):
+        if reader.unicode(word, location.line, "status word") is None:
+            continue
         try:
             statuses.append((word, JobState(str(state))))
         except ValueError:
@@ -222,6 +239,8 @@ def _provider(reader: _Reader, name: str, node: Any) -> ProviderFacts | None:
 
 
 def _model(reader: _Reader, ref: str, node: Any) -> ModelFacts | None:
+    if isinstance(node, dict) and reader.unicode(ref, node["__line__"], "model ref") is None:
+        return None
     if not isinstance(node, dict) or ":" not in ref:
         reader.error(None, f"model entry {ref!r} must be '<provider>:<model id>' with a mapping")
         return None
