@@ -21,6 +21,29 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *session.posargs)
 
 
+@nox.session(python=PYTHON, venv_backend="uv")
+def lowest(session: nox.Session) -> None:
+    """The tests against the lowest versions pyproject's floors allow (uv lowest-direct).
+
+    Keeps the floors true: a floor that is too low fails here, not on a user's machine.
+    The adversarial suite and the wheel-install tests are left to ``tests``.
+    """
+    session.install("--resolution", "lowest-direct", "-e", ".[test]")
+    session.run(
+        "pytest",
+        "-q",
+        "tests/unit",
+        "tests/generated",
+        "tests/runtime",
+        "tests/tooling",
+        "tests/golden",
+        "tests/e2e",
+        "--deselect",
+        "tests/e2e/test_wheel_install.py",
+        *session.posargs,
+    )
+
+
 @nox.session(python=PYTHON)
 def adversarial(session: nox.Session) -> None:
     """The adversarial suite at heavier settings; writes the counts of docs/security.md.

@@ -1,4 +1,4 @@
-"""Emulator: the pytest plugin (entry point ``musicbind``): a fixture serving the emulator.
+"""Emulator: the opt-in pytest plugin (`-p emulator.pytest_plugin`): a fixture serving the emulator.
 
     def test_no_double_charge(musicbind_emulator):
         musicbind_emulator.set_faults("fal.submit=reset_after_accept")

@@ -22,6 +22,7 @@ _INDEX = BindingIndex(
         "scenario:model_sonilo-v1-1-text-to-music": "scenario.sonilo_v1_1_text_to_music",
         "scenario:model_sonilo-v1-1-video-to-music": "scenario.sonilo_v1_1_video_to_music",
     },
+    api=1,
 )
 
 list_bindings = _INDEX.list_bindings

@@ -22,7 +22,8 @@ import yaml
 MANIFEST_NAME = "_manifest.json"
 SPECS_MANIFEST = "manifest.yaml"
 SPECS_OVERLAY = "overlay.yaml"
-_SAFE_PART = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.py|\.json|\.md)?")  # the whole part
+DEFAULT_OVERLAY_NAME = "default_overlay.yaml"  # placed in generator/registry/ by the wheel
+_SAFE_PART = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.py|\.json|\.md|\.typed)?")  # the whole part
 _MAX_PART = 200  # file systems refuse names past 255 bytes
 _HASHED_TOOLS = ("datamodel-code-generator", "ruff")
 
@@ -71,7 +72,10 @@ def generator_hash() -> str:
     for tool in _HASHED_TOOLS:
         digest.update(f"{tool}=={version(tool)}\n".encode())
     for file in sorted(root.rglob("*")):
-        if file.suffix in {".py", ".j2", ".yaml"} and "__pycache__" not in file.parts:
+        # The wheel's default overlay is an input (hashed as such), not generator code.
+        if file.name == DEFAULT_OVERLAY_NAME or "__pycache__" in file.parts:
+            continue
+        if file.suffix in {".py", ".j2", ".yaml"}:
             digest.update(file.relative_to(root).as_posix().encode() + b"\0" + file.read_bytes())
     return digest.hexdigest()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from generator.freshness import generator_hash
+from generator.freshness import DEFAULT_OVERLAY_NAME, generator_hash
 from generator.load.cache import LoadCache
 from generator.load.dispatch import load_file, sha256_hex
 from generator.load.records import DocumentKind, Level, Location, SpecDocument, SpecProblem
@@ -34,7 +34,7 @@ class Built:
 
 def default_overlay_path() -> Path | None:
     """The overlay shipped with musicbind (the repository's specs/overlay.yaml)."""
-    packaged = Path(__file__).resolve().parent / "registry" / "default_overlay.yaml"
+    packaged = Path(__file__).resolve().parent / "registry" / DEFAULT_OVERLAY_NAME
     if packaged.is_file():
         return packaged
     repository = Path(__file__).resolve().parent.parent / "specs" / OVERLAY
@@ -112,7 +112,8 @@ def build_from_specs(specs: Path, base: Path | None = None, *, cache: bool = Tru
             )
     for doc in documents:
         inputs[doc.path] = doc.sha256
-    registry = build_registry(documents, overlay)
+    bundled = overlay_path is not None and overlay_path == default_overlay_path()
+    registry = build_registry(documents, overlay, bundled_overlay=bundled)
     return Built(_with_problems(registry, problems), dict(sorted(inputs.items())))
 
 
@@ -181,7 +182,8 @@ def build_from_paths(
             )
         documents.append(document)
         inputs[document.path] = document.sha256
-    registry = build_registry(documents, overlay)
+    bundled = overlay_path is not None and overlay_path == default_overlay_path()
+    registry = build_registry(documents, overlay, bundled_overlay=bundled)
     return Built(_with_problems(registry, problems), dict(sorted(inputs.items())))
 
 

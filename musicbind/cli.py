@@ -26,6 +26,23 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("schema", "Print the JSON Schema (2020-12) of a model's input."),
 }
 
+# import name -> the extra that installs it: `pip install musicbind` is the light install
+# (bindings, runtime, validation); generation and the emulator are extras.
+EXTRAS: dict[str, str] = {
+    "datamodel_code_generator": "codegen",
+    "jinja2": "codegen",
+    "markdown_it": "codegen",
+    "ruff": "codegen",
+    "starlette": "emulator",
+    "uvicorn": "emulator",
+}
+
+
+def missing_extra(exc: ModuleNotFoundError) -> str | None:
+    """The extra whose absence raised ``exc``, or None when it is not one of ours."""
+    top = (exc.name or "").partition(".")[0]
+    return EXTRAS.get(top)
+
 
 class LazyGroup(click.Group):
     """A click group whose subcommands are imported on first use."""
@@ -41,6 +58,21 @@ class LazyGroup(click.Group):
         command: Any = getattr(module, cmd_name.replace("-", "_") + "_command")
         assert isinstance(command, click.Command)
         return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ModuleNotFoundError as exc:
+            extra = missing_extra(exc)
+            if extra is None:
+                raise
+            command = ctx.invoked_subcommand or "this command"
+            click.echo(
+                f"Error: musicbind {command} needs the {extra!r} extra: "
+                f"pip install 'musicbind[{extra}]'",
+                err=True,
+            )
+            ctx.exit(2)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]

@@ -14,11 +14,31 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from runtime.binding import Binding
 
+API_VERSIONS = frozenset({1})
+"""The runtime APIs generated packages may be written against (``api=`` of BindingIndex).
+
+A generated package names the API it was emitted for; a runtime that dropped that API
+refuses it on import, instead of failing later on a missing name.
+"""
+
+
+class RuntimeMismatchError(ImportError):
+    """A generated package needs a runtime API the installed musicbind does not have."""
+
 
 class BindingIndex:
     """Refs of one generated package, resolved to bindings on demand."""
 
-    def __init__(self, package: str, modules: Mapping[str, str]) -> None:
+    def __init__(self, package: str, modules: Mapping[str, str], *, api: int = 1) -> None:
+        if api not in API_VERSIONS:
+            from musicbind import __version__
+
+            supported = ", ".join(str(v) for v in sorted(API_VERSIONS))
+            raise RuntimeMismatchError(
+                f"{package} was generated for musicbind runtime API {api}; the installed "
+                f"musicbind {__version__} supports runtime API {supported}. Regenerate it "
+                "(musicbind generate) or install the musicbind version that generated it."
+            )
         self._package = package
         self._modules = dict(modules)
 

@@ -40,6 +40,9 @@ PARALLEL_THRESHOLD = 48
 PART_SIZE = 32
 
 
+RUNTIME_API = 1  # the runtime API emitted packages use (runtime.index.API_VERSIONS)
+
+
 @dataclass(frozen=True, slots=True)
 class EmitContext:
     """What the headers say: version, sources and how to regenerate."""
@@ -244,7 +247,7 @@ def emit(
     package_key = _digest(shared, *all_sources, *(keys[model_path(m)] for m in registry.models))
     if not cached("__init__.py", package_key):
         fresh["__init__.py"] = env.get_template("package_init.py.j2").render(
-            header=header(context, all_sources), models=registry.models
+            header=header(context, all_sources), models=registry.models, runtime_api=RUNTIME_API
         )
     if not cached(INDEX_PAGE, package_key):
         fresh[INDEX_PAGE] = index_page(registry, context)
@@ -255,7 +258,11 @@ def emit(
     files.update(formatted)
     if not cached(SNAPSHOT_NAME, package_key):
         files[SNAPSHOT_NAME] = snapshot_text(registry)
+    files[TYPED_MARKER] = ""  # PEP 561: the user's type checker reads the bindings' types
     return Emitted(dict(sorted(files.items())), keys)
+
+
+TYPED_MARKER = "py.typed"
 
 
 def _render_all(pending: Mapping[str, tuple[Model, str]]) -> dict[str, str]:

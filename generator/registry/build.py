@@ -51,8 +51,14 @@ class _Source:
     path: str
 
 
-def build_registry(documents: Sequence[SpecDocument], overlay: Overlay) -> Registry:
-    """Build the registry; problems from documents, overlay and merging are all kept."""
+def build_registry(
+    documents: Sequence[SpecDocument], overlay: Overlay, *, bundled_overlay: bool = False
+) -> Registry:
+    """Build the registry; problems from documents, overlay and merging are all kept.
+
+    ``bundled_overlay``: the overlay is musicbind's own, applied to whatever documents a
+    user names; its facts about models the user did not name are not the user's problem.
+    """
     problems: list[SpecProblem] = [p for doc in documents for p in doc.problems]
     failed = {doc.path for doc in documents if any(p.level is Level.ERROR for p in doc.problems)}
     templates: dict[tuple[str, str], list[_Source]] = {}
@@ -95,6 +101,8 @@ def build_registry(documents: Sequence[SpecDocument], overlay: Overlay) -> Regis
         if model is not None:
             models.append(model)
     for ref in sorted(set(facts) - {m.ref for m in models}):
+        if bundled_overlay:
+            break
         if not any(p.message.startswith(ref) for p in problems):
             problems.append(
                 SpecProblem(

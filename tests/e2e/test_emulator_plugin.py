@@ -48,7 +48,7 @@ def test_fixture_hands_out_generated_clients(musicbind_emulator: EmulatorHandle)
 
 
 def test_plugin_does_not_import_the_emulator_until_used(pytestconfig: pytest.Config) -> None:
-    assert pytestconfig.pluginmanager.has_plugin("musicbind")
+    assert pytestconfig.pluginmanager.has_plugin("emulator.pytest_plugin")
     probe = (
         "import sys, emulator.pytest_plugin; "
         "print(sorted({'uvicorn', 'starlette'} & set(sys.modules)))"

@@ -18,6 +18,7 @@ _INDEX = BindingIndex(
     {
         "fal:acme/chime-tts": "fal.acme_chime_tts",
     },
+    api=1,
 )
 
 list_bindings = _INDEX.list_bindings

@@ -18,6 +18,7 @@ _INDEX = BindingIndex(
     {
         "fal:acme/drum-fill": "fal.acme_drum_fill",
     },
+    api=1,
 )
 
 list_bindings = _INDEX.list_bindings

@@ -18,6 +18,7 @@ _INDEX = BindingIndex(
     {
         "aigateway:sonauto/v2/text-to-music": "aigateway.sonauto_v2_text_to_music",
     },
+    api=1,
 )
 
 list_bindings = _INDEX.list_bindings

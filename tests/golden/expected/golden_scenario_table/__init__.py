@@ -18,6 +18,7 @@ _INDEX = BindingIndex(
     {
         "scenario:model_acme-loop-maker": "scenario.acme_loop_maker",
     },
+    api=1,
 )
 
 list_bindings = _INDEX.list_bindings

@@ -1,0 +1,3 @@
+"""The emulator's pytest plugin is opt-in for users; this suite opts in."""
+
+pytest_plugins = ["emulator.pytest_plugin"]
