@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import importlib.util
 from typing import Any
 
@@ -35,13 +36,15 @@ EXTRAS: dict[str, str] = {
     "ruff": "codegen",
     "starlette": "emulator",
     "uvicorn": "emulator",
+    "datamodel-code-generator": "codegen",  # distribution names, for version look-ups
 }
 
 
-def missing_extra(exc: ModuleNotFoundError) -> str | None:
+def missing_extra(exc: ModuleNotFoundError | importlib.metadata.PackageNotFoundError) -> str | None:
     """The extra whose absence raised ``exc``, or None when it is not one of ours."""
-    top = (exc.name or "").partition(".")[0]
-    return EXTRAS.get(top)
+    if isinstance(exc, ModuleNotFoundError):
+        return EXTRAS.get((exc.name or "").partition(".")[0])
+    return EXTRAS.get(str(exc.name))
 
 
 class LazyGroup(click.Group):
@@ -62,7 +65,7 @@ class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except ModuleNotFoundError as exc:
+        except (ModuleNotFoundError, importlib.metadata.PackageNotFoundError) as exc:
             extra = missing_extra(exc)
             if extra is None:
                 raise
