@@ -27,3 +27,26 @@ def test_short_version_flag_prints_the_version() -> None:
     done = _musicbind("-V")
     assert done.returncode == 0, done.stderr
     assert __version__ in done.stdout
+
+
+GOOD = '{"model": "aigateway:sonauto/v2/text-to-music", "input": {"prompt": "calm", "duration": 20}}'
+BAD = '{"model": "scenario:model_sonilo-v1-1-text-to-music", "input": {"prompt": "x", "duration": 601}}'
+
+
+def test_validate_on_an_empty_folder_is_an_error_unless_allowed(tmp_path: Path) -> None:
+    done = _musicbind("validate", str(tmp_path))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "no payloads found" in done.stderr and "--allow-empty" in done.stderr
+    allowed = _musicbind("validate", "--allow-empty", str(tmp_path))
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+
+
+def test_counts_are_pluralised(tmp_path: Path) -> None:
+    (tmp_path / "good.json").write_text(GOOD)
+    one = _musicbind("validate", str(tmp_path / "good.json"))
+    assert one.returncode == 0, one.stderr
+    assert "1 payload valid (1 file)" in one.stderr
+    (tmp_path / "bad.json").write_text(BAD)
+    bad = _musicbind("validate", str(tmp_path / "bad.json"))
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert "1 problem in 1 of 1 payloads (1 file, 0 unreadable)" in bad.stderr
