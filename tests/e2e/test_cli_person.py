@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -29,8 +30,12 @@ def test_short_version_flag_prints_the_version() -> None:
     assert __version__ in done.stdout
 
 
-GOOD = '{"model": "aigateway:sonauto/v2/text-to-music", "input": {"prompt": "calm", "duration": 20}}'
-BAD = '{"model": "scenario:model_sonilo-v1-1-text-to-music", "input": {"prompt": "x", "duration": 601}}'
+GOOD = json.dumps(
+    {"model": "aigateway:sonauto/v2/text-to-music", "input": {"prompt": "calm", "duration": 20}}
+)
+BAD = json.dumps(
+    {"model": "scenario:model_sonilo-v1-1-text-to-music", "input": {"prompt": "x", "duration": 601}}
+)
 
 
 def test_validate_on_an_empty_folder_is_an_error_unless_allowed(tmp_path: Path) -> None:
