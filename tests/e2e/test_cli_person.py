@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from emulator.faults import parse_fault_spec
 from musicbind import __version__
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,3 +56,15 @@ def test_counts_are_pluralised(tmp_path: Path) -> None:
     bad = _musicbind("validate", str(tmp_path / "bad.json"))
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert "1 problem in 1 of 1 payloads (1 file, 0 unreadable)" in bad.stderr
+
+
+def test_emulate_help_states_the_fault_syntax_with_the_readme_example() -> None:
+    done = _musicbind("emulate", "--help")
+    assert done.returncode == 0, done.stderr
+    text = " ".join(done.stdout.split())
+    assert "python -c" not in text
+    assert "PROVIDER.OP=KIND[(ARG)][:COUNT][@SKIP][~CHANCE]" in text
+    example = "fal.submit=reset_after_accept,scenario.status=429(2):3"
+    assert example in text
+    assert example in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(parse_fault_spec(example)) == 2
