@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from emulator.faults import parse_fault_spec
 from musicbind import __version__
 
@@ -68,3 +70,30 @@ def test_emulate_help_states_the_fault_syntax_with_the_readme_example() -> None:
     assert example in text
     assert example in (ROOT / "README.md").read_text(encoding="utf-8")
     assert len(parse_fault_spec(example)) == 2
+
+
+@pytest.mark.slow
+def test_demo_writes_nothing_into_the_current_folder_by_default(tmp_path: Path) -> None:
+    cwd = tmp_path / "here"
+    cwd.mkdir()
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "musicbind", "demo"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={
+            "COLUMNS": "200",
+            "PATH": "/usr/bin:/bin",
+            "TMPDIR": str(temp),
+            "PYTHONPATH": str(ROOT),
+        },
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert list(cwd.iterdir()) == []
+    (made,) = temp.glob("musicbind-demo-*")
+    assert str(made) in done.stdout
+    assert (made / "journal.sqlite3").is_file()
