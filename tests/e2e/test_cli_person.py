@@ -97,3 +97,26 @@ def test_demo_writes_nothing_into_the_current_folder_by_default(tmp_path: Path) 
     (made,) = temp.glob("musicbind-demo-*")
     assert str(made) in done.stdout
     assert (made / "journal.sqlite3").is_file()
+
+
+def test_validate_reports_a_missing_local_media_file(tmp_path: Path) -> None:
+    payload = {
+        "model": "fal:sonilo/v1.1/video-to-music",
+        "input": {"video_url": "clips/nope.mp4", "prompt": "x"},
+    }
+    (tmp_path / "p.json").write_text(json.dumps(payload))
+    done = _musicbind("validate", str(tmp_path / "p.json"))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "$.input.video_url: no such local file: nope.mp4" in done.stdout
+
+
+def test_validate_reports_a_nan_and_a_model_error_together(tmp_path: Path) -> None:
+    (tmp_path / "p.json").write_text(
+        '{"model": "scenario:model_sonilo-v1-1-text-to-music",'
+        ' "input": {"prompt": "x", "duration": 601, "seed": NaN}}'
+    )
+    done = _musicbind("validate", str(tmp_path / "p.json"))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "$.input.duration: 601 is above the maximum 600" in done.stdout
+    assert "$.input.seed: NaN is not a JSON number" in done.stdout
+    assert "2 problems in 1 of 1 payloads" in done.stderr
