@@ -97,6 +97,15 @@ def test_demo_writes_nothing_into_the_current_folder_by_default(tmp_path: Path) 
     (made,) = temp.glob("musicbind-demo-*")
     assert str(made) in done.stdout
     assert (made / "journal.sqlite3").is_file()
+    journal = str(made / "journal.sqlite3")
+    fal = _musicbind("jobs", "--journal", journal, "--provider", "fal", "--json")
+    assert fal.returncode == 0, fal.stderr
+    refs = [entry["ref"] for entry in json.loads(fal.stdout)]
+    assert refs and all(ref.startswith("fal:") for ref in refs)
+    everything = json.loads(_musicbind("jobs", "--journal", journal, "--json").stdout)
+    assert len(everything) > len(refs)
+    none = _musicbind("jobs", "--journal", journal, "--state", "FAILED", "--json")
+    assert json.loads(none.stdout) == []
 
 
 def test_validate_reports_a_missing_local_media_file(tmp_path: Path) -> None:
