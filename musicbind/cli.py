@@ -89,6 +89,6 @@ def _available(module: str) -> bool:
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="musicbind")
+@click.version_option(__version__, "-V", "--version", prog_name="musicbind")
 def main() -> None:
     """musicbind: typed, validated bindings for paid music-generation APIs."""

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from musicbind.tooling.report import plural
 from runtime.jobs import JobSnapshot
 
 DURATION_TOLERANCE_S = 0.05
@@ -172,7 +173,7 @@ def regenerate_if_needed(root: Path, console: Console) -> None:
         return
     outcome = generate_specs(specs, out)
     written = len(outcome.report.written) if outcome.report else 0
-    console.print(f"specs/ changed: regenerated generated/ ({written} files written)")
+    console.print(f"specs/ changed: regenerated generated/ ({plural(written, 'file')} written)")
 
 
 def _clients(emu: Any, journal: Path) -> dict[str, Any]:

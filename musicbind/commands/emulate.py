@@ -16,7 +16,9 @@ Fault spec: comma-separated rules PROVIDER.OP=KIND[(ARG)][:COUNT][@SKIP][~CHANCE
             fail, fail_422, cancel, stall (on submit), cancel_ignored (on cancel)
   COUNT     requests to fault (default 1; * for all); SKIP: let this many pass first;
             CHANCE: probability per request, drawn from the seed
-Example: fal.submit=reset_after_accept,scenario.status=429(0):2,*.download=truncate
+Example: fal.submit=reset_after_accept,scenario.status=429(2):3
+  (fal's first submit is accepted but its answer lost; Scenario's next
+  3 polls answer 429 with Retry-After: 2)
 """
 
 
@@ -33,8 +35,7 @@ Example: fal.submit=reset_after_accept,scenario.status=429(0):2,*.download=trunc
     "fault_spec",
     default="",
     metavar="SPEC",
-    help="Faults on demand, e.g. 'fal.submit=reset_after_accept,scenario.status=429:2' "
-    "(syntax: python -c 'import emulator.faults as f; help(f)').",
+    help="Faults on demand (the syntax is below).",
 )
 @click.option(
     "--seed",

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from generator.load.records import Level, SpecProblem
+from musicbind.tooling.report import plural
 
 
 def print_problems(problems: list[SpecProblem]) -> None:
@@ -81,13 +82,13 @@ def generate_command(
     assert report is not None
     elapsed = time.perf_counter() - started
     click.echo(
-        f"{outcome.models} models: {len(report.written)} files written, "
+        f"{plural(outcome.models, 'model')}: {plural(len(report.written), 'file')} written, "
         f"{len(report.unchanged)} unchanged, {len(report.removed)} removed ({elapsed:.2f} s)",
         err=True,
     )
     if outcome.errors:
         click.secho(
-            f"{len(outcome.errors)} errors: the models they affect were not generated",
+            f"{plural(len(outcome.errors), 'error')}: the models they affect were not generated",
             fg="red",
             err=True,
         )

@@ -28,7 +28,26 @@ from runtime.polling import DEFAULT_WAIT_TIMEOUT
     help="Job journal (default: $MUSICBIND_JOURNAL or the user data directory).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON.")
-def jobs_command(journal_path: Path | None, as_json: bool) -> None:
+@click.option(
+    "--state",
+    "states",
+    multiple=True,
+    metavar="STATE",
+    help="Only entries in this job state or submission state (e.g. SUCCEEDED, uncertain).",
+)
+@click.option(
+    "--provider",
+    "providers",
+    multiple=True,
+    metavar="NAME",
+    help="Only entries of this provider (scenario, fal, aigateway).",
+)
+def jobs_command(
+    journal_path: Path | None,
+    as_json: bool,
+    states: tuple[str, ...],
+    providers: tuple[str, ...],
+) -> None:
     """List every submission in the job journal, oldest first."""
     path = journal_path or default_journal_path()
     with reported_errors():
@@ -36,6 +55,14 @@ def jobs_command(journal_path: Path | None, as_json: bool) -> None:
         if path.exists():
             with Journal(path) as journal:
                 entries = journal.entries()
+    wanted_states = {s.lower() for s in states}
+    wanted_providers = {p.lower() for p in providers}
+    entries = [
+        entry
+        for entry in entries
+        if (not wanted_states or {(entry.state or "").lower(), entry.submission} & wanted_states)
+        and (not wanted_providers or entry.ref.partition(":")[0].lower() in wanted_providers)
+    ]
     if as_json:
         click.echo(json.dumps([entry.as_dict() for entry in entries], indent=2))
         return

@@ -1,7 +1,7 @@
 """Command line: ``musicbind validate FILE...``: check payload files against the generated models.
 
 Exit status: 0 when every payload is valid, 1 when any problem was found, 2 on a
-usage error or a file that cannot be read.
+usage error, a file that cannot be read, or no payload found at all (unless --allow-empty).
 """
 
 from __future__ import annotations
@@ -53,6 +53,11 @@ def _media_duration(
     help="Length of the media in FIELD (wire or python name), for cross-field rules.",
 )
 @click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Exit 0 when the files and folders hold no payload at all (an error otherwise).",
+)
+@click.option(
     "--package",
     default="generated",
     show_default=True,
@@ -63,6 +68,7 @@ def validate_command(
     model: str | None,
     output_format: str,
     media: dict[str, float],
+    allow_empty: bool,
     package: str,
 ) -> None:
     """Validate payload files (JSON, JSON Lines, YAML) against the generated models.
@@ -106,4 +112,13 @@ def validate_command(
             click.echo(line)
         colour = "green" if report.exit_code == 0 else "red"
         click.secho(render.summary(report), fg=colour, err=True)
+    if report.payloads == 0 and not report.findings and not allow_empty:
+        names = ", ".join(str(path) for path in files)
+        click.secho(
+            f"error: no payloads found in {names} (JSON, JSON Lines or YAML files); "
+            "pass --allow-empty if that is expected",
+            fg="red",
+            err=True,
+        )
+        sys.exit(2)
     sys.exit(report.exit_code)

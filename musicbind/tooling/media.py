@@ -26,21 +26,49 @@ class Probed:
     problem: str | None = None
 
 
-def local_media_path(value: object, folder: Path) -> Path | None:
-    """The local file a payload value names, or None (URL, asset id, no such file)."""
+_MEDIA_SUFFIXES = frozenset(
+    {".mp4", ".m4a", ".mov", ".webm", ".mkv", ".mp3", ".wav", ".flac", ".ogg", ".aac", ".opus"}
+)
+
+
+def _local_candidate(value: object, folder: Path) -> Path | None:
+    """The local path a payload value names, existing or not; None for URLs and asset ids."""
     if not isinstance(value, str) or not value or len(value) > 4096 or "\0" in value:
         return None
     scheme = urlparse(value).scheme.lower()
     if scheme == "file":
-        candidate = Path(unquote(urlparse(value).path))
-    elif scheme in _REMOTE_SCHEMES or (len(scheme) > 1 and "://" in value):
+        return Path(unquote(urlparse(value).path))
+    if scheme in _REMOTE_SCHEMES or (len(scheme) > 1 and "://" in value):
         return None
-    else:
-        candidate = Path(value)
-        if not candidate.is_absolute():
-            candidate = folder / candidate
+    candidate = Path(value)
+    return candidate if candidate.is_absolute() else folder / candidate
+
+
+def local_media_path(value: object, folder: Path) -> Path | None:
+    """The local file a payload value names, or None (URL, asset id, no such file)."""
+    candidate = _local_candidate(value, folder)
     try:
-        return candidate if candidate.is_file() else None
+        return candidate if candidate is not None and candidate.is_file() else None
+    except OSError:
+        return None
+
+
+def missing_local_path(value: object, folder: Path) -> Path | None:
+    """The local file a payload value plainly names (a ``file:`` URL, a path with a folder
+    part or a media suffix) when no such file exists; None otherwise. A bare word is left
+    alone: it may be a provider's asset id."""
+    candidate = _local_candidate(value, folder)
+    if candidate is None:
+        return None
+    assert isinstance(value, str)
+    path_like = (
+        value.lower().startswith("file:")
+        or "/" in value
+        or "\\" in value
+        or Path(value).suffix.lower() in _MEDIA_SUFFIXES
+    )
+    try:
+        return candidate if path_like and not candidate.exists() else None
     except OSError:
         return None
 

@@ -84,13 +84,18 @@ def json_text(report: Report) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
+def plural(count: int, noun: str) -> str:
+    """``1 file``, ``2 files``: a count with its noun in the right number."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def summary(report: Report) -> str:
     """The closing line: what was checked and how much was wrong."""
-    files = f"{report.files} file{'s' if report.files != 1 else ''}"
+    files = plural(report.files, "file")
     if not report.findings:
-        return f"{report.payloads} payloads valid ({files})"
-    problems = len(report.findings)
+        return f"{plural(report.payloads, 'payload')} valid ({files})"
     return (
-        f"{problems} problem{'s' if problems != 1 else ''} in {report.invalid_payloads} of "
+        # "1 of 1 payloads": the noun names the set counted from, so it stays plural.
+        f"{plural(len(report.findings), 'problem')} in {report.invalid_payloads} of "
         f"{report.payloads} payloads ({files}, {report.unreadable} unreadable)"
     )

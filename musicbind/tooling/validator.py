@@ -30,7 +30,7 @@ from generator.registry.snapshot import read_snapshot
 from musicbind.tooling.explain import ModelFacts, Where, explain, model_facts, resolve
 from musicbind.tooling.findings import Finding, Report
 from musicbind.tooling.located import Anomaly, JsonPath, Position, json_path
-from musicbind.tooling.media import MediaProber, local_media_path
+from musicbind.tooling.media import MediaProber, local_media_path, missing_local_path
 from musicbind.tooling.payloads import (
     PAYLOAD_SUFFIXES,
     Document,
@@ -157,11 +157,13 @@ class Validator:
     def _file(self, report: Report, file: PayloadFile) -> None:
         run = _Run(file)
         poisoned: dict[int, list[JsonPath]] = {}
+        flawed: dict[int, list[JsonPath]] = {}
         for document in file.documents:
             if document.located is not None:
                 anomalies = document.located.anomalies
                 run.findings += [_anomaly(file.shown, a) for a in anomalies]
                 poisoned[id(document)] = [a.path for a in anomalies if a.code in REPLACED]
+                flawed[id(document)] = [a.path for a in anomalies]
         if not file.documents:
             run.findings.append(
                 Finding(file.shown, 1, 1, "$", "empty", "the file holds no payload")
@@ -170,7 +172,9 @@ class Validator:
             report.payloads += 1
             before = len(run.findings)
             self._payload(run, payload, poisoned.get(id(payload.document), []))
-            if len(run.findings) > before:
+            # the text's own problems (NaN, duplicate keys) inside it count against it too
+            inside = any(_under(payload.base, p) for p in flawed.get(id(payload.document), []))
+            if len(run.findings) > before or inside:
                 report.invalid_payloads += 1
         run.findings.sort(key=lambda f: (f.line or 0, f.column or 0))
         report.findings += run.findings
@@ -178,7 +182,7 @@ class Validator:
     def _payload(self, run: _Run, payload: Payload, poisoned: list[JsonPath]) -> None:
         value = payload.value
         where = _where(run.file.shown, payload.document, payload.base)
-        if any(_under(payload.base, p) for p in poisoned):
+        if any(_under(p, payload.base) for p in poisoned):
             return  # the payload itself is unreadable (reported as an anomaly)
         if not isinstance(value, dict):
             run.findings.append(
@@ -311,10 +315,26 @@ class Validator:
                 durations[python] = seconds
         folder = run.file.path.parent
         for python in binding.media_fields:
-            if python in durations:
-                continue
             wire = fields[python].alias or python if python in fields else python
             key = wire if wire in data else python
+            missing = missing_local_path(data.get(key), folder)
+            if missing is not None:
+                at = where.value_position((*where.base, key))
+                message = f"no such local file: {missing.name} (paths are relative to the payload)"
+                run.findings.append(
+                    Finding(
+                        where.file,
+                        at.line,
+                        at.column,
+                        json_path((*where.base, key)),
+                        "missing-file",
+                        message,
+                        model=binding.ref,
+                    )
+                )
+                continue
+            if python in durations:
+                continue
             local = local_media_path(data.get(key), folder)
             if local is None:
                 continue
