@@ -20,10 +20,10 @@ from pathlib import Path
 
 import httpx
 
-from runtime.download import download_file
-from runtime.http import ErrorContext
-from runtime.providers.base import FileRef
-from runtime.transport import Transport
+from musicbind.runtime.download import download_file
+from musicbind.runtime.http import ErrorContext
+from musicbind.runtime.providers.base import FileRef
+from musicbind.runtime.transport import Transport
 
 CHUNK = 1024 * 1024
 PROVIDER_ORIGIN = "https://queue.fal.run"  # never contacted

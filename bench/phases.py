@@ -21,17 +21,17 @@ from pathlib import Path
 from typing import Any
 
 PHASES = {
-    "generator.freshness": (
+    "musicbind.generator.freshness": (
         ("spec_input_hashes", "read manifest.yaml, hash inputs"),
         ("generator_hash", "hash the generator's own sources"),
         ("up_to_date", "compare with _manifest.json, hash outputs"),
     ),
-    "generator.generate": (
+    "musicbind.generator.generate": (
         ("generator_hash", "hash the generator's own sources"),
         ("build_from_specs", "load documents + build registry"),
         ("write_tree", "write files"),
     ),
-    "generator.emit.emit": (
+    "musicbind.generator.emit.emit": (
         ("_render_all", "render models (datamodel-code-generator, worker processes)"),
         ("format_sources", "ruff on the rendered text"),
         ("check_module", "AST safety gate"),
@@ -61,12 +61,12 @@ def _runner(mode: str) -> Callable[[Path, Path], Any]:
     """What the command line runs: check's fast path first (as `musicbind check` does)."""
     if mode == "check":
         try:
-            freshness = importlib.import_module("generator.freshness")
+            freshness = importlib.import_module("musicbind.generator.freshness")
             fresh: Callable[[Path, Path], Any] = freshness.is_fresh
             return fresh
         except (ImportError, AttributeError):
             pass
-    generate = importlib.import_module("generator.generate")
+    generate = importlib.import_module("musicbind.generator.generate")
     run: Callable[[Path, Path], Any] = (
         generate.generate_specs if mode == "generate" else generate.check_specs
     )

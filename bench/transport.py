@@ -26,11 +26,11 @@ from typing import Any
 import httpx
 
 from bench.measure import summary, tool, tool_env
-from emulator.jobs import Timing
-from emulator.server import EmulatorServer
-from emulator.state import FAL_KEY
-from generated.fal.client import FalClient
-from runtime.clock import SYSTEM_CLOCK, Clock
+from musicbind.emulator.jobs import Timing
+from musicbind.emulator.server import EmulatorServer
+from musicbind.emulator.state import FAL_KEY
+from musicbind.generated.fal.client import FalClient
+from musicbind.runtime.clock import SYSTEM_CLOCK, Clock
 
 MODEL_PATH = "sonilo/v1.1/video-to-music"
 FIXED_INTERVAL = 0.1

@@ -72,7 +72,7 @@ def json_schema(ref: str, root: Path) -> tuple[dict[str, Any], str]:
             return schema, f"musicbind schema {ref}"
         except json.JSONDecodeError:
             pass
-    import generated
+    from musicbind import generated
 
     model = generated.get_binding(ref).input_model
     return model.model_json_schema(by_alias=True), "pydantic model_json_schema(by_alias=True)"
@@ -89,7 +89,7 @@ def unguarded(model: type[BaseModel]) -> type[BaseModel]:
 
 def validators(ref: str, schema: dict[str, Any]) -> dict[str, Validate]:
     """Every validator measured for ``ref``, by key of :data:`LABELS`."""
-    import generated
+    from musicbind import generated
 
     model = generated.get_binding(ref).input_model
     context = {"media_duration": {"video_url": MEDIA_SECONDS}}

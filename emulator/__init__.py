@@ -12,17 +12,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from emulator.faults import FaultSpecError, parse_fault_spec
-    from emulator.jobs import Timing
-    from emulator.server import EmulatorServer
+    from musicbind.emulator.faults import FaultSpecError, parse_fault_spec
+    from musicbind.emulator.jobs import Timing
+    from musicbind.emulator.server import EmulatorServer
 
 __all__ = ["EmulatorServer", "FaultSpecError", "Timing", "parse_fault_spec"]
 
 _WHERE = {
-    "EmulatorServer": "emulator.server",
-    "FaultSpecError": "emulator.faults",
-    "parse_fault_spec": "emulator.faults",
-    "Timing": "emulator.jobs",
+    "EmulatorServer": "musicbind.emulator.server",
+    "FaultSpecError": "musicbind.emulator.faults",
+    "parse_fault_spec": "musicbind.emulator.faults",
+    "Timing": "musicbind.emulator.jobs",
 }
 
 

@@ -21,12 +21,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from emulator.faults import FaultSpecError
-from emulator.ledger import Download
-from emulator.providers import aigateway, fal, scenario
-from emulator.providers.common import emulator_of
-from emulator.state import Emulator
-from emulator.wire import SCOPE_AFTER_FAULT, FaultLayer
+from musicbind.emulator.faults import FaultSpecError
+from musicbind.emulator.ledger import Download
+from musicbind.emulator.providers import aigateway, fal, scenario
+from musicbind.emulator.providers.common import emulator_of
+from musicbind.emulator.state import Emulator
+from musicbind.emulator.wire import SCOPE_AFTER_FAULT, FaultLayer
 
 
 async def serve_file(request: Request) -> Response:

@@ -27,7 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from emulator.audio import DEFAULT_SAMPLE_RATE
+from musicbind.emulator.audio import DEFAULT_SAMPLE_RATE
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +85,7 @@ MediaResolver = Callable[[str, Any], float | None]  # (wire name, value) -> seco
 
 def _generated() -> Any | None:
     try:
-        module = importlib.import_module("generated")
+        module = importlib.import_module("musicbind.generated")
     except ImportError:
         return None
     return module if hasattr(module, "get_binding") else None

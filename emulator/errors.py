@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from starlette.responses import JSONResponse
 
-from emulator.catalogue import FieldError
+from musicbind.emulator.catalogue import FieldError
 
 _PHRASES = {
     400: "Bad request",

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from emulator.audio import DEFAULT_SAMPLE_RATE, wav_size
+from musicbind.emulator.audio import DEFAULT_SAMPLE_RATE, wav_size
 
 # Neutral stages in order; providers map them onto their words.
 QUEUED, QUEUED_LATE, WARMING, RUNNING, FINALIZING = (

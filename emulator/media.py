@@ -33,7 +33,7 @@ class MediaFile:
 
 def demo_video() -> MediaFile:
     """The shipped demo video."""
-    content = resources.files("emulator").joinpath("media", DEMO_VIDEO_NAME).read_bytes()
+    content = resources.files("musicbind.emulator").joinpath("media", DEMO_VIDEO_NAME).read_bytes()
     return MediaFile(DEMO_VIDEO_NAME, content, "video/mp4", probe_duration(content))
 
 

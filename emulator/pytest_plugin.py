@@ -1,4 +1,6 @@
-"""Emulator: the opt-in pytest plugin (`-p emulator.pytest_plugin`): a fixture serving the emulator.
+"""Emulator: the opt-in pytest plugin: a fixture serving the emulator.
+
+Turn it on with ``-p musicbind.emulator.pytest_plugin``.
 
     def test_no_double_charge(musicbind_emulator):
         musicbind_emulator.set_faults("fal.submit=reset_after_accept")
@@ -22,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from emulator.ledger import Ledger
-    from emulator.server import EmulatorServer
+    from musicbind.emulator.ledger import Ledger
+    from musicbind.emulator.server import EmulatorServer
 
 MARKER = "musicbind_emulator"
 _CLIENT_CLASSES = {
@@ -101,7 +103,7 @@ def musicbind_emulator(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[EmulatorHandle]:
     """A running emulator for one test, with the environment pointing clients at it."""
-    from emulator.server import EmulatorServer
+    from musicbind.emulator.server import EmulatorServer
 
     marker = request.node.get_closest_marker(MARKER)
     options: dict[str, Any] = dict(marker.kwargs) if marker is not None else {}

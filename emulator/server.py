@@ -23,11 +23,11 @@ from typing import Any
 import httpx
 import uvicorn
 
-from emulator.app import build_app
-from emulator.faults import FaultRule
-from emulator.jobs import Timing
-from emulator.ledger import Ledger
-from emulator.state import (
+from musicbind.emulator.app import build_app
+from musicbind.emulator.faults import FaultRule
+from musicbind.emulator.jobs import Timing
+from musicbind.emulator.ledger import Ledger
+from musicbind.emulator.state import (
     AIGATEWAY_API_KEY,
     FAL_KEY,
     SCENARIO_API_KEY,

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from emulator.audio import synthesize_wav
-from emulator.catalogue import Catalogue, Plan
-from emulator.faults import FaultPlan, FaultRule, parse_fault_spec
-from emulator.jobs import CANCELED, FAILED, SUCCEEDED, EmulatedJob, OutputFile, Timing
-from emulator.ledger import Charge, Ledger
-from emulator.media import MediaFile, demo_video, probe_duration
+from musicbind.emulator.audio import synthesize_wav
+from musicbind.emulator.catalogue import Catalogue, Plan
+from musicbind.emulator.faults import FaultPlan, FaultRule, parse_fault_spec
+from musicbind.emulator.jobs import CANCELED, FAILED, SUCCEEDED, EmulatedJob, OutputFile, Timing
+from musicbind.emulator.ledger import Charge, Ledger
+from musicbind.emulator.media import MediaFile, demo_video, probe_duration
 
 # Credentials the emulator accepts (dummies: never real keys).
 FAL_KEY = "emulator-fal-key"

@@ -20,10 +20,10 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
 
-from emulator.errors import provider_error
-from emulator.faults import FaultRule
-from emulator.ledger import FiredFault
-from emulator.state import Emulator
+from musicbind.emulator.errors import provider_error
+from musicbind.emulator.faults import FaultRule
+from musicbind.emulator.ledger import FiredFault
+from musicbind.emulator.state import Emulator
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -31,7 +31,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-SCOPE_AFTER_FAULT = "emulator.after_fault"
+SCOPE_AFTER_FAULT = "musicbind.emulator.after_fault"
 UNKNOWN_STATUS_WORDS = {"scenario": "on-hold", "fal": "IN_REVIEW", "aigateway": "throttled"}
 _FAL_QUEUE = re.compile(r"^/fal/.+/requests/[^/]+(?P<tail>/status|/cancel)?$")
 

@@ -22,7 +22,9 @@ import yaml
 MANIFEST_NAME = "_manifest.json"
 SPECS_MANIFEST = "manifest.yaml"
 SPECS_OVERLAY = "overlay.yaml"
-DEFAULT_OVERLAY_NAME = "default_overlay.yaml"  # placed in generator/registry/ by the wheel
+DEFAULT_OVERLAY_NAME = (
+    "default_overlay.yaml"  # in generator/registry/: a symlink to specs/overlay.yaml
+)
 _SAFE_PART = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.py|\.json|\.md|\.typed)?")  # the whole part
 _MAX_PART = 200  # file systems refuse names past 255 bytes
 _HASHED_TOOLS = ("datamodel-code-generator", "ruff")

@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.emit.emit import EmitContext, Emitted, emit
-from generator.freshness import generator_hash, is_fresh
-from generator.load.records import Level, SpecProblem
-from generator.pipeline import Built, build_from_paths, build_from_specs
-from generator.write import (
+from musicbind import __version__
+from musicbind.generator.emit.emit import EmitContext, Emitted, emit
+from musicbind.generator.freshness import generator_hash, is_fresh
+from musicbind.generator.load.records import Level, SpecProblem
+from musicbind.generator.pipeline import Built, build_from_paths, build_from_specs
+from musicbind.generator.write import (
     MANIFEST_NAME,
     WriteReport,
     build_manifest,
@@ -23,7 +24,6 @@ from generator.write import (
     reuse_from,
     write_tree,
 )
-from musicbind import __version__
 
 
 @dataclass(slots=True)

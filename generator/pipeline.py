@@ -11,13 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from generator.freshness import DEFAULT_OVERLAY_NAME, generator_hash
-from generator.load.cache import LoadCache
-from generator.load.dispatch import load_file, sha256_hex
-from generator.load.records import DocumentKind, Level, Location, SpecDocument, SpecProblem
-from generator.registry.build import build_registry, replace_problems
-from generator.registry.model import Registry
-from generator.registry.overlay import ManifestEntry, Overlay, load_manifest, load_overlay
+from musicbind.generator.freshness import DEFAULT_OVERLAY_NAME, generator_hash
+from musicbind.generator.load.cache import LoadCache
+from musicbind.generator.load.dispatch import load_file, sha256_hex
+from musicbind.generator.load.records import (
+    DocumentKind,
+    Level,
+    Location,
+    SpecDocument,
+    SpecProblem,
+)
+from musicbind.generator.registry.build import build_registry, replace_problems
+from musicbind.generator.registry.model import Registry
+from musicbind.generator.registry.overlay import ManifestEntry, Overlay, load_manifest, load_overlay
 
 MANIFEST = "manifest.yaml"
 OVERLAY = "overlay.yaml"
@@ -33,12 +39,13 @@ class Built:
 
 
 def default_overlay_path() -> Path | None:
-    """The overlay shipped with musicbind (the repository's specs/overlay.yaml)."""
+    """The overlay shipped with musicbind (the repository's specs/overlay.yaml).
+
+    In the repository ``generator/registry/default_overlay.yaml`` is a symlink to it; the
+    wheel carries its content under the same name.
+    """
     packaged = Path(__file__).resolve().parent / "registry" / DEFAULT_OVERLAY_NAME
-    if packaged.is_file():
-        return packaged
-    repository = Path(__file__).resolve().parent.parent / "specs" / OVERLAY
-    return repository if repository.is_file() else None
+    return packaged.resolve() if packaged.is_file() else None
 
 
 def display_path(path: Path, base: Path) -> str:

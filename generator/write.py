@@ -16,8 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.emit.emit import Emitted
-from generator.freshness import (
+from musicbind.generator.emit.emit import Emitted
+from musicbind.generator.freshness import (
     MANIFEST_NAME,
     Manifest,
     UnsafePathError,

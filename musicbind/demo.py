@@ -20,8 +20,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from musicbind.runtime.jobs import JobSnapshot
 from musicbind.tooling.report import plural
-from runtime.jobs import JobSnapshot
 
 DURATION_TOLERANCE_S = 0.05
 
@@ -166,7 +166,7 @@ def regenerate_if_needed(root: Path, console: Console) -> None:
     specs, out = root / "specs", root / "generated"
     if not specs.is_dir() or not out.is_dir():
         return
-    from generator.generate import check_specs, generate_specs
+    from musicbind.generator.generate import check_specs, generate_specs
 
     if check_specs(specs, out).up_to_date:
         console.print("bindings are up to date with specs/")
@@ -177,9 +177,9 @@ def regenerate_if_needed(root: Path, console: Console) -> None:
 
 
 def _clients(emu: Any, journal: Path) -> dict[str, Any]:
-    from generated.aigateway.client import AIgatewayClient
-    from generated.fal.client import FalClient
-    from generated.scenario.client import ScenarioClient
+    from musicbind.generated.aigateway.client import AIgatewayClient
+    from musicbind.generated.fal.client import FalClient
+    from musicbind.generated.scenario.client import ScenarioClient
 
     env = emu.env()
     return {
@@ -198,9 +198,9 @@ def _clients(emu: Any, journal: Path) -> dict[str, Any]:
 
 def run_demo(out: Path, console: Console, root: Path | None = None) -> tuple[list[DemoRow], int]:
     """Run every case; returns the rows and the ledger's duplicate-charge count."""
-    from emulator.jobs import Timing
-    from emulator.media import DEMO_VIDEO_SECONDS, demo_video
-    from emulator.server import EmulatorServer
+    from musicbind.emulator.jobs import Timing
+    from musicbind.emulator.media import DEMO_VIDEO_SECONDS, demo_video
+    from musicbind.emulator.server import EmulatorServer
 
     started = time.perf_counter()
     regenerate_if_needed(root or Path.cwd(), console)

@@ -1,9 +1,10 @@
 """Runtime: the small httpx transport the generated clients use (never imports generator).
 
-The public names load lazily, so ``import runtime`` (done by every generated module)
-costs nothing until a client is used::
+This module is the runtime's public API: generated packages import only from
+``musicbind.runtime``. The names load lazily, so importing it (every generated module
+does) costs nothing until a client is used::
 
-    from runtime import Client, Job, JobState, RetryPolicy, errors
+    from musicbind.runtime import Client, Job, JobState, RetryPolicy, errors
 """
 
 from __future__ import annotations
@@ -12,53 +13,68 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from runtime import errors
-    from runtime.binding import Binding, PriceRule, ProviderProtocol, UnknownStatusError
-    from runtime.client import AsyncClient, Client
-    from runtime.clock import Clock
-    from runtime.jobs import AsyncJob, Job, RawOutput
-    from runtime.jobstate import JobState
-    from runtime.journal import Journal, JournalEntry, default_journal_path
-    from runtime.polling import PollPolicy
-    from runtime.providers import JobSnapshot, Quote
-    from runtime.retry import RetryPolicy
-    from runtime.secrets import Secret
+    from musicbind.runtime import errors
+    from musicbind.runtime.bases import ChoiceInputModel, InputModel, OutputModel, present
+    from musicbind.runtime.binding import Binding, PriceRule, ProviderProtocol, UnknownStatusError
+    from musicbind.runtime.client import AsyncClient, Client
+    from musicbind.runtime.clock import Clock
+    from musicbind.runtime.index import BindingIndex
+    from musicbind.runtime.jobs import AsyncJob, Job, ProgressCallback, RawOutput
+    from musicbind.runtime.jobstate import JobState
+    from musicbind.runtime.journal import Journal, JournalEntry, default_journal_path
+    from musicbind.runtime.polling import PollPolicy
+    from musicbind.runtime.providers import JobSnapshot, Quote
+    from musicbind.runtime.retry import RetryPolicy
+    from musicbind.runtime.rules import segment_within_media
+    from musicbind.runtime.secrets import Secret
 
 _WHERE = {
-    "AsyncClient": "runtime.client",
-    "AsyncJob": "runtime.jobs",
-    "Binding": "runtime.binding",
-    "Client": "runtime.client",
-    "Clock": "runtime.clock",
-    "Job": "runtime.jobs",
-    "JobSnapshot": "runtime.providers",
-    "JobState": "runtime.jobstate",
-    "Journal": "runtime.journal",
-    "JournalEntry": "runtime.journal",
-    "PollPolicy": "runtime.polling",
-    "PriceRule": "runtime.binding",
-    "ProviderProtocol": "runtime.binding",
-    "Quote": "runtime.providers",
-    "RawOutput": "runtime.jobs",
-    "RetryPolicy": "runtime.retry",
-    "Secret": "runtime.secrets",
-    "UnknownStatusError": "runtime.binding",
-    "default_journal_path": "runtime.journal",
+    "AsyncClient": "musicbind.runtime.client",
+    "AsyncJob": "musicbind.runtime.jobs",
+    "Binding": "musicbind.runtime.binding",
+    "BindingIndex": "musicbind.runtime.index",
+    "ChoiceInputModel": "musicbind.runtime.bases",
+    "Client": "musicbind.runtime.client",
+    "Clock": "musicbind.runtime.clock",
+    "InputModel": "musicbind.runtime.bases",
+    "Job": "musicbind.runtime.jobs",
+    "JobSnapshot": "musicbind.runtime.providers",
+    "JobState": "musicbind.runtime.jobstate",
+    "Journal": "musicbind.runtime.journal",
+    "JournalEntry": "musicbind.runtime.journal",
+    "OutputModel": "musicbind.runtime.bases",
+    "PollPolicy": "musicbind.runtime.polling",
+    "PriceRule": "musicbind.runtime.binding",
+    "ProgressCallback": "musicbind.runtime.jobs",
+    "ProviderProtocol": "musicbind.runtime.binding",
+    "Quote": "musicbind.runtime.providers",
+    "RawOutput": "musicbind.runtime.jobs",
+    "RetryPolicy": "musicbind.runtime.retry",
+    "Secret": "musicbind.runtime.secrets",
+    "UnknownStatusError": "musicbind.runtime.binding",
+    "default_journal_path": "musicbind.runtime.journal",
+    "present": "musicbind.runtime.bases",
+    "segment_within_media": "musicbind.runtime.rules",
 }
 
 __all__ = [
     "AsyncClient",
     "AsyncJob",
     "Binding",
+    "BindingIndex",
+    "ChoiceInputModel",
     "Client",
     "Clock",
+    "InputModel",
     "Job",
     "JobSnapshot",
     "JobState",
     "Journal",
     "JournalEntry",
+    "OutputModel",
     "PollPolicy",
     "PriceRule",
+    "ProgressCallback",
     "ProviderProtocol",
     "Quote",
     "RawOutput",
@@ -67,12 +83,14 @@ __all__ = [
     "UnknownStatusError",
     "default_journal_path",
     "errors",
+    "present",
+    "segment_within_media",
 ]
 
 
 def __getattr__(name: str) -> Any:
     if name == "errors":
-        return importlib.import_module("runtime.errors")
+        return importlib.import_module("musicbind.runtime.errors")
     if name in _WHERE:
         return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'runtime' has no attribute {name!r}")
+    raise AttributeError(f"module 'musicbind.runtime' has no attribute {name!r}")

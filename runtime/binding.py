@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
-from runtime.jobstate import JobState
+from musicbind.runtime.jobstate import JobState
 
 
 class UnknownStatusError(ValueError):

@@ -20,26 +20,26 @@ from typing import Any, Self, TypeVar, cast, overload
 import httpx
 from pydantic import BaseModel
 
-from runtime.binding import Binding, ProviderProtocol
-from runtime.clock import SYSTEM_CLOCK, Clock
-from runtime.download import DEFAULT_MAX_DOWNLOAD_BYTES
-from runtime.errors import APIResponseError, MusicbindError
-from runtime.http import ErrorContext
-from runtime.jobs import AsyncJob, Job, ProgressCallback
-from runtime.journal import Journal
-from runtime.polling import DEFAULT_POLL_POLICY, PollPolicy
-from runtime.providers import Quote
-from runtime.providers.base import Exchange
-from runtime.retry import RetryPolicy
-from runtime.secrets import Secret
-from runtime.submission import (
+from musicbind.runtime.binding import Binding, ProviderProtocol
+from musicbind.runtime.clock import SYSTEM_CLOCK, Clock
+from musicbind.runtime.download import DEFAULT_MAX_DOWNLOAD_BYTES
+from musicbind.runtime.errors import APIResponseError, MusicbindError
+from musicbind.runtime.http import ErrorContext
+from musicbind.runtime.jobs import AsyncJob, Job, ProgressCallback
+from musicbind.runtime.journal import Journal
+from musicbind.runtime.polling import DEFAULT_POLL_POLICY, PollPolicy
+from musicbind.runtime.providers import Quote
+from musicbind.runtime.providers.base import Exchange
+from musicbind.runtime.retry import RetryPolicy
+from musicbind.runtime.secrets import Secret
+from musicbind.runtime.submission import (
     ClientCore,
     Payload,
     upload_key,
     wire_payload,
     with_submit_headers,
 )
-from runtime.transport import DEFAULT_TIMEOUT, AsyncTransport, Transport
+from musicbind.runtime.transport import DEFAULT_TIMEOUT, AsyncTransport, Transport
 
 T = TypeVar("T")
 OutT = TypeVar("OutT", bound=BaseModel)

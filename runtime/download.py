@@ -24,11 +24,15 @@ from pathlib import Path
 
 import httpx
 
-from runtime.errors import ContentLengthMismatchError, DownloadError, DownloadTooLargeError
-from runtime.http import ErrorContext, HttpCall, display_url
-from runtime.providers.base import FileRef
-from runtime.retry import Operation
-from runtime.transport import AsyncTransport, Transport
+from musicbind.runtime.errors import (
+    ContentLengthMismatchError,
+    DownloadError,
+    DownloadTooLargeError,
+)
+from musicbind.runtime.http import ErrorContext, HttpCall, display_url
+from musicbind.runtime.providers.base import FileRef
+from musicbind.runtime.retry import Operation
+from musicbind.runtime.transport import AsyncTransport, Transport
 
 DEFAULT_MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024
 MAX_NAME_LENGTH = 100

@@ -43,8 +43,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from runtime.binding import UnknownStatusError
-from runtime.secrets import redact
+from musicbind.runtime.binding import UnknownStatusError
+from musicbind.runtime.secrets import redact
 
 _CONTEXT_FIELDS = ("provider", "ref", "job_id", "request_id")
 

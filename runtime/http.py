@@ -14,9 +14,9 @@ from typing import Any
 
 import httpx
 
-from runtime.errors import APIResponseError
-from runtime.retry import Operation, parse_retry_after
-from runtime.secrets import Secret, redact
+from musicbind.runtime.errors import APIResponseError
+from musicbind.runtime.retry import Operation, parse_retry_after
+from musicbind.runtime.secrets import Secret, redact
 
 MAX_ERROR_DETAIL_CHARS = 500
 

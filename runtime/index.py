@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from runtime.binding import Binding
+    from musicbind.runtime.binding import Binding
 
 API_VERSIONS = frozenset({1})
 """The runtime APIs generated packages may be written against (``api=`` of BindingIndex).

@@ -17,24 +17,24 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from runtime.binding import Binding
-from runtime.download import adownload_file, download_file
-from runtime.errors import (
+from musicbind.runtime.binding import Binding
+from musicbind.runtime.download import adownload_file, download_file
+from musicbind.runtime.errors import (
     JobCanceledError,
     JobFailedError,
     JobTimeoutError,
     MusicbindError,
     SubmissionUncertainError,
 )
-from runtime.http import ErrorContext
-from runtime.jobstate import JobState
-from runtime.journal import Journal, JournalEntry
-from runtime.polling import DEFAULT_WAIT_TIMEOUT, poll_delay
-from runtime.providers.base import JobHandle, JobSnapshot
+from musicbind.runtime.http import ErrorContext
+from musicbind.runtime.jobstate import JobState
+from musicbind.runtime.journal import Journal, JournalEntry
+from musicbind.runtime.polling import DEFAULT_WAIT_TIMEOUT, poll_delay
+from musicbind.runtime.providers.base import JobHandle, JobSnapshot
 
 if TYPE_CHECKING:
-    from runtime.client import AsyncClient, Client
-    from runtime.submission import ClientCore
+    from musicbind.runtime.client import AsyncClient, Client
+    from musicbind.runtime.submission import ClientCore
 
 __all__ = ["AsyncJob", "Job", "JobSnapshot", "ProgressCallback", "RawOutput"]
 
@@ -169,7 +169,7 @@ class Job(_JobCore[OutT]):
         Without ``client`` one is built from the protocol and base URL the job was
         submitted with, credentials from the environment; close it with ``close()``.
         """
-        from runtime.client import Client
+        from musicbind.runtime.client import Client
 
         book, own_book = _journal(journal, client)
         try:
@@ -316,7 +316,7 @@ class AsyncJob(_JobCore[OutT]):
         journal: Journal | str | Path | None = None,
     ) -> AsyncJob[BaseModel]:
         """Async :meth:`Job.from_journal`."""
-        from runtime.client import AsyncClient
+        from musicbind.runtime.client import AsyncClient
 
         book, own_book = _journal(journal, client)
         try:

@@ -32,9 +32,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from runtime.binding import ProviderProtocol
-from runtime.jobstate import JobState
-from runtime.secrets import redact
+from musicbind.runtime.binding import ProviderProtocol
+from musicbind.runtime.jobstate import JobState
+from musicbind.runtime.secrets import redact
 
 SCHEMA_VERSION = 1
 SUBMISSION_STATES = ("pending", "accepted", "rejected", "not_sent", "uncertain")

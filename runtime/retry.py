@@ -26,7 +26,7 @@ from enum import StrEnum
 
 import httpx
 
-from runtime.clock import SYSTEM_CLOCK, Clock
+from musicbind.runtime.clock import SYSTEM_CLOCK, Clock
 
 DEFAULT_MAX_ATTEMPTS = 5  # first try + 4 retries
 DEFAULT_MAX_ELAPSED = 120.0  # seconds from the first attempt; no retry starts past it

@@ -22,10 +22,10 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
-from runtime.binding import Binding, ProviderProtocol
-from runtime.clock import SYSTEM_CLOCK, Clock
-from runtime.download import DEFAULT_MAX_DOWNLOAD_BYTES
-from runtime.errors import (
+from musicbind.runtime.binding import Binding, ProviderProtocol
+from musicbind.runtime.clock import SYSTEM_CLOCK, Clock
+from musicbind.runtime.download import DEFAULT_MAX_DOWNLOAD_BYTES
+from musicbind.runtime.errors import (
     APIConnectionError,
     APIError,
     APIResponseError,
@@ -36,13 +36,13 @@ from runtime.errors import (
     MusicbindError,
     SubmissionUncertainError,
 )
-from runtime.http import ErrorContext, HttpCall, display_url
-from runtime.jobs import RawOutput
-from runtime.journal import Journal, payload_digest
-from runtime.polling import DEFAULT_POLL_POLICY, PollPolicy
-from runtime.providers import JobHandle, SubmitAnswer, adapter_for
-from runtime.retry import Operation, RetryPolicy, is_ambiguous_submit
-from runtime.secrets import Secret
+from musicbind.runtime.http import ErrorContext, HttpCall, display_url
+from musicbind.runtime.jobs import RawOutput
+from musicbind.runtime.journal import Journal, payload_digest
+from musicbind.runtime.polling import DEFAULT_POLL_POLICY, PollPolicy
+from musicbind.runtime.providers import JobHandle, SubmitAnswer, adapter_for
+from musicbind.runtime.retry import Operation, RetryPolicy, is_ambiguous_submit
+from musicbind.runtime.secrets import Secret
 
 Payload = BaseModel | Mapping[str, Any]
 

@@ -26,8 +26,8 @@ from typing import Any, TypeVar
 import httpx
 
 from musicbind import __version__
-from runtime.clock import SYSTEM_CLOCK, Clock
-from runtime.errors import (
+from musicbind.runtime.clock import SYSTEM_CLOCK, Clock
+from musicbind.runtime.errors import (
     APIConnectionError,
     APIResponseError,
     APIStatusError,
@@ -35,7 +35,7 @@ from runtime.errors import (
     MissingCredentialsError,
     error_class_for_status,
 )
-from runtime.http import (
+from musicbind.runtime.http import (
     ApiResponse,
     AuthHeader,
     ErrorContext,
@@ -45,14 +45,14 @@ from runtime.http import (
     origin_of,
     request_id_of,
 )
-from runtime.retry import (
+from musicbind.runtime.retry import (
     Operation,
     RetryBudget,
     RetryPolicy,
     is_ambiguous_submit,
     parse_retry_after,
 )
-from runtime.secrets import install_log_redaction
+from musicbind.runtime.secrets import install_log_redaction
 
 T = TypeVar("T")
 

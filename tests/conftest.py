@@ -1,3 +1,3 @@
 """The emulator's pytest plugin is opt-in for users; this suite opts in."""
 
-pytest_plugins = ["emulator.pytest_plugin"]
+pytest_plugins = ["musicbind.emulator.pytest_plugin"]

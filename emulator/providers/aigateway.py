@@ -20,11 +20,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from emulator.errors import provider_error, validation_error
-from emulator.jobs import CANCELED, FAILED, QUEUED, QUEUED_LATE, SUCCEEDED, EmulatedJob
-from emulator.ledger import payload_hash
-from emulator.providers import common
-from emulator.state import AIGATEWAY_API_KEY, Emulator
+from musicbind.emulator.errors import provider_error, validation_error
+from musicbind.emulator.jobs import CANCELED, FAILED, QUEUED, QUEUED_LATE, SUCCEEDED, EmulatedJob
+from musicbind.emulator.ledger import payload_hash
+from musicbind.emulator.providers import common
+from musicbind.emulator.state import AIGATEWAY_API_KEY, Emulator
 
 PROVIDER = "aigateway"
 DEFAULT_MODEL = "sonauto/v2/text-to-music"

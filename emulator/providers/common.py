@@ -11,10 +11,10 @@ from typing import Any
 
 from starlette.requests import Request
 
-from emulator.faults import JOB_KINDS
-from emulator.jobs import CANCELED, FAILED
-from emulator.state import Emulator
-from emulator.wire import SCOPE_AFTER_FAULT
+from musicbind.emulator.faults import JOB_KINDS
+from musicbind.emulator.jobs import CANCELED, FAILED
+from musicbind.emulator.state import Emulator
+from musicbind.emulator.wire import SCOPE_AFTER_FAULT
 
 _FATES = {"fail": FAILED, "fail_422": "fail_422", "cancel": CANCELED, "stall": "stall"}
 

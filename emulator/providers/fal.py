@@ -29,11 +29,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from emulator.errors import provider_error, validation_error
-from emulator.jobs import CANCELED, FAILED, QUEUED, QUEUED_LATE, SUCCEEDED, EmulatedJob
-from emulator.ledger import payload_hash
-from emulator.providers import common
-from emulator.state import FAL_KEY, Emulator
+from musicbind.emulator.errors import provider_error, validation_error
+from musicbind.emulator.jobs import CANCELED, FAILED, QUEUED, QUEUED_LATE, SUCCEEDED, EmulatedJob
+from musicbind.emulator.ledger import payload_hash
+from musicbind.emulator.providers import common
+from musicbind.emulator.state import FAL_KEY, Emulator
 
 PROVIDER = "fal"
 _QUEUE = re.compile(r"^(?P<prefix>.+)/requests/(?P<rid>[^/]+)(?P<tail>/status|/cancel)?$")
@@ -269,7 +269,7 @@ async def _storage(request: Request, rest: str) -> Response:
 
 
 def _name(emu: Emulator, token: str, name: str | None = None) -> str:
-    from emulator.state import safe_name
+    from musicbind.emulator.state import safe_name
 
     if name is None:
         name = emu.pending_uploads.get(token, ("upload.bin", ""))[0]

@@ -24,8 +24,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from emulator.errors import provider_error, validation_error
-from emulator.jobs import (
+from musicbind.emulator.errors import provider_error, validation_error
+from musicbind.emulator.jobs import (
     CANCELED,
     FAILED,
     FINALIZING,
@@ -36,10 +36,10 @@ from emulator.jobs import (
     WARMING,
     EmulatedJob,
 )
-from emulator.ledger import payload_hash
-from emulator.media import decode_upload, guess_content_type
-from emulator.providers import common
-from emulator.state import SCENARIO_API_KEY, SCENARIO_API_SECRET, Asset, Emulator
+from musicbind.emulator.ledger import payload_hash
+from musicbind.emulator.media import decode_upload, guess_content_type
+from musicbind.emulator.providers import common
+from musicbind.emulator.state import SCENARIO_API_KEY, SCENARIO_API_SECRET, Asset, Emulator
 
 PROVIDER = "scenario"
 DRY_RUN_STATUS = 269

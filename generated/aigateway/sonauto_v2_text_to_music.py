@@ -10,8 +10,7 @@ from typing import Literal
 
 from pydantic import StrictBool, StrictFloat, StrictStr
 
-from runtime.bases import InputModel, OutputModel
-from runtime.binding import Binding, PriceRule
+from musicbind.runtime import Binding, InputModel, OutputModel, PriceRule
 
 
 class SonautoV2TextToMusicInput(InputModel):

@@ -6,8 +6,7 @@
 
 from __future__ import annotations
 
-from runtime.binding import ProviderProtocol
-from runtime.jobstate import JobState
+from musicbind.runtime import JobState, ProviderProtocol
 
 PROTOCOL = ProviderProtocol(
     name="fal",

@@ -10,9 +10,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from runtime.bases import present
-from runtime.client import AsyncClient, Client
-from runtime.jobs import AsyncJob, Job, ProgressCallback
+from musicbind.runtime import AsyncClient, AsyncJob, Client, Job, ProgressCallback, present
 
 if TYPE_CHECKING:
     from . import sonilo_v1_1_video_to_music as _sonilo_v1_1_video_to_music

@@ -10,9 +10,7 @@ from typing import Annotated, Self
 
 from pydantic import Field, StrictFloat, StrictInt, StrictStr, ValidationInfo, model_validator
 
-from runtime.bases import InputModel, OutputModel
-from runtime.binding import Binding, PriceRule
-from runtime.rules import segment_within_media
+from musicbind.runtime import Binding, InputModel, OutputModel, PriceRule, segment_within_media
 
 
 class Audio(OutputModel):

@@ -13,9 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
 
-from runtime.bases import present
-from runtime.client import AsyncClient, Client
-from runtime.jobs import AsyncJob, Job, ProgressCallback
+from musicbind.runtime import AsyncClient, AsyncJob, Client, Job, ProgressCallback, present
 
 if TYPE_CHECKING:
     pass

@@ -9,8 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictStr
 
-from runtime.bases import ChoiceInputModel
-from runtime.binding import Binding
+from musicbind.runtime import Binding, ChoiceInputModel
 
 
 class MinimaxMusic01Input(ChoiceInputModel):

@@ -9,8 +9,7 @@ from typing import Annotated
 
 from pydantic import Field, StrictFloat, StrictStr
 
-from runtime.bases import InputModel
-from runtime.binding import Binding
+from musicbind.runtime import Binding, InputModel
 
 
 class SoniloV11TextToMusicInput(InputModel):

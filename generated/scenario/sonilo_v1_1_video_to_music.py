@@ -9,9 +9,7 @@ from typing import Annotated, Self
 
 from pydantic import Field, StrictFloat, StrictStr, ValidationInfo, model_validator
 
-from runtime.bases import InputModel
-from runtime.binding import Binding
-from runtime.rules import segment_within_media
+from musicbind.runtime import Binding, InputModel, segment_within_media
 
 
 class SoniloV11VideoToMusicInputFields(InputModel):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generator.emit.literals import py_literal
-from generator.load.records import SpecType, TypeKind
-from generator.registry import naming
-from generator.registry.model import Field, Model, Provider
+from musicbind.generator.emit.literals import py_literal
+from musicbind.generator.load.records import SpecType, TypeKind
+from musicbind.generator.registry import naming
+from musicbind.generator.registry.model import Field, Model, Provider
 
 _SCALARS = {
     TypeKind.STRING: "str",

@@ -15,16 +15,16 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from generator.emit.formatting import format_sources
-from generator.emit.json_schema import rule_statement, wire_name
-from generator.emit.literals import UnsafeLiteralError, clean_text, py_literal
-from generator.load.records import JsonValue, TypeKind
-from generator.registry.describe import describe_range, describe_type, show_value
-from generator.registry.diff import sent_shapes
-from generator.registry.model import Field, Model, Pricing, Provider, Registry
+from musicbind.generator.emit.formatting import format_sources
+from musicbind.generator.emit.json_schema import rule_statement, wire_name
+from musicbind.generator.emit.literals import UnsafeLiteralError, clean_text, py_literal
+from musicbind.generator.load.records import JsonValue, TypeKind
+from musicbind.generator.registry.describe import describe_range, describe_type, show_value
+from musicbind.generator.registry.diff import sent_shapes
+from musicbind.generator.registry.model import Field, Model, Pricing, Provider, Registry
 
 if TYPE_CHECKING:
-    from generator.emit.emit import EmitContext
+    from musicbind.generator.emit.emit import EmitContext
 
 REFERENCE = "reference"
 # Characters markdown may act on anywhere in a line; ">" only starts a quote at a line's start,
@@ -56,7 +56,7 @@ def code_block(text: str, language: str) -> str:
 
 def markdown_header(context: EmitContext, sources: list[str]) -> str:
     """The generated-file header as HTML comments (a ``#`` line is a heading in markdown)."""
-    from generator.emit.emit import header  # emit.py calls this module: import when used
+    from musicbind.generator.emit.emit import header  # emit.py calls this module: import when used
 
     lines = header(context, sources).splitlines()
     # Only "-->" can end an HTML comment early; "--out" in the regenerate command stays readable.
@@ -76,7 +76,7 @@ def provider_page(
     provider: Provider, models: list[Model], context: EmitContext, package: str
 ) -> str:
     """A provider's reference page, unformatted (ruff formats its python blocks with the rest)."""
-    from generator.emit.emit import environment
+    from musicbind.generator.emit.emit import environment
 
     sources = sorted({s for m in models for s in m.sources})
     return (
@@ -92,7 +92,7 @@ def provider_page(
 
 def index_page(registry: Registry, context: EmitContext) -> str:
     """The reference index page, unformatted."""
-    from generator.emit.emit import environment
+    from musicbind.generator.emit.emit import environment
 
     counts = {
         p.name: sum(m.provider == p.name for m in registry.models) for p in registry.providers

@@ -23,15 +23,15 @@ from typing import Any
 
 import jinja2
 
-from generator.emit.client import client_context
-from generator.emit.docs import INDEX_PAGE, index_page, provider_page, provider_page_path
-from generator.emit.formatting import format_sources
-from generator.emit.literals import clean_text, comment_text, py_literal
-from generator.emit.pydantic_models import render_classes
-from generator.emit.safety import check_module
-from generator.load.records import TypeKind
-from generator.registry.model import Model, Registry
-from generator.registry.snapshot import SNAPSHOT_NAME, snapshot_text
+from musicbind.generator.emit.client import client_context
+from musicbind.generator.emit.docs import INDEX_PAGE, index_page, provider_page, provider_page_path
+from musicbind.generator.emit.formatting import format_sources
+from musicbind.generator.emit.literals import clean_text, comment_text, py_literal
+from musicbind.generator.emit.pydantic_models import render_classes
+from musicbind.generator.emit.safety import check_module
+from musicbind.generator.load.records import TypeKind
+from musicbind.generator.registry.model import Model, Registry
+from musicbind.generator.registry.snapshot import SNAPSHOT_NAME, snapshot_text
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # Below this many models to render, worker processes cost more than they save.

@@ -19,7 +19,7 @@ _SETTINGS = (
     "--target-version",
     "py311",
     "--config",
-    "lint.isort.known-first-party = ['runtime']",
+    "lint.isort.known-first-party = ['musicbind']",
 )
 
 

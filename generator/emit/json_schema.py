@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.emit.literals import clean_text
-from generator.emit.schema import input_shapes, object_schema
-from generator.registry.model import CrossFieldRule, Field, Model
+from musicbind.generator.emit.literals import clean_text
+from musicbind.generator.emit.schema import input_shapes, object_schema
+from musicbind.generator.registry.model import CrossFieldRule, Field, Model
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 RULES_KEYWORD = "x-musicbind-rules"

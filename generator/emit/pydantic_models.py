@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from generator.emit.schema import components, input_shapes
-from generator.registry.model import Field, Model
+from musicbind.generator.emit.schema import components, input_shapes
+from musicbind.generator.registry.model import Field, Model
 
-INPUT_BASE = "runtime.bases.InputModel"
+INPUT_BASE = "musicbind.runtime.InputModel"
 # Inputs with numeric allowed values need the guard against booleans (see runtime.bases).
-CHOICE_INPUT_BASE = "runtime.bases.ChoiceInputModel"
-OUTPUT_BASE = "runtime.bases.OutputModel"
+CHOICE_INPUT_BASE = "musicbind.runtime.ChoiceInputModel"
+OUTPUT_BASE = "musicbind.runtime.OutputModel"
 
 
 class SchemaToPydanticError(RuntimeError):

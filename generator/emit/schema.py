@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from generator.emit.literals import clean_text
-from generator.load.records import SpecType, TypeKind
-from generator.registry.model import Field, Model
+from musicbind.generator.emit.literals import clean_text
+from musicbind.generator.load.records import SpecType, TypeKind
+from musicbind.generator.registry.model import Field, Model
 
 _SCALARS = {
     TypeKind.STRING: "string",

@@ -15,7 +15,7 @@ import pickle
 import tempfile
 from pathlib import Path
 
-from generator.load.records import SpecDocument
+from musicbind.generator.load.records import SpecDocument
 
 _FORMAT = 1
 

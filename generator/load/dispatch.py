@@ -10,18 +10,24 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol, cast
 
-from generator.load.cache import LoadCache
-from generator.load.records import DocumentKind, Level, Location, SpecDocument, SpecProblem
+from musicbind.generator.load.cache import LoadCache
+from musicbind.generator.load.records import (
+    DocumentKind,
+    Level,
+    Location,
+    SpecDocument,
+    SpecProblem,
+)
 
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 
 # Detection order matters: OpenAPI is structured data and is tried first; a fal page may
 # carry a pasted OpenAPI document, so fal pages are tried before the other markdown kinds.
 _LOADER_MODULES: tuple[tuple[DocumentKind, str], ...] = (
-    (DocumentKind.OPENAPI, "generator.load.openapi"),
-    (DocumentKind.FAL_PAGE, "generator.load.fal_page"),
-    (DocumentKind.SCENARIO_TABLE, "generator.load.scenario_table"),
-    (DocumentKind.GATEWAY_PAGE, "generator.load.gateway_page"),
+    (DocumentKind.OPENAPI, "musicbind.generator.load.openapi"),
+    (DocumentKind.FAL_PAGE, "musicbind.generator.load.fal_page"),
+    (DocumentKind.SCENARIO_TABLE, "musicbind.generator.load.scenario_table"),
+    (DocumentKind.GATEWAY_PAGE, "musicbind.generator.load.gateway_page"),
 )
 
 
@@ -50,7 +56,7 @@ def detect_kind(text: str) -> DocumentKind | None:
 
 def load_bytes(data: bytes, path: str) -> SpecDocument:
     """Load one document given as bytes; ``path`` is what problems will name."""
-    from generator.load.text import decode_document
+    from musicbind.generator.load.text import decode_document
 
     digest = sha256_hex(data)
     text, problems = decode_document(data, path)

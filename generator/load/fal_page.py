@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from generator.load.records import (
+from musicbind.generator.load.records import (
     DocumentKind,
     JsonScalar,
     JsonValue,
@@ -35,7 +35,7 @@ from generator.load.records import (
     SpecType,
     TypeKind,
 )
-from generator.load.text import (
+from musicbind.generator.load.text import (
     Block,
     BulletList,
     Fence,

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TypeGuard
 from urllib.parse import urlsplit
 
-from generator.load.records import (
+from musicbind.generator.load.records import (
     DocumentKind,
     JsonScalar,
     JsonValue,
@@ -36,7 +36,7 @@ from generator.load.records import (
     SpecType,
     TypeKind,
 )
-from generator.load.text import (
+from musicbind.generator.load.text import (
     Block,
     Fence,
     Heading,

@@ -22,11 +22,11 @@ import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from generator.load.openapi_document import OpenApiDocument, as_mapping, as_text, show
-from generator.load.openapi_schema import SchemaReader
-from generator.load.openapi_structure import camel, object_parts
-from generator.load.openapi_text import parse_text, pointer_child
-from generator.load.records import (
+from musicbind.generator.load.openapi_document import OpenApiDocument, as_mapping, as_text, show
+from musicbind.generator.load.openapi_schema import SchemaReader
+from musicbind.generator.load.openapi_structure import camel, object_parts
+from musicbind.generator.load.openapi_text import parse_text, pointer_child
+from musicbind.generator.load.records import (
     DocumentKind,
     JsonValue,
     Level,

@@ -11,8 +11,8 @@ import math
 from dataclasses import replace
 from typing import Any
 
-from generator.load.openapi_document import OpenApiDocument, show
-from generator.load.openapi_facts import (
+from musicbind.generator.load.openapi_document import OpenApiDocument, show
+from musicbind.generator.load.openapi_facts import (
     CONSTRAINTS,
     NUMERIC_KINDS,
     SCALAR_KINDS,
@@ -21,7 +21,7 @@ from generator.load.openapi_facts import (
     contains_value,
     leaf_kinds,
 )
-from generator.load.records import JsonValue, TypeKind
+from musicbind.generator.load.records import JsonValue, TypeKind
 
 _NOT_CHECKED = (TypeKind.UNION, TypeKind.ARRAY, TypeKind.ANY)  # kinds whose defaults aren't checked
 

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from generator.load.openapi_text import pointer_child
-from generator.load.records import JsonValue, Level, Location, SpecProblem
+from musicbind.generator.load.openapi_text import pointer_child
+from musicbind.generator.load.records import JsonValue, Level, Location, SpecProblem
 
 COMPONENT_SCHEMAS = "/components/schemas"
 

@@ -24,22 +24,22 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from generator.load.openapi_checks import check_param
-from generator.load.openapi_document import (
+from musicbind.generator.load.openapi_checks import check_param
+from musicbind.generator.load.openapi_document import (
     OpenApiDocument,
     as_mapping,
     as_text,
     component_name,
     show,
 )
-from generator.load.openapi_facts import (
+from musicbind.generator.load.openapi_facts import (
     Facts,
     lift_item_constraints,
     overlay,
     read_keywords,
     union_constraints,
 )
-from generator.load.openapi_structure import (
+from musicbind.generator.load.openapi_structure import (
     ANY_VALUE,
     MAX_DEPTH,
     STRUCTURE_KEYS,
@@ -51,8 +51,8 @@ from generator.load.openapi_structure import (
     object_parts,
     type_kinds,
 )
-from generator.load.openapi_text import pointer_child
-from generator.load.records import JsonValue, SpecParam, SpecShape, SpecType, TypeKind
+from musicbind.generator.load.openapi_text import pointer_child
+from musicbind.generator.load.records import JsonValue, SpecParam, SpecShape, SpecType, TypeKind
 
 MAX_STEPS = 50_000  # schema nodes read for one model; guards against alias bombs
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from generator.load.openapi_document import OpenApiDocument, as_mapping, show
-from generator.load.openapi_facts import Facts
-from generator.load.openapi_text import pointer_child
-from generator.load.records import JsonValue, TypeKind
+from musicbind.generator.load.openapi_document import OpenApiDocument, as_mapping, show
+from musicbind.generator.load.openapi_facts import Facts
+from musicbind.generator.load.openapi_text import pointer_child
+from musicbind.generator.load.records import JsonValue, TypeKind
 
 MAX_DEPTH = 48  # nesting levels; deeper schemas are read as "any value" with an error
 ANY_VALUE = "read as 'any value'"

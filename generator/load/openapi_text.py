@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from generator.load.records import JsonValue
+from musicbind.generator.load.records import JsonValue
 
 _BOM = "\ufeff"
 _WHITESPACE = re.compile(r"[ \t\r\n]*")

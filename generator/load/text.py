@@ -18,7 +18,7 @@ from functools import cache
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from generator.load.records import Level, Location, SpecProblem
+from musicbind.generator.load.records import Level, Location, SpecProblem
 
 # --- bytes and mojibake ------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from generator.load.records import (
+from musicbind.generator.load.records import (
     DocumentKind,
     JsonValue,
     Level,
@@ -25,9 +25,9 @@ from generator.load.records import (
     SpecShape,
     TypeKind,
 )
-from generator.registry import naming
-from generator.registry.merge import Merged, authority, merge_params
-from generator.registry.model import (
+from musicbind.generator.registry import naming
+from musicbind.generator.registry.merge import Merged, authority, merge_params
+from musicbind.generator.registry.model import (
     CrossFieldRule,
     Field,
     Model,
@@ -36,8 +36,8 @@ from generator.registry.model import (
     Registry,
     Shape,
 )
-from generator.registry.overlay import ModelFacts, Overlay, PricingFacts, RuleFacts
-from generator.registry.validate import check_field
+from musicbind.generator.registry.overlay import ModelFacts, Overlay, PricingFacts, RuleFacts
+from musicbind.generator.registry.validate import check_field
 
 # The gateway's request body carries the model id itself; the client fills it in.
 _MODEL_SELECTOR = "model"

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import math
 
-from generator.load.records import JsonValue, SpecType, TypeKind
-from generator.registry.model import Field, Pricing
+from musicbind.generator.load.records import JsonValue, SpecType, TypeKind
+from musicbind.generator.registry.model import Field, Pricing
 
 
 def describe_type(spec: SpecType) -> str:

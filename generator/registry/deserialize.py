@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from generator.load.records import (
+from musicbind.generator.load.records import (
     JsonScalar,
     JsonValue,
     Level,
@@ -22,7 +22,7 @@ from generator.load.records import (
     SpecType,
     TypeKind,
 )
-from generator.registry.model import (
+from musicbind.generator.registry.model import (
     CrossFieldRule,
     Field,
     Model,
@@ -32,8 +32,8 @@ from generator.registry.model import (
     Registry,
     Shape,
 )
-from generator.registry.serialize import FORMAT_VERSION
-from runtime.jobstate import JobState
+from musicbind.generator.registry.serialize import FORMAT_VERSION
+from musicbind.runtime.jobstate import JobState
 
 T = TypeVar("T")
 _PROBLEM = re.compile(r"^(?P<where>.*?): (?P<level>error|warning): (?P<message>.*)$", re.DOTALL)

@@ -20,10 +20,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from generator.load.records import Location, TypeKind
-from generator.registry.describe import describe_price
-from generator.registry.diff_fields import INPUT, OUTPUT, Change, Severity, diff_fields, plain
-from generator.registry.model import Model, Pricing, Provider, Registry
+from musicbind.generator.load.records import Location, TypeKind
+from musicbind.generator.registry.describe import describe_price
+from musicbind.generator.registry.diff_fields import (
+    INPUT,
+    OUTPUT,
+    Change,
+    Severity,
+    diff_fields,
+    plain,
+)
+from musicbind.generator.registry.model import Model, Pricing, Provider, Registry
 
 _ORDER = {Severity.BREAKING: 0, Severity.COMPATIBLE: 1, Severity.NOTABLE: 2}
 

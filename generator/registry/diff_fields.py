@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from generator.load.records import JsonValue
-from generator.registry.describe import describe_type, show_value
-from generator.registry.model import Field
+from musicbind.generator.load.records import JsonValue
+from musicbind.generator.registry.describe import describe_type, show_value
+from musicbind.generator.registry.model import Field
 
 
 class Severity(StrEnum):

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from generator.load.records import (
+from musicbind.generator.load.records import (
     DocumentKind,
     Level,
     SpecParam,
@@ -20,7 +20,7 @@ from generator.load.records import (
     SpecType,
     TypeKind,
 )
-from generator.registry.model import Provenance
+from musicbind.generator.registry.model import Provenance
 
 # Kinds whose "required" and "default" silence means "no" rather than "not stated".
 _STATES_REQUIRED = frozenset(

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generator.load.records import JsonScalar, JsonValue, Location, SpecProblem, SpecType
-from runtime.jobstate import JobState
+from musicbind.generator.load.records import JsonScalar, JsonValue, Location, SpecProblem, SpecType
+from musicbind.runtime.jobstate import JobState
 
 
 @dataclass(frozen=True, slots=True)

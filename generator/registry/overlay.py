@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from generator.load.records import Level, Location, SpecProblem
-from runtime.jobstate import JobState
+from musicbind.generator.load.records import Level, Location, SpecProblem
+from musicbind.runtime.jobstate import JobState
 
 RULE_KINDS = frozenset({"segment_within_media"})
 AUTH_SCHEMES = frozenset({"basic", "key", "bearer"})

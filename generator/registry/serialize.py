@@ -7,7 +7,7 @@ import json
 from enum import Enum
 from typing import Any
 
-from generator.registry.model import Registry
+from musicbind.generator.registry.model import Registry
 
 FORMAT_VERSION = 1
 

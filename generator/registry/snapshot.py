@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from generator.load.records import Level, Location, SpecProblem
-from generator.registry.deserialize import read_registry
-from generator.registry.model import Registry
-from generator.registry.serialize import registry_to_lines
+from musicbind.generator.load.records import Level, Location, SpecProblem
+from musicbind.generator.registry.deserialize import read_registry
+from musicbind.generator.registry.model import Registry
+from musicbind.generator.registry.serialize import registry_to_lines
 
 SNAPSHOT_NAME = "_registry.json"
 

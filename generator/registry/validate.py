@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from generator.load.records import JsonValue, Level, SpecParam, SpecProblem, SpecType, TypeKind
+from musicbind.generator.load.records import (
+    JsonValue,
+    Level,
+    SpecParam,
+    SpecProblem,
+    SpecType,
+    TypeKind,
+)
 
 
 def check_field(param: SpecParam, ref: str) -> list[SpecProblem]:

@@ -55,8 +55,8 @@ def diff_command(
     model or optional field, a range widened, a new allowed value. Notable: a default,
     a price or a description changed.
     """
-    from generator.registry.diff import Severity, diff_registries
     from musicbind.commands.generate import print_problems
+    from musicbind.generator.registry.diff import Severity, diff_registries
     from musicbind.tooling import diff_report
     from musicbind.tooling.sources import (
         Loaded,

@@ -53,9 +53,9 @@ Example: fal.submit=reset_after_accept,scenario.status=429(2):3
 )
 def emulate_command(port: int, fault_spec: str, seed: int, timing: str) -> None:
     """Serve the Scenario, fal and AIgateway emulator on 127.0.0.1 until interrupted."""
-    from emulator.faults import FaultSpecError, parse_fault_spec
-    from emulator.jobs import Timing
-    from emulator.server import EmulatorServer
+    from musicbind.emulator.faults import FaultSpecError, parse_fault_spec
+    from musicbind.emulator.jobs import Timing
+    from musicbind.emulator.server import EmulatorServer
 
     try:
         rules = parse_fault_spec(fault_spec)

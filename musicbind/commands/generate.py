@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from generator.load.records import Level, SpecProblem
+from musicbind.generator.load.records import Level, SpecProblem
 from musicbind.tooling.report import plural
 
 
@@ -61,8 +61,8 @@ def generate_command(
     -> generated/. With PATHS: any provider documents -> an importable package at
     --out (``--out /tmp/w/mybind`` gives ``import mybind`` with /tmp/w on sys.path).
     """
-    from generator.generate import generate_paths, generate_specs
-    from generator.pipeline import default_overlay_path
+    from musicbind.generator.generate import generate_paths, generate_specs
+    from musicbind.generator.pipeline import default_overlay_path
 
     started = time.perf_counter()
     if paths:
@@ -112,7 +112,7 @@ def generate_command(
 )
 def check_command(specs: Path, out: Path) -> None:
     """Exit 1, with a diff, when generated/ is not exactly what specs/ produce."""
-    from generator.freshness import is_fresh
+    from musicbind.generator.freshness import is_fresh
 
     if not specs.is_dir():
         raise click.UsageError(
@@ -121,7 +121,7 @@ def check_command(specs: Path, out: Path) -> None:
     if is_fresh(specs, out):
         click.echo(f"{out} is up to date with {specs}", err=True)
         return
-    from generator.generate import check_specs
+    from musicbind.generator.generate import check_specs
 
     outcome = check_specs(specs, out)
     if outcome.up_to_date:

@@ -15,9 +15,9 @@ from rich.console import Console
 from rich.table import Table
 
 from musicbind.commands.run import client_for, finish, reported_errors
-from runtime.jobs import Job
-from runtime.journal import Journal, JournalEntry, default_journal_path
-from runtime.polling import DEFAULT_WAIT_TIMEOUT
+from musicbind.runtime.jobs import Job
+from musicbind.runtime.journal import Journal, JournalEntry, default_journal_path
+from musicbind.runtime.polling import DEFAULT_WAIT_TIMEOUT
 
 
 @click.command("jobs")

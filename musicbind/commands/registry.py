@@ -25,8 +25,12 @@ def registry_command(
     paths: tuple[Path, ...], as_json: bool, specs: Path, overlay: Path | None, provider: str | None
 ) -> None:
     """Print the registry of specs/ (or of PATHS): models, fields, rules, pricing, provenance."""
-    from generator.pipeline import build_from_paths, build_from_specs, default_overlay_path
-    from generator.registry.serialize import registry_to_json
+    from musicbind.generator.pipeline import (
+        build_from_paths,
+        build_from_specs,
+        default_overlay_path,
+    )
+    from musicbind.generator.registry.serialize import registry_to_json
 
     if paths:
         built = build_from_paths(

@@ -21,14 +21,14 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from runtime.binding import Binding, UnknownStatusError
-from runtime.client import Client
-from runtime.errors import JobTimeoutError, MusicbindError, SubmissionUncertainError
-from runtime.jobs import Job
-from runtime.journal import Journal, JournalLookupError
-from runtime.polling import DEFAULT_WAIT_TIMEOUT
-from runtime.providers.base import JobSnapshot
-from runtime.submission import why_no_estimate
+from musicbind.runtime.binding import Binding, UnknownStatusError
+from musicbind.runtime.client import Client
+from musicbind.runtime.errors import JobTimeoutError, MusicbindError, SubmissionUncertainError
+from musicbind.runtime.jobs import Job
+from musicbind.runtime.journal import Journal, JournalLookupError
+from musicbind.runtime.polling import DEFAULT_WAIT_TIMEOUT
+from musicbind.runtime.providers.base import JobSnapshot
+from musicbind.runtime.submission import why_no_estimate
 
 EXIT_UNCERTAIN = 3
 EXIT_TIMEOUT = 4
@@ -83,7 +83,7 @@ class _GeneratedLookupClient(Client):
     """A runtime Client whose refs resolve through the generated package."""
 
     def resolve_binding(self, ref: str) -> Binding:
-        generated: Any = importlib.import_module("generated")
+        generated: Any = importlib.import_module("musicbind.generated")
         binding: Binding = generated.get_binding(ref)
         return binding
 
@@ -119,7 +119,7 @@ def client_for(
 def lookup_binding(ref: str) -> Binding:
     """The generated binding of ``ref`` (the generated package is imported only now)."""
     try:
-        generated: Any = importlib.import_module("generated")
+        generated: Any = importlib.import_module("musicbind.generated")
     except ImportError as error:
         raise MusicbindError(f"the generated bindings cannot be imported: {error}") from None
     binding: Binding = generated.get_binding(ref)

@@ -13,7 +13,7 @@ import click
 @click.argument("ref")
 @click.option(
     "--package",
-    default="generated",
+    default="musicbind.generated",
     show_default=True,
     help="Generated package whose registry snapshot to read.",
 )
@@ -29,7 +29,7 @@ def schema_command(ref: str, package: str, specs: Path | None) -> None:
     descriptions; shapes are under $defs. Cross-field rules, which no JSON Schema
     keyword can state, are in "x-musicbind-rules" and in the description.
     """
-    from generator.emit.json_schema import input_json_schema
+    from musicbind.generator.emit.json_schema import input_json_schema
     from musicbind.tooling.sources import SourceError, load_specs, package_registry
     from musicbind.tooling.validator import did_you_mean
 

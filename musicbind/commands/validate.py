@@ -59,7 +59,7 @@ def _media_duration(
 )
 @click.option(
     "--package",
-    default="generated",
+    default="musicbind.generated",
     show_default=True,
     help="Import name of the bindings package (e.g. one made by `generate --out`).",
 )

@@ -16,10 +16,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.load.records import SpecProblem
-from generator.registry.deserialize import read_registry
-from generator.registry.model import Registry
-from generator.registry.snapshot import SNAPSHOT_NAME
+from musicbind.generator.load.records import SpecProblem
+from musicbind.generator.registry.deserialize import read_registry
+from musicbind.generator.registry.model import Registry
+from musicbind.generator.registry.snapshot import SNAPSHOT_NAME
 
 MANIFEST = "manifest.yaml"
 
@@ -55,7 +55,7 @@ def load_source(source: str) -> Loaded:
 
 def load_specs(specs: Path, label: str) -> Loaded:
     """The registry of a specs folder, as ``musicbind generate`` builds it."""
-    from generator.pipeline import build_from_specs
+    from musicbind.generator.pipeline import build_from_specs
 
     built = build_from_specs(specs, base=specs.parent)
     return Loaded(built.registry, label, built.registry.problems)

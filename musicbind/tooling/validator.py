@@ -25,8 +25,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from generator.registry.model import Model
-from generator.registry.snapshot import read_snapshot
+from musicbind.generator.registry.model import Model
+from musicbind.generator.registry.snapshot import read_snapshot
+from musicbind.runtime.binding import Binding
 from musicbind.tooling.explain import ModelFacts, Where, explain, model_facts, resolve
 from musicbind.tooling.findings import Finding, Report
 from musicbind.tooling.located import Anomaly, JsonPath, Position, json_path
@@ -39,7 +40,6 @@ from musicbind.tooling.payloads import (
     Unreadable,
     read_payload_file,
 )
-from runtime.binding import Binding
 
 ENVELOPE_KEYS = ("model", "input")
 # Anomalies whose value was replaced or dropped while reading: the model's errors about those

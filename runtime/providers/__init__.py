@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from runtime.binding import ProviderProtocol
-from runtime.errors import ConfigurationError
-from runtime.providers.aigateway import GatewayAdapter
-from runtime.providers.base import (
+from musicbind.runtime.binding import ProviderProtocol
+from musicbind.runtime.errors import ConfigurationError
+from musicbind.runtime.providers.aigateway import GatewayAdapter
+from musicbind.runtime.providers.base import (
     Exchange,
     FileRef,
     JobHandle,
@@ -14,8 +14,8 @@ from runtime.providers.base import (
     Quote,
     SubmitAnswer,
 )
-from runtime.providers.fal import FalAdapter
-from runtime.providers.scenario import ScenarioAdapter
+from musicbind.runtime.providers.fal import FalAdapter
+from musicbind.runtime.providers.scenario import ScenarioAdapter
 
 ADAPTERS: dict[str, type[ProviderAdapter]] = {
     "scenario": ScenarioAdapter,

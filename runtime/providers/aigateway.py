@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from runtime.errors import APIResponseError
-from runtime.http import ApiResponse, HttpCall, request_id_of
-from runtime.jobstate import JobState
-from runtime.providers.base import (
+from musicbind.runtime.errors import APIResponseError
+from musicbind.runtime.http import ApiResponse, HttpCall, request_id_of
+from musicbind.runtime.jobstate import JobState
+from musicbind.runtime.providers.base import (
     Exchange,
     JobHandle,
     JobSnapshot,
@@ -30,7 +30,7 @@ from runtime.providers.base import (
     quote_path,
     required_str,
 )
-from runtime.retry import Operation
+from musicbind.runtime.retry import Operation
 
 
 class GatewayAdapter(ProviderAdapter):

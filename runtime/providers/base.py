@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
-from runtime.binding import ProviderProtocol, UnknownStatusError
-from runtime.errors import (
+from musicbind.runtime.binding import ProviderProtocol, UnknownStatusError
+from musicbind.runtime.errors import (
     APIResponseError,
     FileInputError,
     JobCanceledError,
@@ -27,9 +27,9 @@ from runtime.errors import (
     QuoteNotSupportedError,
     UnknownJobStatusError,
 )
-from runtime.http import ApiResponse, AuthHeader, HttpCall, origin_of
-from runtime.jobstate import JobState
-from runtime.secrets import Secret, basic_credentials
+from musicbind.runtime.http import ApiResponse, AuthHeader, HttpCall, origin_of
+from musicbind.runtime.jobstate import JobState
+from musicbind.runtime.secrets import Secret, basic_credentials
 
 T = TypeVar("T")
 Exchange = Generator[HttpCall, ApiResponse, T]

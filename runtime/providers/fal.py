@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from runtime.errors import JobCanceledError, JobFailedError
-from runtime.http import ApiResponse, HttpCall, error_detail, origin_of, request_id_of
-from runtime.jobstate import JobState
-from runtime.providers.base import (
+from musicbind.runtime.errors import JobCanceledError, JobFailedError
+from musicbind.runtime.http import ApiResponse, HttpCall, error_detail, origin_of, request_id_of
+from musicbind.runtime.jobstate import JobState
+from musicbind.runtime.providers.base import (
     Exchange,
     JobHandle,
     JobSnapshot,
@@ -34,7 +34,7 @@ from runtime.providers.base import (
     quote_path,
     required_str,
 )
-from runtime.retry import Operation
+from musicbind.runtime.retry import Operation
 
 RESULT_FAILURE_STATUSES = frozenset({422})
 RESULT_CANCELED_STATUS = 499

@@ -21,10 +21,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from runtime.errors import APIResponseError, FileInputError
-from runtime.http import ApiResponse, HttpCall, request_id_of
-from runtime.jobstate import JobState
-from runtime.providers.base import (
+from musicbind.runtime.errors import APIResponseError, FileInputError
+from musicbind.runtime.http import ApiResponse, HttpCall, request_id_of
+from musicbind.runtime.jobstate import JobState
+from musicbind.runtime.providers.base import (
     Exchange,
     JobHandle,
     JobSnapshot,
@@ -39,7 +39,7 @@ from runtime.providers.base import (
     quote_path,
     required_str,
 )
-from runtime.retry import Operation
+from musicbind.runtime.retry import Operation
 
 DRY_RUN_STATUS = 269
 COST_UNIT = "creative units"

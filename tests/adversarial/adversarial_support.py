@@ -24,9 +24,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from generator.generate import Outcome, generate_paths
-from generator.load.records import Level, SpecProblem
-from generator.pipeline import default_overlay_path
+from musicbind.generator.generate import Outcome, generate_paths
+from musicbind.generator.load.records import Level, SpecProblem
+from musicbind.generator.pipeline import default_overlay_path
 
 ROOT = Path(__file__).resolve().parents[2]
 SCALE_ENV = "MUSICBIND_ADVERSARIAL_SCALE"
@@ -258,10 +258,10 @@ def generate_batch(
 def warm_up() -> None:
     """Render one model here first: the emitter's worker processes are forked from this one,
     and each would otherwise import the schema -> pydantic library itself, every batch."""
-    from generator.emit.pydantic_models import render_classes
-    from generator.load.dispatch import load_bytes
-    from generator.registry.build import build_registry
-    from generator.registry.overlay import load_overlay
+    from musicbind.generator.emit.pydantic_models import render_classes
+    from musicbind.generator.load.dispatch import load_bytes
+    from musicbind.generator.registry.build import build_registry
+    from musicbind.generator.registry.overlay import load_overlay
 
     document = load_bytes(
         b'{"openapi": "3.0.4", "info": {"title": "w", "version": "1", "x-fal-metadata": '

@@ -24,7 +24,7 @@ from adversarial_support import (
     counts_block,
 )
 
-import generated
+from musicbind import generated
 
 # A run that writes the counts replaces them: the ones committed before do not bind it.
 pytestmark = pytest.mark.skipif(os.environ.get(WRITE_ENV) == "1", reason="this run writes them")

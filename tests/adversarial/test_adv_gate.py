@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from adversarial_support import record
 
-from generator.emit.safety import UnsafeCodeError, check_module
+from musicbind.generator.emit.safety import UnsafeCodeError, check_module
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,7 +61,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from runtime.bases import InputModel, present
+from musicbind.runtime.bases import InputModel, present
 
 
 class Shape(InputModel):

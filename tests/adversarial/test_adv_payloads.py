@@ -24,13 +24,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-import generated
-from generator.emit.docs import example_input
-from generator.load.records import TypeKind
-from generator.registry.model import Field, Model
-from generator.registry.snapshot import read_snapshot
-from runtime.errors import FileInputError
-from runtime.journal import Journal
+from musicbind import generated
+from musicbind.generator.emit.docs import example_input
+from musicbind.generator.load.records import TypeKind
+from musicbind.generator.registry.model import Field, Model
+from musicbind.generator.registry.snapshot import read_snapshot
+from musicbind.runtime.errors import FileInputError
+from musicbind.runtime.journal import Journal
 
 MINIMUM_PER_MODEL = 500
 ROOT = Path(__file__).resolve().parents[2]

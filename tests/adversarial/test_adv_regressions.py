@@ -26,9 +26,9 @@ from adversarial_support import (
     ruff_check,
 )
 
-from generator.emit.literals import comment_text
-from generator.generate import generate_specs
-from generator.load.records import Level
+from musicbind.generator.emit.literals import comment_text
+from musicbind.generator.generate import generate_specs
+from musicbind.generator.load.records import Level
 
 
 def scenario_page(model_id: str) -> bytes:

@@ -26,18 +26,18 @@ import pytest
 from adversarial_support import files_under, record
 from pydantic import ValidationError
 
-import emulator.providers.aigateway as emulated_gateway
-import emulator.providers.fal as emulated_fal
-import emulator.providers.scenario as emulated_scenario
-from emulator.jobs import Timing
-from emulator.server import EmulatorServer
-from runtime.clock import Clock
-from runtime.errors import MusicbindError
-from runtime.jobs import Job
-from runtime.journal import Journal
-from runtime.polling import PollPolicy
-from runtime.retry import RetryPolicy
-from runtime.secrets import Secret
+import musicbind.emulator.providers.aigateway as emulated_gateway
+import musicbind.emulator.providers.fal as emulated_fal
+import musicbind.emulator.providers.scenario as emulated_scenario
+from musicbind.emulator.jobs import Timing
+from musicbind.emulator.server import EmulatorServer
+from musicbind.runtime.clock import Clock
+from musicbind.runtime.errors import MusicbindError
+from musicbind.runtime.jobs import Job
+from musicbind.runtime.journal import Journal
+from musicbind.runtime.polling import PollPolicy
+from musicbind.runtime.retry import RetryPolicy
+from musicbind.runtime.secrets import Secret
 
 PLANTED = {
     "fal": "MBPLANT-fal-5c0ffee-4c1d",

@@ -25,10 +25,10 @@ from typing import Any
 import pytest
 from adversarial_support import Answer, LoopbackServer, Seen, add, files_under
 
-from emulator.server import EmulatorServer
-from generated.fal.client import FalClient
-from runtime.clock import Clock
-from runtime.errors import (
+from musicbind.emulator.server import EmulatorServer
+from musicbind.generated.fal.client import FalClient
+from musicbind.runtime.clock import Clock
+from musicbind.runtime.errors import (
     APIConnectionError,
     APIResponseError,
     AuthenticationError,
@@ -39,9 +39,9 @@ from runtime.errors import (
     SubmissionUncertainError,
     UnknownJobStatusError,
 )
-from runtime.journal import Journal
-from runtime.polling import PollPolicy
-from runtime.retry import RetryPolicy
+from musicbind.runtime.journal import Journal
+from musicbind.runtime.polling import PollPolicy
+from musicbind.runtime.retry import RetryPolicy
 
 MODEL = "sonilo/v1.1/video-to-music"
 REF = f"fal:{MODEL}"

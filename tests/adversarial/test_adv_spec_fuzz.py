@@ -31,8 +31,8 @@ from adversarial_support import (
 )
 from hypothesis import HealthCheck, Phase, given, settings
 
-from generator.load.records import Level
-from generator.registry.snapshot import read_snapshot
+from musicbind.generator.load.records import Level
+from musicbind.generator.registry.snapshot import read_snapshot
 
 MINIMUM_DOCUMENTS = 2000
 BATCH_SIZE = 150

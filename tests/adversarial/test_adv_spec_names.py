@@ -26,9 +26,9 @@ from adversarial_support import (
     ruff_check,
 )
 
-from generator.generate import generate_specs
-from generator.load.records import Level, SpecProblem
-from generator.registry.snapshot import read_snapshot
+from musicbind.generator.generate import generate_specs
+from musicbind.generator.load.records import Level, SpecProblem
+from musicbind.generator.registry.snapshot import read_snapshot
 
 OVERLAY_FIELDS = (
     "provider.name",

@@ -35,9 +35,9 @@ from adversarial_support import (
     warm_up,
 )
 
-from generator.emit.literals import clean_text
-from generator.load.records import Level, SpecProblem
-from generator.registry.snapshot import read_snapshot
+from musicbind.generator.emit.literals import clean_text
+from musicbind.generator.load.records import Level, SpecProblem
+from musicbind.generator.registry.snapshot import read_snapshot
 
 BATCH_SIZE = 300
 WORKERS = 2

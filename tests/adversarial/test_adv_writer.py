@@ -14,8 +14,14 @@ from pathlib import Path
 import pytest
 from adversarial_documents import VECTORS
 
-from generator.emit.emit import Emitted
-from generator.write import MANIFEST_NAME, Manifest, UnsafePathError, safe_target, write_tree
+from musicbind.generator.emit.emit import Emitted
+from musicbind.generator.write import (
+    MANIFEST_NAME,
+    Manifest,
+    UnsafePathError,
+    safe_target,
+    write_tree,
+)
 
 PATHS = [
     "../x.py",

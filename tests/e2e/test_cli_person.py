@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from emulator.faults import parse_fault_spec
 from musicbind import __version__
+from musicbind.emulator.faults import parse_fault_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 

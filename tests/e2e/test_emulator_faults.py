@@ -10,9 +10,9 @@ import httpx
 import pytest
 from test_emulator_support import FAST, OVERLAY_WORDS, PROVIDERS, Driver, make_client
 
-from emulator.faults import FaultSpecError, parse_fault_spec
-from emulator.jobs import Timing
-from emulator.server import EmulatorServer
+from musicbind.emulator.faults import FaultSpecError, parse_fault_spec
+from musicbind.emulator.jobs import Timing
+from musicbind.emulator.server import EmulatorServer
 
 pytest_plugins = ["test_emulator_support"]  # the emu, drive and shared_emulator fixtures
 

@@ -19,8 +19,8 @@ from test_emulator_support import (
     make_client,
 )
 
-from emulator.jobs import Timing
-from emulator.server import EmulatorServer
+from musicbind.emulator.jobs import Timing
+from musicbind.emulator.server import EmulatorServer
 
 pytest_plugins = ["test_emulator_support"]  # the emu, drive and shared_emulator fixtures
 

@@ -10,7 +10,7 @@ import sys
 import httpx
 import pytest
 
-from emulator.pytest_plugin import EmulatorHandle
+from musicbind.emulator.pytest_plugin import EmulatorHandle
 
 
 @pytest.mark.musicbind_emulator(seed=4, faults="fal.submit=reset_after_accept")
@@ -40,7 +40,7 @@ def test_fixture_sets_the_environment_and_takes_faults(musicbind_emulator: Emula
 
 
 def test_fixture_hands_out_generated_clients(musicbind_emulator: EmulatorHandle) -> None:
-    if importlib.util.find_spec("generated.fal.client") is None:
+    if importlib.util.find_spec("musicbind.generated.fal.client") is None:
         with pytest.raises(RuntimeError, match="musicbind generate"):
             musicbind_emulator.client("fal")
     else:
@@ -48,7 +48,7 @@ def test_fixture_hands_out_generated_clients(musicbind_emulator: EmulatorHandle)
 
 
 def test_plugin_does_not_import_the_emulator_until_used(pytestconfig: pytest.Config) -> None:
-    assert pytestconfig.pluginmanager.has_plugin("emulator.pytest_plugin")
+    assert pytestconfig.pluginmanager.has_plugin("musicbind.emulator.pytest_plugin")
     probe = (
         "import sys, emulator.pytest_plugin; "
         "print(sorted({'uvicorn', 'starlette'} & set(sys.modules)))"

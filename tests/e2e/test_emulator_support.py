@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from emulator.jobs import Timing
-from emulator.server import EmulatorServer
+from musicbind.emulator.jobs import Timing
+from musicbind.emulator.server import EmulatorServer
 
 FAST = Timing(queue_s=0.03, run_s=0.06, cancel_s=0.01)
 PROVIDERS = ("scenario", "fal", "aigateway")

@@ -11,8 +11,8 @@ import pytest
 from pydantic import ValidationError
 from test_emulator_support import Driver, make_client
 
-import generated
-from emulator.server import EmulatorServer
+from musicbind import generated
+from musicbind.emulator.server import EmulatorServer
 
 GATEWAY = "sonauto/v2/text-to-music"
 T2M = "model_sonilo-v1-1-text-to-music"

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from emulator.jobs import Timing
-from emulator.server import EmulatorServer
-from runtime.client import Client
-from runtime.errors import (
+from musicbind.emulator.jobs import Timing
+from musicbind.emulator.server import EmulatorServer
+from musicbind.runtime.client import Client
+from musicbind.runtime.errors import (
     APIResponseError,
     AuthenticationError,
     JobCanceledError,
@@ -26,8 +26,8 @@ from runtime.errors import (
     SubmissionUncertainError,
     UnknownJobStatusError,
 )
-from runtime.journal import Journal
-from runtime.retry import RetryPolicy
+from musicbind.runtime.journal import Journal
+from musicbind.runtime.retry import RetryPolicy
 
 Payload = Callable[[EmulatorServer], dict[str, Any]]
 CASES: dict[str, tuple[str, Payload]] = {

@@ -21,10 +21,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from generator.generate import generate_paths
-from generator.load.records import TypeKind
-from generator.pipeline import build_from_paths, default_overlay_path
-from generator.registry.model import Field, Model
+from musicbind.generator.generate import generate_paths
+from musicbind.generator.load.records import TypeKind
+from musicbind.generator.pipeline import build_from_paths, default_overlay_path
+from musicbind.generator.registry.model import Field, Model
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "unit" / "fixtures"

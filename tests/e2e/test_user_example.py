@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from emulator.pytest_plugin import EmulatorHandle
-from runtime.errors import JobFailedError, SubmissionUncertainError
+from musicbind.emulator.pytest_plugin import EmulatorHandle
+from musicbind.runtime.errors import JobFailedError, SubmissionUncertainError
 
 
 def test_scoring_a_video_downloads_every_sample(

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 USER_SCRIPT = """\
-from generated.fal.client import FalClient
+from musicbind.generated.fal.client import FalClient
 
 
 def score(url: str) -> None:
@@ -85,12 +85,12 @@ def test_the_wheel_is_typed_and_licensed(wheel: Path) -> None:
     packages = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
     assert {f"{p}/py.typed" for p in packages} <= set(names)
     assert any(n.endswith("licenses/LICENSE") for n in names)
-    assert "generator/registry/default_overlay.yaml" in names
+    assert "musicbind/generator/registry/default_overlay.yaml" in names
 
 
 def test_light_install_validates_without_the_generator(light: Path, tmp_path: Path) -> None:
     probe = (
-        "import sys, generated\n"
+        "import sys\nfrom musicbind import generated\n"
         "b = generated.get_binding('fal:sonilo/v1.1/video-to-music')\n"
         "m = b.input_model.model_validate({'video_url': 'https://e.com/v.mp4', 'num_samples': 2})\n"
         "print(m.model_dump(by_alias=True, exclude_unset=True))\n"

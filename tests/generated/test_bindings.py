@@ -8,7 +8,7 @@ import sys
 import pytest
 from pydantic import BaseModel, ValidationError
 
-import generated
+from musicbind import generated
 
 SONILO_T2M = "scenario:model_sonilo-v1-1-text-to-music"
 SONILO_V2M = "scenario:model_sonilo-v1-1-video-to-music"
@@ -116,7 +116,7 @@ def test_scenario_video_to_music_cross_field_rule() -> None:
 def test_every_example_in_the_specs_validates() -> None:
     from pathlib import Path
 
-    from generator.pipeline import build_from_specs
+    from musicbind.generator.pipeline import build_from_specs
 
     registry = build_from_specs(Path(__file__).resolve().parents[2] / "specs").registry
     checked = 0
@@ -131,11 +131,12 @@ def test_every_example_in_the_specs_validates() -> None:
 
 def test_import_is_lazy() -> None:
     code = (
-        "import sys, generated; "
-        "assert not any(m.startswith('generated.') for m in sys.modules), sorted(sys.modules); "
+        "import sys, musicbind.generated; "
+        "assert not any(m.startswith('musicbind.generated.') for m in sys.modules), "
+        "sorted(sys.modules); "
         "assert 'pydantic' not in sys.modules; "
-        "generated.get_binding('fal:sonilo/v1.1/video-to-music'); "
-        "assert 'generated.fal.sonilo_v1_1_video_to_music' in sys.modules; "
-        "assert 'generated.scenario.minimax_music_01' not in sys.modules"
+        "musicbind.generated.get_binding('fal:sonilo/v1.1/video-to-music'); "
+        "assert 'musicbind.generated.fal.sonilo_v1_1_video_to_music' in sys.modules; "
+        "assert 'musicbind.generated.scenario.minimax_music_01' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.generate import generate_paths
-from generator.pipeline import default_overlay_path
+from musicbind.generator.generate import generate_paths
+from musicbind.generator.pipeline import default_overlay_path
 
 HERE = Path(__file__).resolve().parent
 CASES = sorted(p.name for p in (HERE / "cases").iterdir() if p.is_dir())

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from runtime_fakes import PROTOCOLS, FakeClock, FakeProvider, credentials
 
-from runtime.client import AsyncClient, Client
-from runtime.retry import RetryPolicy
+from musicbind.runtime.client import AsyncClient, Client
+from musicbind.runtime.retry import RetryPolicy
 
 FAST_RETRY = RetryPolicy(max_attempts=4, initial_delay=0.1, max_delay=1.0)
 

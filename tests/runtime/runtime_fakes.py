@@ -19,10 +19,10 @@ from typing import Any
 import httpx
 from pydantic import StrictFloat, StrictInt, StrictStr
 
-from runtime.bases import InputModel, OutputModel
-from runtime.binding import Binding, PriceRule, ProviderProtocol
-from runtime.clock import Clock
-from runtime.jobstate import JobState
+from musicbind.runtime.bases import InputModel, OutputModel
+from musicbind.runtime.binding import Binding, PriceRule, ProviderProtocol
+from musicbind.runtime.clock import Clock
+from musicbind.runtime.jobstate import JobState
 
 PLANTED = {
     "fal": "PLANTED-fal-9c1e55aa0d",

@@ -20,8 +20,8 @@ from runtime_fakes import (
     FalVideoOutput,
 )
 
-from runtime.client import AsyncClient
-from runtime.errors import (
+from musicbind.runtime.client import AsyncClient
+from musicbind.runtime.errors import (
     APIConnectionError,
     ContentLengthMismatchError,
     CostLimitError,
@@ -33,9 +33,9 @@ from runtime.errors import (
     SubmissionUncertainError,
     UnknownJobStatusError,
 )
-from runtime.jobs import AsyncJob
-from runtime.jobstate import JobState
-from runtime.journal import Journal
+from musicbind.runtime.jobs import AsyncJob
+from musicbind.runtime.jobstate import JobState
+from musicbind.runtime.journal import Journal
 
 T = TypeVar("T")
 

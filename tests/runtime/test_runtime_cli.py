@@ -21,9 +21,9 @@ from click.testing import CliRunner
 
 from musicbind.cli import main
 
-emulator_server = pytest.importorskip("emulator.server")
-emulator_jobs = pytest.importorskip("emulator.jobs")
-generated = pytest.importorskip("generated")
+emulator_server = pytest.importorskip("musicbind.emulator.server")
+emulator_jobs = pytest.importorskip("musicbind.emulator.jobs")
+generated = pytest.importorskip("musicbind.generated")
 
 FAL_REF = "fal:sonilo/v1.1/video-to-music"
 GATEWAY_REF = "aigateway:sonauto/v2/text-to-music"

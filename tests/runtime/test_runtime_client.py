@@ -21,8 +21,8 @@ from runtime_fakes import (
     credentials,
 )
 
-from runtime.client import Client
-from runtime.errors import (
+from musicbind.runtime.client import Client
+from musicbind.runtime.errors import (
     ConfigurationError,
     CostLimitError,
     FileInputError,
@@ -30,7 +30,7 @@ from runtime.errors import (
     MissingCredentialsError,
     QuoteNotSupportedError,
 )
-from runtime.journal import Journal
+from musicbind.runtime.journal import Journal
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)

@@ -11,9 +11,13 @@ import pytest
 from conftest import MakeClient
 from runtime_fakes import BINDINGS, PAYLOADS, SAFE_NAME, FakeProvider, file_response, gzip_bomb
 
-from runtime.download import safe_file_name
-from runtime.errors import ContentLengthMismatchError, DownloadError, DownloadTooLargeError
-from runtime.journal import Journal
+from musicbind.runtime.download import safe_file_name
+from musicbind.runtime.errors import (
+    ContentLengthMismatchError,
+    DownloadError,
+    DownloadTooLargeError,
+)
+from musicbind.runtime.journal import Journal
 
 NAME_CASES = [
     ("track.wav", "track.wav"),

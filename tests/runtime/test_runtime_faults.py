@@ -17,7 +17,7 @@ import pytest
 from conftest import FAST_RETRY, MakeClient
 from runtime_fakes import BINDINGS, PAYLOADS, PROVIDERS, TRANSIENT_FAULTS, FakeProvider
 
-from runtime.errors import (
+from musicbind.runtime.errors import (
     APIConnectionError,
     APIResponseError,
     APIStatusError,
@@ -34,8 +34,8 @@ from runtime.errors import (
     SubmissionUncertainError,
     UnprocessableEntityError,
 )
-from runtime.jobs import Job
-from runtime.journal import Journal
+from musicbind.runtime.jobs import Job
+from musicbind.runtime.journal import Journal
 
 # fault, how many times, raised (None: success), journal submission, jobs the provider made
 SUBMIT_CASES: list[tuple[str, int, type[Exception] | None, str, int]] = [

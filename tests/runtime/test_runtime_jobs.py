@@ -18,8 +18,8 @@ from runtime_fakes import (
     GatewayOutput,
 )
 
-from runtime.binding import UnknownStatusError
-from runtime.errors import (
+from musicbind.runtime.binding import UnknownStatusError
+from musicbind.runtime.errors import (
     JobCanceledError,
     JobFailedError,
     JobTimeoutError,
@@ -27,10 +27,10 @@ from runtime.errors import (
     SubmissionUncertainError,
     UnknownJobStatusError,
 )
-from runtime.jobs import Job, RawOutput
-from runtime.jobstate import JobState
-from runtime.journal import Journal
-from runtime.providers.base import JobSnapshot
+from musicbind.runtime.jobs import Job, RawOutput
+from musicbind.runtime.jobstate import JobState
+from musicbind.runtime.journal import Journal
+from musicbind.runtime.providers.base import JobSnapshot
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)

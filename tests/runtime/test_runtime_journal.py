@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from runtime_fakes import PROTOCOLS
 
-from runtime.journal import (
+from musicbind.runtime.journal import (
     Journal,
     JournalLookupError,
     default_journal_path,

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from runtime_fakes import FakeClock
 
-from runtime.retry import (
+from musicbind.runtime.retry import (
     INITIAL_RETRY_DELAY,
     MAX_RETRY_AFTER,
     MAX_RETRY_DELAY,

@@ -12,8 +12,8 @@ import pytest
 from conftest import MakeClient
 from runtime_fakes import BINDINGS, PAYLOADS, PLANTED, PROVIDERS, FakeProvider
 
-from runtime.errors import MusicbindError
-from runtime.secrets import RedactingFilter, Secret, redact, register_secret
+from musicbind.runtime.errors import MusicbindError
+from musicbind.runtime.secrets import RedactingFilter, Secret, redact, register_secret
 
 
 def planted_forms(provider: str) -> list[str]:

@@ -10,11 +10,11 @@ import pytest
 from conftest import MakeClient
 from runtime_fakes import BINDINGS, FILE_HOST, PAYLOADS, PROVIDERS, FakeProvider, file_response
 
-from runtime.errors import APIResponseError, AuthenticationError
-from runtime.http import AuthHeader, ErrorContext, HttpCall, display_url
-from runtime.retry import Operation
-from runtime.secrets import Secret
-from runtime.transport import Transport
+from musicbind.runtime.errors import APIResponseError, AuthenticationError
+from musicbind.runtime.http import AuthHeader, ErrorContext, HttpCall, display_url
+from musicbind.runtime.retry import Operation
+from musicbind.runtime.secrets import Secret
+from musicbind.runtime.transport import Transport
 
 
 def redirecting(

@@ -12,9 +12,9 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from generator.emit.docs import example_input
-from generator.load.records import TypeKind
-from generator.registry.model import Field, Model
+from musicbind.generator.emit.docs import example_input
+from musicbind.generator.load.records import TypeKind
+from musicbind.generator.registry.model import Field, Model
 
 DEEP = 40  # nesting levels in the too-deep cases (the limit is 32)
 

@@ -21,10 +21,10 @@ import pytest
 import yaml
 from tooling_support import ROOT, assert_no_traceback, json_output, run_cli
 
-from generator.pipeline import build_from_paths
-from generator.registry.diff import Severity, diff_registries
-from generator.registry.model import Registry
-from generator.registry.serialize import registry_to_json
+from musicbind.generator.pipeline import build_from_paths
+from musicbind.generator.registry.diff import Severity, diff_registries
+from musicbind.generator.registry.model import Registry
+from musicbind.generator.registry.serialize import registry_to_json
 
 CASES = ROOT / "tests" / "golden" / "cases"
 B, C, N = Severity.BREAKING, Severity.COMPATIBLE, Severity.NOTABLE
@@ -494,7 +494,7 @@ def test_cli_refuses_unreadable_sources(tmp_path: Path) -> None:
 def test_registry_json_round_trips() -> None:
     from tooling_support import snapshot
 
-    from generator.registry.deserialize import read_registry
+    from musicbind.generator.registry.deserialize import read_registry
 
     registry = snapshot()
     text = registry_to_json(registry)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from tooling_support import ROOT, models, run_cli
 
-from generator.emit.docs import md_code, md_text
-from generator.registry.describe import show_value
+from musicbind.generator.emit.docs import md_code, md_text
+from musicbind.generator.registry.describe import show_value
 
 REFERENCE = ROOT / "generated" / "reference"
 

@@ -10,9 +10,9 @@ import pytest
 from bad_payloads import base_items
 from tooling_support import ROOT, assert_no_traceback, json_output, models, run_cli
 
-import generated
-from generator.emit.json_schema import RULES_KEYWORD, input_json_schema
-from generator.load.records import TypeKind
+from musicbind import generated
+from musicbind.generator.emit.json_schema import RULES_KEYWORD, input_json_schema
+from musicbind.generator.load.records import TypeKind
 
 REFS = [m.ref for m in models()]
 
@@ -93,8 +93,8 @@ def test_cross_field_rules_are_stated() -> None:
 def test_shapes_go_under_defs() -> None:
     from dataclasses import replace
 
-    from generator.load.records import SpecType
-    from generator.registry.model import Field
+    from musicbind.generator.load.records import SpecType
+    from musicbind.generator.registry.model import Field
 
     fal = next(m for m in models() if m.ref.startswith("fal:"))
     audio = next(s for s in fal.shapes if s.name == "Audio")

@@ -37,7 +37,7 @@ KINDS = {
 
 @pytest.fixture(scope="module")
 def source() -> BindingSource:
-    return BindingSource("generated")
+    return BindingSource("musicbind.generated")
 
 
 def _write(case: Case, folder: Path) -> Path:

@@ -15,9 +15,9 @@ from typing import Any
 import yaml
 from tooling_support import ROOT, assert_no_traceback, json_output, models, run_cli
 
-from generator.emit.docs import example_input
-from generator.load.records import TypeKind
-from generator.registry.model import Model
+from musicbind.generator.emit.docs import example_input
+from musicbind.generator.load.records import TypeKind
+from musicbind.generator.registry.model import Model
 
 # curl bodies in the model pages: `-d '{...}'` / `--data '{...}'` (the gateway's carries the
 # model selector, which the envelope's "model" replaces).

@@ -27,7 +27,7 @@ def test_ten_thousand_payloads_in_well_under_a_second(tmp_path: Path) -> None:
     lines = _payload_lines()
     (tmp_path / "many.jsonl").write_text("\n".join(lines) + "\n")
     (tmp_path / "many.json").write_text("[" + ",\n".join(lines) + "]\n")
-    source = BindingSource("generated")
+    source = BindingSource("musicbind.generated")
     Validator(source, ValidateOptions()).validate([tmp_path / "many.json"])  # bindings loaded
     for name in ("many.jsonl", "many.json"):
         best = min(_timed(source, tmp_path / name) for _ in range(3))

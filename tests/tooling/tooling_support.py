@@ -10,8 +10,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from generator.registry.model import Model, Registry
-from generator.registry.snapshot import read_snapshot
+from musicbind.generator.registry.model import Model, Registry
+from musicbind.generator.registry.snapshot import read_snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 MUSICBIND = [sys.executable, "-m", "musicbind"]

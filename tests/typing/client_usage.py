@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generated.aigateway.client import AsyncAIgatewayClient
-from generated.fal.client import FalClient
-from generated.scenario.client import ScenarioClient
+from musicbind.generated.aigateway.client import AsyncAIgatewayClient
+from musicbind.generated.fal.client import FalClient
+from musicbind.generated.scenario.client import ScenarioClient
 
 
 def score_video(url: str) -> list[str]:

@@ -8,8 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from generator.emit.emit import docstring
-from generator.emit.literals import UnsafeLiteralError, clean_text, comment_text, py_literal
+from musicbind.generator.emit.emit import docstring
+from musicbind.generator.emit.literals import (
+    UnsafeLiteralError,
+    clean_text,
+    comment_text,
+    py_literal,
+)
 
 HOSTILE = [
     '"""; import os; os.system("x"); """',

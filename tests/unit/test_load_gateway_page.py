@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.load import gateway_page
-from generator.load.records import (
+from musicbind.generator.load import gateway_page
+from musicbind.generator.load.records import (
     DocumentKind,
     JsonValue,
     Level,
@@ -22,7 +22,7 @@ from generator.load.records import (
     SpecType,
     TypeKind,
 )
-from generator.load.text import text_sha256
+from musicbind.generator.load.text import text_sha256
 
 FIXTURES = Path(__file__).parent / "fixtures" / "markdown"
 SPEC_PAGE = Path(__file__).parents[2] / "specs" / "aigateway" / "sonauto-v2-text-to-music.md"

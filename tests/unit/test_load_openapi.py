@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator.load import openapi
-from generator.load.records import (
+from musicbind.generator.load import openapi
+from musicbind.generator.load.records import (
     DocumentKind,
     Level,
     SpecDocument,

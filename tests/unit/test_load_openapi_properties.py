@@ -10,8 +10,8 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from generator.load import openapi
-from generator.load.records import (
+from musicbind.generator.load import openapi
+from musicbind.generator.load.records import (
     DocumentKind,
     JsonValue,
     SpecDocument,

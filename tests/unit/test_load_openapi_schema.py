@@ -7,9 +7,16 @@ from typing import Any
 
 import pytest
 
-from generator.load import openapi
-from generator.load.openapi_structure import MAX_DEPTH
-from generator.load.records import Level, SpecDocument, SpecParam, SpecShape, SpecType, TypeKind
+from musicbind.generator.load import openapi
+from musicbind.generator.load.openapi_structure import MAX_DEPTH
+from musicbind.generator.load.records import (
+    Level,
+    SpecDocument,
+    SpecParam,
+    SpecShape,
+    SpecType,
+    TypeKind,
+)
 
 IN = "/components/schemas/In/properties"
 S = SpecType(TypeKind.STRING)

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from generator.load import openapi
-from generator.load.openapi_text import parse_text, pointer_child
-from generator.load.records import Level, TypeKind
+from musicbind.generator.load import openapi
+from musicbind.generator.load.openapi_text import parse_text, pointer_child
+from musicbind.generator.load.records import Level, TypeKind
 
 JSON_TEXT = """{
   "openapi": "3.1.0",

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.load import scenario_table
-from generator.load.records import (
+from musicbind.generator.load import scenario_table
+from musicbind.generator.load.records import (
     DocumentKind,
     Level,
     SpecDocument,
@@ -20,7 +20,7 @@ from generator.load.records import (
     SpecType,
     TypeKind,
 )
-from generator.load.text import text_sha256
+from musicbind.generator.load.text import text_sha256
 
 FIXTURES = Path(__file__).parent / "fixtures" / "markdown"
 SPECS = Path(__file__).parents[2] / "specs"

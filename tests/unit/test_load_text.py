@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.load.records import Level
-from generator.load.text import (
+from musicbind.generator.load.records import Level
+from musicbind.generator.load.text import (
     BulletList,
     Fence,
     Heading,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from generator.registry import naming
+from musicbind.generator.registry import naming
 
 
 @pytest.mark.parametrize(

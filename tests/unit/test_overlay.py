@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from generator.registry.overlay import load_manifest, load_overlay
-from runtime.jobstate import JobState
+from musicbind.generator.registry.overlay import load_manifest, load_overlay
+from musicbind.runtime.jobstate import JobState
 
 GOOD = """\
 providers:

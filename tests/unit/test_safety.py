@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from generator.emit.safety import UnsafeCodeError, check_module
+from musicbind.generator.emit.safety import UnsafeCodeError, check_module
 
 SAFE = '''
 """Doc."""
 from __future__ import annotations
 from typing import Annotated
 from pydantic import Field
-from runtime.bases import InputModel
+from musicbind.runtime import InputModel
 
 class A(InputModel):
     """Doc with '\\'' quotes."""

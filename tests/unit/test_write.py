@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.emit.emit import Emitted
-from generator.write import (
+from musicbind.generator.emit.emit import Emitted
+from musicbind.generator.write import (
     UnsafePathError,
     build_manifest,
     diff_tree,

@@ -11,7 +11,7 @@ model's module on first use so that importing this package stays fast.
 
 from __future__ import annotations
 
-from runtime.index import BindingIndex
+from musicbind.runtime import BindingIndex
 
 _INDEX = BindingIndex(
     __name__,

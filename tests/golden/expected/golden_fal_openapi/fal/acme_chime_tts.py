@@ -9,8 +9,11 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictFloat, StrictInt, StrictStr
 
-from runtime.bases import ChoiceInputModel, OutputModel
-from runtime.binding import Binding
+from musicbind.runtime import (
+    Binding,
+    ChoiceInputModel,
+    OutputModel,
+)
 
 
 class AudioFile(OutputModel):

@@ -10,9 +10,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
-from runtime.bases import present
-from runtime.client import AsyncClient, Client
-from runtime.jobs import AsyncJob, Job, ProgressCallback
+from musicbind.runtime import AsyncClient, AsyncJob, Client, Job, ProgressCallback, present
 
 if TYPE_CHECKING:
     from . import acme_drum_fill as _acme_drum_fill

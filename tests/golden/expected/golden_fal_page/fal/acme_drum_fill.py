@@ -10,8 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictInt, StrictStr
 
-from runtime.bases import InputModel, OutputModel
-from runtime.binding import Binding, PriceRule
+from musicbind.runtime import Binding, InputModel, OutputModel, PriceRule
 
 
 class File(OutputModel):

@@ -12,8 +12,7 @@ are imported on first use.
 
 from __future__ import annotations
 
-from runtime.binding import Binding
-from runtime.client import AsyncClient, Client
+from musicbind.runtime import AsyncClient, Binding, Client
 
 from . import PROTOCOL
 from ._client_part_000 import _AsyncScenarioClientPart000, _ScenarioClientPart000
