@@ -113,8 +113,10 @@ def _snapshot_of_this_repository(target: Path) -> Path:
     ).stdout.decode()
     for name in filter(None, listed.split("\0")):
         source = ROOT / name
-        if source.is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():  # musicbind/<part> -> ../<part>: kept as links, as git does
+            (target / name).symlink_to(source.readlink())
+        elif source.is_file():
             shutil.copy2(source, target / name)
     for args in (
         ["init", "-q"],
