@@ -19,14 +19,20 @@ if TYPE_CHECKING:
     from musicbind.runtime.client import AsyncClient, Client
     from musicbind.runtime.clock import Clock
     from musicbind.runtime.index import BindingIndex
-    from musicbind.runtime.jobs import AsyncJob, Job, ProgressCallback, RawOutput
+    from musicbind.runtime.jobs import AsyncJob, Job, OutT, ProgressCallback, RawOutput
     from musicbind.runtime.jobstate import JobState
     from musicbind.runtime.journal import Journal, JournalEntry, default_journal_path
     from musicbind.runtime.polling import PollPolicy
+    from musicbind.runtime.protocol_outputs import (
+        ScenarioAsset,
+        ScenarioAssetMetadata,
+        ScenarioJobOutput,
+    )
     from musicbind.runtime.providers import JobSnapshot, Quote
     from musicbind.runtime.retry import RetryPolicy
     from musicbind.runtime.rules import segment_within_media
     from musicbind.runtime.secrets import Secret
+    from musicbind.runtime.submission import Payload
 
 _WHERE = {
     "AsyncClient": "musicbind.runtime.client",
@@ -42,7 +48,9 @@ _WHERE = {
     "JobState": "musicbind.runtime.jobstate",
     "Journal": "musicbind.runtime.journal",
     "JournalEntry": "musicbind.runtime.journal",
+    "OutT": "musicbind.runtime.jobs",
     "OutputModel": "musicbind.runtime.bases",
+    "Payload": "musicbind.runtime.submission",
     "PollPolicy": "musicbind.runtime.polling",
     "PriceRule": "musicbind.runtime.binding",
     "ProgressCallback": "musicbind.runtime.jobs",
@@ -50,6 +58,9 @@ _WHERE = {
     "Quote": "musicbind.runtime.providers",
     "RawOutput": "musicbind.runtime.jobs",
     "RetryPolicy": "musicbind.runtime.retry",
+    "ScenarioAsset": "musicbind.runtime.protocol_outputs",
+    "ScenarioAssetMetadata": "musicbind.runtime.protocol_outputs",
+    "ScenarioJobOutput": "musicbind.runtime.protocol_outputs",
     "Secret": "musicbind.runtime.secrets",
     "UnknownStatusError": "musicbind.runtime.binding",
     "default_journal_path": "musicbind.runtime.journal",
@@ -71,7 +82,9 @@ __all__ = [
     "JobState",
     "Journal",
     "JournalEntry",
+    "OutT",
     "OutputModel",
+    "Payload",
     "PollPolicy",
     "PriceRule",
     "ProgressCallback",
@@ -79,6 +92,9 @@ __all__ = [
     "Quote",
     "RawOutput",
     "RetryPolicy",
+    "ScenarioAsset",
+    "ScenarioAssetMetadata",
+    "ScenarioJobOutput",
     "Secret",
     "UnknownStatusError",
     "default_journal_path",

@@ -30,14 +30,15 @@ from musicbind.runtime.http import ErrorContext
 from musicbind.runtime.jobstate import JobState
 from musicbind.runtime.journal import Journal, JournalEntry
 from musicbind.runtime.polling import DEFAULT_WAIT_TIMEOUT, poll_delay
-from musicbind.runtime.providers.base import JobHandle, JobSnapshot
+from musicbind.runtime.providers.base import JobHandle, JobSnapshot, ProviderAdapter
 
 if TYPE_CHECKING:
     from musicbind.runtime.client import AsyncClient, Client
     from musicbind.runtime.submission import ClientCore
 
-__all__ = ["AsyncJob", "Job", "JobSnapshot", "ProgressCallback", "RawOutput"]
+__all__ = ["AsyncJob", "Job", "JobSnapshot", "OutT", "ProgressCallback", "RawOutput"]
 
+# The output model a result parses into; public, for the generated clients' run/submit overloads.
 OutT = TypeVar("OutT", bound=BaseModel)
 ProgressCallback = Callable[[JobSnapshot], None]
 
@@ -187,7 +188,7 @@ class Job(_JobCore[OutT]):
             ref=entry.ref,
             handle=handle,
             intent_id=entry.intent_id,
-            output_type=_output_type(client.binding_or_none(entry.ref)),
+            output_type=output_model_of(client.binding_or_none(entry.ref), client._adapter),
             journal=book,
         )
         job._owns_client, job._owns_journal = owned, own_book
@@ -334,7 +335,7 @@ class AsyncJob(_JobCore[OutT]):
             ref=entry.ref,
             handle=handle,
             intent_id=entry.intent_id,
-            output_type=_output_type(client.binding_or_none(entry.ref)),
+            output_type=output_model_of(client.binding_or_none(entry.ref), client._adapter),
             journal=book,
         )
         job._owns_client, job._owns_journal = owned, own_book
@@ -471,7 +472,12 @@ def _handle_of(entry: JournalEntry, journal: Journal) -> JobHandle:
     )
 
 
-def _output_type(binding: Binding | None) -> type[BaseModel]:
+def output_model_of(binding: Binding | None, adapter: ProviderAdapter) -> type[BaseModel]:
+    """What a job's result parses into: the binding's output model, else the protocol's.
+
+    Every Scenario result is a ScenarioJobOutput, whatever the model; without either,
+    :class:`RawOutput` keeps the provider's JSON as it is.
+    """
     if binding is not None and binding.output_model is not None:
         return binding.output_model
-    return RawOutput
+    return adapter.result_model or RawOutput

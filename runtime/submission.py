@@ -37,7 +37,7 @@ from musicbind.runtime.errors import (
     SubmissionUncertainError,
 )
 from musicbind.runtime.http import ErrorContext, HttpCall, display_url
-from musicbind.runtime.jobs import RawOutput
+from musicbind.runtime.jobs import output_model_of
 from musicbind.runtime.journal import Journal, payload_digest
 from musicbind.runtime.polling import DEFAULT_POLL_POLICY, PollPolicy
 from musicbind.runtime.providers import JobHandle, SubmitAnswer, adapter_for
@@ -348,7 +348,7 @@ class ClientCore:
             "ref": binding.ref,
             "handle": answer.handle,
             "intent_id": intent_id,
-            "output_type": output_type or binding.output_model or RawOutput,
+            "output_type": output_type or output_model_of(binding, self._adapter),
             "journal": self.journal,
             "last": answer.snapshot,
         }

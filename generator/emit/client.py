@@ -5,6 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from musicbind.generator.emit.literals import py_literal
+from musicbind.generator.emit.outputs import (
+    annotated_modules,
+    output_annotation,
+    output_model,
+    ref_overloads,
+    runtime_outputs,
+)
 from musicbind.generator.load.records import SpecType, TypeKind
 from musicbind.generator.registry import naming
 from musicbind.generator.registry.model import Field, Model, Provider
@@ -71,6 +78,24 @@ def client_params(models: list[Model]) -> dict[str, list[Param]]:
     return {model.ref: params(model) for model in models}
 
 
-def client_context(provider: Provider, models: list[Model]) -> dict[str, object]:
-    """Template variables of ``client.py.j2``."""
-    return {"provider": provider, "models": models, "params": client_params(models)}
+def part_context(provider: Provider, models: list[Model]) -> dict[str, object]:
+    """Template variables of ``client_part.py.j2`` (the typed methods of ``models``)."""
+    return {
+        "provider": provider,
+        "models": models,
+        "params": client_params(models),
+        "outputs": {model.ref: output_annotation(model) for model in models},
+        "output_types": {model.ref: output_model(model) for model in models},
+        "runtime_outputs": runtime_outputs(models),
+    }
+
+
+def client_context(provider: Provider, models: list[Model], parts: list[str]) -> dict[str, object]:
+    """Template variables of ``client.py.j2``: the client classes and their per-ref overloads."""
+    return {
+        "provider": provider,
+        "parts": parts,
+        "overloads": ref_overloads(models),
+        "annotated_modules": annotated_modules(models),
+        "runtime_outputs": runtime_outputs(models),
+    }

@@ -23,10 +23,11 @@ from typing import Any
 
 import jinja2
 
-from musicbind.generator.emit.client import client_context
+from musicbind.generator.emit.client import client_context, part_context
 from musicbind.generator.emit.docs import INDEX_PAGE, index_page, provider_page, provider_page_path
 from musicbind.generator.emit.formatting import format_sources
 from musicbind.generator.emit.literals import clean_text, comment_text, py_literal
+from musicbind.generator.emit.outputs import output_model, protocol_output
 from musicbind.generator.emit.pydantic_models import render_classes
 from musicbind.generator.emit.safety import check_module
 from musicbind.generator.load.records import TypeKind
@@ -153,8 +154,9 @@ def render_model(model: Model, head: str) -> str:
             f.python_name for f in model.inputs if _is_file(model, f.wire_name, f.type.kind)
         ),
         media_fields=tuple(sorted({rule.media for rule in model.rules})),
+        output_model=output_model(model),
     )
-    imports = env.get_template("model_imports.py.j2").render()
+    imports = env.get_template("model_imports.py.j2").render(protocol_output=protocol_output(model))
     cut = classes.find("\nclass ")
     cut = len(classes) if cut < 0 else cut
     title = docstring(f"Bindings for {model.ref}: request and response models.")
@@ -233,16 +235,20 @@ def emit(
                 fresh[path] = env.get_template("client_part.py.j2").render(
                     header=header(context, part_sources),
                     part=part,
-                    **client_context(provider, members),
+                    **part_context(provider, members),
                 )
         if not cached(provider_page_path(provider), _digest(group, context.package)):
             fresh[provider_page_path(provider)] = provider_page(
                 provider, models, context, context.package
             )
-        client_key = _digest(shared, repr(provider), *used, *parts)
+        client_vars = client_context(provider, models, list(parts))
+        client_head = header(context, used)
+        # The key covers all the module shows: its header (the documents' hashes) and the
+        # per-ref overloads (every ref and its output type).
+        client_key = _digest(shared, client_head, *parts, repr(client_vars))
         if not cached(f"{provider.name}/client.py", client_key):
             fresh[f"{provider.name}/client.py"] = env.get_template("client.py.j2").render(
-                header=header(context, used), provider=provider, parts=list(parts)
+                header=client_head, **client_vars
             )
     package_key = _digest(shared, *all_sources, *(keys[model_path(m)] for m in registry.models))
     if not cached("__init__.py", package_key):

@@ -20,6 +20,10 @@ _SETTINGS = (
     "py311",
     "--config",
     "lint.isort.known-first-party = ['musicbind']",
+    # Imports are merged and wrapped before unused names are dropped: the wrap's trailing
+    # comma must not keep a now short import exploded.
+    "--config",
+    "lint.isort.split-on-trailing-comma = false",
 )
 
 

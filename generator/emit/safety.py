@@ -3,7 +3,8 @@
 Spec text may only ever appear inside string literals. The gate parses the
 module and accepts only the statements generated code is made of: imports from
 an allow-list of modules, class definitions, annotated and plain assignments,
-docstrings, and calls to an allow-list of names. Anything else (an expression
+docstrings, the ``...`` body of an ``@overload``, and calls to an allow-list of names
+(methods by their full name, ``self.run`` or ``super().run``). Anything else (an expression
 statement that is not a docstring, a call to an unknown name, an import of an
 unexpected module) means spec text escaped its literal: the module is refused.
 
@@ -57,6 +58,9 @@ ALLOWED_CALLS = frozenset(
         # methods, by their full name
         "self.run",
         "self.submit",
+        # the clients' per-ref run/submit overloads hand the call on to the runtime's
+        "super().run",
+        "super().submit",
     }
 )
 # Decorators that are applied without a call node: only these names.
@@ -153,8 +157,11 @@ class _Gate:
         if isinstance(node, ast.Call):
             return None if self._rebuilds_own_class(node) else _call_problem(node)
         if isinstance(node, ast.Expr):
-            docstring = isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
-            if docstring or isinstance(node.value, ast.Call):
+            # A docstring, a checked call, or the ``...`` body of an @overload.
+            constant = node.value.value if isinstance(node.value, ast.Constant) else None
+            if isinstance(constant, str) or constant is Ellipsis:
+                return None
+            if isinstance(node.value, ast.Call):
                 return None
             return "bare expression statement"
         if isinstance(node, _REFUSED_NODES):
@@ -316,10 +323,26 @@ def _annotation_problem(annotation: ast.expr | None) -> str | None:
 
 
 def _call_name(func: ast.expr) -> str:
-    """``name`` or ``a.b.name`` for a name or an attribute chain on a name; else ``<Node>``."""
+    """``name`` or ``a.b.name`` for a name or an attribute chain on a name; else ``<Node>``.
+
+    An attribute chain may also start at a plain ``super()`` call: ``super().run``.
+    """
     if isinstance(func, ast.Name):
         return func.id
+    if _is_plain_super(func):
+        return "super()"
     if isinstance(func, ast.Attribute):
         base = _call_name(func.value)
         return base if base.startswith("<") else f"{base}.{func.attr}"
     return f"<{type(func).__name__}>"
+
+
+def _is_plain_super(node: ast.expr) -> bool:
+    """``super()`` with no arguments (``super`` itself is a guarded name: never rebound)."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "super"
+        and not node.args
+        and not node.keywords
+    )

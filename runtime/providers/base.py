@@ -15,7 +15,7 @@ from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
 from musicbind.runtime.binding import ProviderProtocol, UnknownStatusError
@@ -30,6 +30,9 @@ from musicbind.runtime.errors import (
 from musicbind.runtime.http import ApiResponse, AuthHeader, HttpCall, origin_of
 from musicbind.runtime.jobstate import JobState
 from musicbind.runtime.secrets import Secret, basic_credentials
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 T = TypeVar("T")
 Exchange = Generator[HttpCall, ApiResponse, T]
@@ -111,6 +114,9 @@ class ProviderAdapter:
 
     name: ClassVar[str] = ""
     accepts_local_files: ClassVar[bool] = False  # True: local paths are uploaded
+    # The model ``result()``'s JSON parses into when the protocol, not a model document,
+    # decides its shape (Scenario); a binding's own output model comes first.
+    result_model: ClassVar[type[BaseModel] | None] = None
 
     def __init__(self, protocol: ProviderProtocol, base_url: str) -> None:
         self.protocol = protocol

@@ -4,7 +4,9 @@
 - Status ``GET /v1/jobs/{jobId}`` -> ``{"job": {"status", "progress" 0..1, "metadata"}}``.
 - Cancel ``POST /v1/jobs/{jobId}/action {"action": "cancel"}``: only an acknowledgement,
   so the job is read again and that reading is returned.
-- Result: ``metadata.assetIds``, each read with ``GET /v1/assets/{assetId}`` for its ``url``.
+- Result: ``metadata.assetIds``, each read with ``GET /v1/assets/{assetId}`` for its ``url``;
+  returned as ``{"jobId", "assetIds", "assets"}``, which parses into
+  :class:`~runtime.protocol_outputs.ScenarioJobOutput` (the output of every Scenario model).
 - Upload ``POST /v1/assets`` with the file inline as a base64 data URL (``image`` for
   images, ``file`` for audio, video and the rest); small files only.
 - Quote ``?dryRun=true`` answers HTTP 269 with ``creativeUnitsCost`` and runs nothing.
@@ -24,6 +26,7 @@ from typing import Any
 from musicbind.runtime.errors import APIResponseError, FileInputError
 from musicbind.runtime.http import ApiResponse, HttpCall, request_id_of
 from musicbind.runtime.jobstate import JobState
+from musicbind.runtime.protocol_outputs import ScenarioJobOutput
 from musicbind.runtime.providers.base import (
     Exchange,
     JobHandle,
@@ -51,6 +54,7 @@ class ScenarioAdapter(ProviderAdapter):
 
     name = "scenario"
     accepts_local_files = True
+    result_model = ScenarioJobOutput
 
     def api(self, path: str) -> str:
         """A ``/v1`` API URL under the base URL."""

@@ -61,7 +61,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from musicbind.runtime.bases import InputModel, present
+from musicbind.runtime import InputModel, present
 
 
 class Shape(InputModel):

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.slow
 
 USER_SCRIPT = """\
 from musicbind.generated.fal.client import FalClient
+from musicbind.generated.scenario.client import ScenarioClient
 
 
 def score(url: str) -> None:
@@ -29,6 +30,10 @@ def score(url: str) -> None:
         out = fal.sonilo_v1_1_video_to_music(video_url=url)
         print(out.no_such_output)
         fal.sonilo_v1_1_video_to_music()
+        print(fal.run("fal:sonilo/v1.1/video-to-music", {"video_url": url}).tracks)
+    with ScenarioClient() as scenario:
+        print(scenario.minimax_music_01(lyrics="la").assets[0].url)
+        print(scenario.minimax_music_01(lyrics="la").audio_url)
 """
 
 
@@ -197,6 +202,7 @@ def test_users_mypy_sees_the_bundled_types(full: Path, tmp_path: Path) -> None:
     )
     errors = [line for line in done.stdout.splitlines() if ": error:" in line]
     lines = sorted(int(line.split(":")[1]) for line in errors)
-    # wrong type, unknown keyword, unknown output attribute, missing required argument
-    assert lines == [6, 7, 9, 10], done.stdout
+    # wrong type, unknown keyword, unknown output attribute, missing required argument,
+    # unknown attribute of a run(ref) result and of a Scenario result
+    assert lines == [7, 8, 10, 11, 12, 15], done.stdout
     assert "import-untyped" not in done.stdout

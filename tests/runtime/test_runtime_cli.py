@@ -186,7 +186,7 @@ def test_sigkill_mid_wait_then_resume(emulator: object, tmp_path: Path) -> None:
     emulator.emulator.timing = emulator_jobs.Timing(0.2, 4.0)  # type: ignore[attr-defined]
     journal = tmp_path / "journal.sqlite3"
     env = {**os.environ, **emulator.env(), "MUSICBIND_JOURNAL": str(journal)}  # type: ignore[attr-defined]
-    command = [sys.executable, "-c", "from musicbind.cli import main; main()"]
+    command = [sys.executable, "-P", "-c", "from musicbind.cli import main; main()"]
     payload = payload_file(tmp_path, fal_payload(emulator))
     try:
         waiting = subprocess.Popen(

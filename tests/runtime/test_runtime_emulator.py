@@ -34,7 +34,7 @@ def server() -> Iterator[Any]:
 
 
 def client_for(server: Any, provider: str, journal: Path, **options: Any) -> Client:
-    protocol = __import__(f"generated.{provider}", fromlist=["PROTOCOL"]).PROTOCOL
+    protocol = __import__(f"musicbind.generated.{provider}", fromlist=["PROTOCOL"]).PROTOCOL
     env = server.env()
     keys = {"fal": ("FAL_KEY",), "aigateway": ("AIGATEWAY_API_KEY",)}.get(
         provider, ("SCENARIO_API_KEY", "SCENARIO_API_SECRET")
@@ -114,7 +114,7 @@ def test_planted_key_stays_out_of_httpcore_logs(
     server.set_faults("")
     planted = {"api_key": f"PLANTED-{provider}-c0ffee", "api_secret": "PLANTED-secret-c0ffee"}
     forms = [*planted.values(), base64.b64encode(":".join(planted.values()).encode()).decode()]
-    protocol = __import__(f"generated.{provider}", fromlist=["PROTOCOL"]).PROTOCOL
+    protocol = __import__(f"musicbind.generated.{provider}", fromlist=["PROTOCOL"]).PROTOCOL
     ref, payload = CASES[provider]
     journal = tmp_path / "j.sqlite3"
     client = Client(
@@ -129,3 +129,62 @@ def test_planted_key_stays_out_of_httpcore_logs(
         assert form not in logged
         assert form not in str(caught.value) and form not in repr(caught.value)
         assert form.encode() not in stored
+
+
+def _scenario_credentials(server: Any) -> dict[str, str]:
+    env = server.env()
+    return {"api_key": env["SCENARIO_API_KEY"], "api_secret": env["SCENARIO_API_SECRET"]}
+
+
+def test_scenario_results_are_typed_outputs(server: Any, tmp_path: Path) -> None:
+    from musicbind.generated.scenario.client import ScenarioClient
+    from musicbind.runtime import ScenarioJobOutput
+
+    server.set_faults("")
+    video = Path(emulator_server.__file__).parent / "media" / "demo.mp4"
+    with ScenarioClient(
+        base_url=server.base_url("scenario"),
+        journal=tmp_path / "j.sqlite3",
+        retry=QUICK,
+        timeout=5.0,
+        **_scenario_credentials(server),
+    ) as scenario:
+        two = scenario.sonilo_v1_1_text_to_music(prompt="calm", duration=5, num_samples=2)
+        song = scenario.run("scenario:minimax/music-01", {"lyrics": "la la"}, timeout=60)
+        job = scenario.submit_sonilo_v1_1_video_to_music(video=video, duration=4)
+        scored = job.result(timeout=60)
+        files = job.download(tmp_path / "out")
+    for out in (two, song, scored):
+        assert type(out) is ScenarioJobOutput
+        assert out.job_id and [a.id for a in out.assets] == out.asset_ids
+        for asset in out.assets:
+            assert asset.url and asset.url.startswith(server.origin)
+            assert asset.mime_type and asset.mime_type.startswith("audio/")
+            assert asset.metadata.size and asset.metadata.size > 0
+    assert len(two.assets) == 2 and len(two.urls) == 2
+    assert scored.job_id == job.job_id
+    assert scored.assets[0].metadata.duration == pytest.approx(4, abs=0.5)
+    assert [p.stat().st_size for p in files] == [a.metadata.size for a in scored.assets]
+
+
+def test_scenario_results_are_typed_outputs_async(server: Any, tmp_path: Path) -> None:
+    import asyncio
+
+    from musicbind.generated.scenario.client import AsyncScenarioClient
+    from musicbind.runtime import ScenarioJobOutput
+
+    server.set_faults("")
+
+    async def main() -> ScenarioJobOutput:
+        async with AsyncScenarioClient(
+            base_url=server.base_url("scenario"),
+            journal=tmp_path / "j.sqlite3",
+            retry=QUICK,
+            timeout=5.0,
+            **_scenario_credentials(server),
+        ) as scenario:
+            job = await scenario.submit("scenario:model_sonilo-v1-1-text-to-music", {"prompt": "x"})
+            return await job.result(timeout=60)
+
+    out = asyncio.run(main())
+    assert type(out) is ScenarioJobOutput and out.assets and out.urls

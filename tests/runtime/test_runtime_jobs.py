@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from musicbind.runtime.errors import (
 from musicbind.runtime.jobs import Job, RawOutput
 from musicbind.runtime.jobstate import JobState
 from musicbind.runtime.journal import Journal
+from musicbind.runtime.protocol_outputs import ScenarioJobOutput
 from musicbind.runtime.providers.base import JobSnapshot
 
 
@@ -165,7 +167,9 @@ def test_cancel_of_a_finished_job_reports_its_state(provider: str, make_client: 
 
 @pytest.mark.parametrize(
     ("provider", "output"),
-    [("fal", FalVideoOutput), ("aigateway", GatewayOutput), ("scenario", RawOutput)],
+    # The fake Scenario binding states no output model: every Scenario result is the
+    # protocol's (job id, asset ids, assets), whatever the model.
+    [("fal", FalVideoOutput), ("aigateway", GatewayOutput), ("scenario", ScenarioJobOutput)],
 )
 def test_result_parses_into_the_output_model(
     provider: str, output: type, make_client: MakeClient
@@ -173,8 +177,31 @@ def test_result_parses_into_the_output_model(
     fake = FakeProvider(provider)
     result = make_client(fake).run(BINDINGS[provider], PAYLOADS[provider])
     assert isinstance(result, output)
-    if provider == "scenario":
-        assert result.model_dump()["assetIds"] == ["asset_job_0001_1"]
+    if isinstance(result, ScenarioJobOutput):
+        assert result.job_id == "job_0001"
+        assert result.asset_ids == ["asset_job_0001_1"]
+        assert [a.id for a in result.assets] == result.asset_ids
+        assert result.assets[0].mime_type == "audio/wav"
+        assert result.urls == [result.assets[0].url] and result.urls[0].startswith("https://")
+        assert result.model_dump()["assetIds"] == ["asset_job_0001_1"]  # wire names kept
+
+
+def test_a_result_nothing_describes_stays_raw(make_client: MakeClient) -> None:
+    fake = FakeProvider("fal")
+    binding = dataclasses.replace(BINDINGS["fal"], output_model=None)
+    result = make_client(fake).run(binding, PAYLOADS["fal"])
+    assert type(result) is RawOutput
+    assert result.model_dump()["audios"]
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_resumed_job_parses_into_the_same_model(provider: str, make_client: MakeClient) -> None:
+    fake = FakeProvider(provider)
+    client = make_client(fake)
+    job = client.submit(BINDINGS[provider], PAYLOADS[provider])
+    resumed = client.job(job.job_id)  # a bare Client knows no binding for the fake refs
+    expected = ScenarioJobOutput if provider == "scenario" else RawOutput
+    assert type(resumed.result()) is expected
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)

@@ -41,3 +41,51 @@ def test_safe_module_passes() -> None:
 def test_unsafe_modules_refused(source: str) -> None:
     with pytest.raises(UnsafeCodeError):
         check_module(source, "bad.py")
+
+
+# A generated client's per-ref overloads: ``...`` bodies, and the implementation hands the
+# call on with ``super().run`` / ``super().submit``.
+CLIENT = '''
+from __future__ import annotations
+from typing import Literal, overload
+from musicbind.runtime import Client, Payload
+
+class C(Client):
+    @overload  # type: ignore[override]
+    def run(self, binding: Literal["p:a", "p:b"], payload: Payload) -> int: ...
+    @overload
+    def run(self, binding: str, payload: Payload) -> object: ...
+    def run(self, binding: str, payload: Payload) -> object:
+        """Doc."""
+        return super().run(binding, payload)
+
+    async def submit(self, binding: str, payload: Payload) -> object:
+        return await super().submit(binding, payload)
+'''
+
+
+def test_client_overloads_pass() -> None:
+    check_module(CLIENT, "client.py")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # only run and submit, and only through a plain super()
+        "class C(B):\n    def f(self) -> None:\n        super().quote()\n",
+        "class C(B):\n    def f(self) -> None:\n        super().__init__()\n",
+        "class C(B):\n    def f(self) -> None:\n        super(C, self).run()\n",
+        "class C(B):\n    def f(self) -> None:\n        super(exec).run()\n",
+        "class C(B):\n    def f(self) -> None:\n        super(x=1).run()\n",
+        "class C(B):\n    def f(self) -> None:\n        (lambda: B)().run()\n",
+        "class C(B):\n    def f(self) -> None:\n        getattr(self, 'x')().run()\n",
+        # super keeps its meaning
+        "super = exec\nclass C(B):\n    def f(self) -> None:\n        super().run()\n",
+        # ``...`` is the only bare constant besides a docstring
+        "def f() -> None:\n    1\n",
+        "def f() -> None:\n    None\n",
+    ],
+)
+def test_super_calls_and_bare_constants_stay_narrow(source: str) -> None:
+    with pytest.raises(UnsafeCodeError):
+        check_module(source, "bad.py")
