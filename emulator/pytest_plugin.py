@@ -79,7 +79,7 @@ class EmulatorHandle:
     def client(self, provider: str, **kwargs: Any) -> Any:
         """The generated client of ``provider``, reading its base URL and key from the env."""
         try:
-            module = importlib.import_module(f"generated.{provider}.client")
+            module = importlib.import_module(f"musicbind.generated.{provider}.client")
         except ImportError as exc:
             raise RuntimeError(
                 f"no generated client for {provider!r}: run `musicbind generate`"
@@ -94,7 +94,9 @@ class EmulatorHandle:
             if isinstance(value, type) and name.endswith("Client") and not name.startswith("Async")
         ]
         if len(found) != 1:
-            raise RuntimeError(f"cannot tell the client class of generated.{provider}.client")
+            raise RuntimeError(
+                f"cannot tell the client class of musicbind.generated.{provider}.client"
+            )
         return found[0](**kwargs)
 
 

@@ -19,12 +19,14 @@ from typing import Any
 
 import yaml
 
+from musicbind.generator.settings import (
+    DEFAULT_OVERLAY_NAME,
+    BuildSettings,
+    display_path,
+)
+
 MANIFEST_NAME = "_manifest.json"
 SPECS_MANIFEST = "manifest.yaml"
-SPECS_OVERLAY = "overlay.yaml"
-DEFAULT_OVERLAY_NAME = (
-    "default_overlay.yaml"  # in generator/registry/: a symlink to specs/overlay.yaml
-)
 _SAFE_PART = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.py|\.json|\.md|\.typed)?")  # the whole part
 _MAX_PART = 200  # file systems refuse names past 255 bytes
 _HASHED_TOOLS = ("datamodel-code-generator", "ruff")
@@ -42,12 +44,14 @@ class Manifest:
     generator: str
     inputs: dict[str, str]
     files: dict[str, dict[str, str]]  # path -> {"sha256": ..., "key": ...}
+    package: str = ""  # the import name the tree was generated for (its docs' imports say it)
 
     def as_text(self) -> str:
         """Stable JSON text of the manifest."""
         data = {
             "generated_by": f"musicbind {self.version}",
             "generator": self.generator,
+            "package": self.package,
             "inputs": self.inputs,
             "files": self.files,
         }
@@ -103,35 +107,43 @@ def read_manifest(out: Path) -> Manifest | None:
             generator=str(data["generator"]),
             inputs=dict(data["inputs"]),
             files={str(k): dict(v) for k, v in data["files"].items()},
+            package=str(data.get("package", "")),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
-def spec_input_hashes(specs: Path) -> dict[str, str] | None:
-    """Hashes of manifest, overlay and listed documents, without loading them (None: unreadable)."""
-    base = specs.parent
+def spec_input_hashes(specs: Path, settings: BuildSettings | None = None) -> dict[str, str] | None:
+    """Hashes of manifest, overlays and listed documents, without loading them (None: unreadable).
+
+    The keys are the display paths the pipeline gives the same files.
+    """
+    settings = settings or BuildSettings()
+    base = settings.display_base(specs)
     inputs: dict[str, str] = {}
     try:
         manifest_bytes = (specs / SPECS_MANIFEST).read_bytes()
-        inputs[(specs / SPECS_MANIFEST).relative_to(base).as_posix()] = sha256_hex(manifest_bytes)
-        overlay = specs / SPECS_OVERLAY
-        if overlay.is_file():
-            inputs[overlay.relative_to(base).as_posix()] = sha256_hex(overlay.read_bytes())
+        inputs[display_path(specs / SPECS_MANIFEST, base)] = sha256_hex(manifest_bytes)
+        for layer in settings.overlay_files(specs):
+            inputs[layer.display] = sha256_hex(layer.path.read_bytes())
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         data = yaml.load(manifest_bytes, Loader=loader)  # noqa: S506 - a safe loader
         for entry in data["documents"]:
             target = specs / str(entry["path"])
-            inputs[target.relative_to(base).as_posix()] = sha256_hex(target.read_bytes())
+            inputs[display_path(target, base)] = sha256_hex(target.read_bytes())
     except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError):
         return None
     return dict(sorted(inputs.items()))
 
 
-def up_to_date(out: Path, inputs: Mapping[str, str], generator: str) -> bool:
-    """Same inputs and generator as the manifest, and the files untouched on disk."""
+def up_to_date(
+    out: Path, inputs: Mapping[str, str], generator: str, package: str | None = None
+) -> bool:
+    """Same inputs, generator (and package name) as the manifest, files untouched on disk."""
     manifest = read_manifest(out)
     if manifest is None or manifest.generator != generator or manifest.inputs != dict(inputs):
+        return False
+    if package is not None and manifest.package != package:
         return False
     for path, entry in manifest.files.items():
         try:
@@ -150,7 +162,9 @@ def extra_modules(out: Path, known: Mapping[str, Any]) -> list[str]:
     return sorted(found - set(known))
 
 
-def is_fresh(specs: Path, out: Path) -> bool:
+def is_fresh(specs: Path, out: Path, settings: BuildSettings | None = None) -> bool:
     """The whole fast check: True only when nothing needs regenerating."""
-    inputs = spec_input_hashes(specs)
-    return inputs is not None and up_to_date(out, inputs, generator_hash())
+    settings = settings or BuildSettings()
+    inputs = spec_input_hashes(specs, settings)
+    package = settings.package_name(out)
+    return inputs is not None and up_to_date(out, inputs, generator_hash(), package)

@@ -15,8 +15,10 @@ from musicbind.generator.emit.emit import EmitContext, Emitted, emit
 from musicbind.generator.freshness import generator_hash, is_fresh
 from musicbind.generator.load.records import Level, SpecProblem
 from musicbind.generator.pipeline import Built, build_from_paths, build_from_specs
+from musicbind.generator.settings import BuildSettings
 from musicbind.generator.write import (
     MANIFEST_NAME,
+    Manifest,
     WriteReport,
     build_manifest,
     diff_tree,
@@ -41,45 +43,56 @@ class Outcome:
         return [p for p in self.problems if p.level is Level.ERROR]
 
 
-def _emit(built: Built, out: Path, regenerate: str, gen_hash: str) -> tuple[Emitted, str]:
-    context = EmitContext(__version__, built.inputs, regenerate, gen_hash, out.name)
+def _emit(
+    built: Built, out: Path, regenerate: str, gen_hash: str, package: str
+) -> tuple[Emitted, Manifest]:
+    context = EmitContext(__version__, built.inputs, regenerate, gen_hash, package)
     emitted = emit(built.registry, context, reuse_from(out, read_manifest(out)))
-    manifest = build_manifest(emitted, built.inputs, gen_hash, __version__)
-    return emitted, manifest.as_text()
+    manifest = build_manifest(emitted, built.inputs, gen_hash, __version__, package)
+    return emitted, manifest
 
 
-def generate_specs(specs: Path, out: Path) -> Outcome:
-    """Regenerate ``out`` from a specs folder (manifest + overlay + documents)."""
-    built = build_from_specs(specs, base=specs.parent)
-    gen_hash = generator_hash()
-    emitted, _ = _emit(built, out, "musicbind generate", gen_hash)
-    manifest = build_manifest(emitted, built.inputs, gen_hash, __version__)
+def generate_specs(specs: Path, out: Path, settings: BuildSettings | None = None) -> Outcome:
+    """Regenerate ``out`` from a specs folder (manifest + overlays + documents)."""
+    settings = settings or BuildSettings()
+    built = build_from_specs(specs, settings=settings)
+    package = settings.package_name(out)
+    emitted, manifest = _emit(built, out, "musicbind generate", generator_hash(), package)
     report = write_tree(out, emitted, manifest)
     return Outcome(list(built.registry.problems), len(built.registry.models), report)
 
 
 def generate_paths(
-    paths: list[Path], out: Path, overlay: Path | None, provider: str | None
+    paths: list[Path],
+    out: Path,
+    overlay: Path | None,
+    provider: str | None,
+    *,
+    bundled_overlay: bool = False,
 ) -> Outcome:
-    """Generate an importable package at ``out`` from loose documents."""
+    """Generate an importable package at ``out`` from loose documents.
+
+    ``overlay``: the bundled overlay or a user's; ``bundled_overlay`` lays a user's over
+    the bundled one (see :func:`generator.pipeline.build_from_paths`).
+    """
     base = Path.cwd()
-    built = build_from_paths(paths, overlay, base, provider)
+    built = build_from_paths(paths, overlay, base, provider, bundled_overlay=bundled_overlay)
     shown = " ".join(p.name for p in paths)
-    gen_hash = generator_hash()
-    emitted, _ = _emit(built, out, f"musicbind generate {shown} --out {out.name}", gen_hash)
-    manifest = build_manifest(emitted, built.inputs, gen_hash, __version__)
+    regenerate = f"musicbind generate {shown} --out {out.name}"
+    emitted, manifest = _emit(built, out, regenerate, generator_hash(), out.name)
     report = write_tree(out, emitted, manifest)
     return Outcome(list(built.registry.problems), len(built.registry.models), report)
 
 
-def check_specs(specs: Path, out: Path) -> Outcome:
+def check_specs(specs: Path, out: Path, settings: BuildSettings | None = None) -> Outcome:
     """Whether ``out`` is exactly what ``specs`` produce; a diff when it is not."""
-    if is_fresh(specs, out):
+    settings = settings or BuildSettings()
+    if is_fresh(specs, out, settings):
         return Outcome([], up_to_date=True)
-    gen_hash = generator_hash()
-    built = build_from_specs(specs, base=specs.parent)
-    emitted, manifest_text = _emit(built, out, "musicbind generate", gen_hash)
-    expected = {**emitted.files, MANIFEST_NAME: manifest_text}
+    built = build_from_specs(specs, settings=settings)
+    package = settings.package_name(out)
+    emitted, manifest = _emit(built, out, "musicbind generate", generator_hash(), package)
+    expected = {**emitted.files, MANIFEST_NAME: manifest.as_text()}
     diff = diff_tree(out, expected)
     return Outcome(
         list(built.registry.problems), len(built.registry.models), diff=diff, up_to_date=not diff

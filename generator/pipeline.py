@@ -1,9 +1,10 @@
 """Pipeline: specs/ (or any documents) -> load -> registry; the entry point commands call.
 
-Two ways in: a specs folder with ``manifest.yaml`` and ``overlay.yaml`` (the
-project's own documents), or loose document paths from anywhere (``musicbind
+Two ways in: a specs folder with ``manifest.yaml`` and ``overlay.yaml`` (a
+project's own documents; :class:`generator.settings.BuildSettings` says which
+overlays are layered on it), or loose document paths from anywhere (``musicbind
 generate PATH... --out DIR``), which use the overlay shipped with musicbind for
-the providers' protocols.
+the providers' protocols, with the user's ``--overlay`` on top.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from musicbind.generator.freshness import DEFAULT_OVERLAY_NAME, generator_hash
+from musicbind.generator.freshness import generator_hash
 from musicbind.generator.load.cache import LoadCache
 from musicbind.generator.load.dispatch import load_file, sha256_hex
 from musicbind.generator.load.records import (
@@ -24,6 +25,21 @@ from musicbind.generator.load.records import (
 from musicbind.generator.registry.build import build_registry, replace_problems
 from musicbind.generator.registry.model import Registry
 from musicbind.generator.registry.overlay import ManifestEntry, Overlay, load_manifest, load_overlay
+from musicbind.generator.settings import (
+    BuildSettings,
+    OverlayFile,
+    default_overlay_path,
+    display_path,
+    loose_overlay_files,
+)
+
+__all__ = [
+    "Built",
+    "build_from_paths",
+    "build_from_specs",
+    "default_overlay_path",
+    "display_path",
+]
 
 MANIFEST = "manifest.yaml"
 OVERLAY = "overlay.yaml"
@@ -38,43 +54,52 @@ class Built:
     inputs: dict[str, str]
 
 
-def default_overlay_path() -> Path | None:
-    """The overlay shipped with musicbind (the repository's specs/overlay.yaml).
+@dataclass(frozen=True, slots=True)
+class _Overlays:
+    """The overlay layers as read: the project's, the bundled one, their problems and hashes."""
 
-    In the repository ``generator/registry/default_overlay.yaml`` is a symlink to it; the
-    wheel carries its content under the same name.
+    project: Overlay
+    bundled: Overlay | None
+    problems: list[SpecProblem]
+    inputs: dict[str, str]
+
+
+def _read_overlays(layers: tuple[OverlayFile, ...]) -> _Overlays:
+    project, bundled = Overlay((), ()), None
+    problems: list[SpecProblem] = []
+    inputs: dict[str, str] = {}
+    for layer in layers:
+        try:
+            data = layer.path.read_bytes()
+        except OSError as exc:
+            message = f"cannot read the overlay: {exc.strerror or exc}"
+            problems.append(SpecProblem(Level.ERROR, Location(layer.display), message))
+            continue
+        overlay, found = load_overlay(data.decode("utf-8", errors="replace"), layer.display)
+        problems += found
+        inputs[layer.display] = sha256_hex(data)
+        if layer.bundled:
+            bundled = overlay
+        else:
+            project = overlay
+    return _Overlays(project, bundled, problems, inputs)
+
+
+def build_from_specs(
+    specs: Path,
+    base: Path | None = None,
+    *,
+    cache: bool = True,
+    settings: BuildSettings | None = None,
+) -> Built:
+    """Load every document a specs folder's manifest lists, plus the overlays ``settings`` name.
+
+    Without ``settings``: the folder's own overlay.yaml only. With ``cache``, documents
+    whose bytes did not change since the last run come from the load cache (see
+    :mod:`generator.load.cache`).
     """
-    packaged = Path(__file__).resolve().parent / "registry" / DEFAULT_OVERLAY_NAME
-    return packaged.resolve() if packaged.is_file() else None
-
-
-def display_path(path: Path, base: Path) -> str:
-    """A stable, relative name for a file: relative to ``base`` when inside it, else its name."""
-    try:
-        return path.resolve().relative_to(base.resolve()).as_posix()
-    except ValueError:
-        return path.name
-
-
-def _read_overlay(path: Path | None, display: str) -> tuple[Overlay, list[SpecProblem], str]:
-    if path is None:
-        return Overlay((), ()), [], ""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        problem = SpecProblem(Level.ERROR, Location(display), f"cannot read the overlay: {exc}")
-        return Overlay((), ()), [problem], ""
-    overlay, problems = load_overlay(data.decode("utf-8", errors="replace"), display)
-    return overlay, problems, sha256_hex(data)
-
-
-def build_from_specs(specs: Path, base: Path | None = None, *, cache: bool = True) -> Built:
-    """Load every document a specs folder's manifest lists, plus its overlay.
-
-    With ``cache``, documents whose bytes did not change since the last run come from
-    the load cache (see :mod:`generator.load.cache`).
-    """
-    base = base or specs.parent
+    settings = settings or BuildSettings()
+    base = base or settings.display_base(specs)
     load_cache = LoadCache(specs, generator_hash()) if cache else None
     problems: list[SpecProblem] = []
     inputs: dict[str, str] = {}
@@ -94,18 +119,14 @@ def build_from_specs(specs: Path, base: Path | None = None, *, cache: bool = Tru
                 "the specs folder has no manifest.yaml listing its documents",
             )
         )
-    overlay_path = specs / OVERLAY
-    overlay_display = display_path(overlay_path, base)
-    overlay, found, digest = _read_overlay(
-        overlay_path if overlay_path.is_file() else None, overlay_display
-    )
-    problems += found
-    if digest:
-        inputs[overlay_display] = digest
+    layers = settings.overlay_files(specs)
+    overlays = _read_overlays(layers)
+    problems += overlays.problems
+    inputs.update(overlays.inputs)
     documents = [_load_entry(specs, base, entry, problems, load_cache) for entry in entries]
     if load_cache is not None:
         load_cache.save()
-    listed = {(specs / e.path).resolve() for e in entries}
+    listed = {(specs / e.path).resolve() for e in entries} | {o.path.resolve() for o in layers}
     for stray in sorted(
         p for p in specs.rglob("*") if p.is_file() and p.suffix in _DOCUMENT_SUFFIXES
     ):
@@ -119,8 +140,7 @@ def build_from_specs(specs: Path, base: Path | None = None, *, cache: bool = Tru
             )
     for doc in documents:
         inputs[doc.path] = doc.sha256
-    bundled = overlay_path is not None and overlay_path == default_overlay_path()
-    registry = build_registry(documents, overlay, bundled_overlay=bundled)
+    registry = build_registry(documents, overlays.project, bundled=overlays.bundled)
     return Built(_with_problems(registry, problems), dict(sorted(inputs.items())))
 
 
@@ -164,16 +184,24 @@ def _with_provider(
 
 
 def build_from_paths(
-    paths: list[Path], overlay_path: Path | None, base: Path, provider: str | None = None
+    paths: list[Path],
+    overlay_path: Path | None,
+    base: Path,
+    provider: str | None = None,
+    *,
+    bundled_overlay: bool = False,
 ) -> Built:
-    """Load loose documents (no manifest); protocols come from ``overlay_path``."""
+    """Load loose documents (no manifest); protocols come from the overlays.
+
+    ``overlay_path`` is the bundled overlay (:func:`default_overlay_path`) or a user's;
+    ``bundled_overlay`` lays a user's over the bundled one instead of replacing it.
+    """
     problems: list[SpecProblem] = []
-    inputs: dict[str, str] = {}
-    overlay_display = "overlay.yaml" if overlay_path is None else display_path(overlay_path, base)
-    overlay, found, digest = _read_overlay(overlay_path, overlay_display)
-    problems += found
-    if digest:
-        inputs[overlay_display] = digest
+    overlays = _read_overlays(
+        loose_overlay_files(overlay_path, base, bundled_overlay=bundled_overlay)
+    )
+    problems += overlays.problems
+    inputs = dict(overlays.inputs)
     documents = []
     for path in paths:
         document = load_file(path, display_path(path, base))
@@ -189,8 +217,7 @@ def build_from_paths(
             )
         documents.append(document)
         inputs[document.path] = document.sha256
-    bundled = overlay_path is not None and overlay_path == default_overlay_path()
-    registry = build_registry(documents, overlay, bundled_overlay=bundled)
+    registry = build_registry(documents, overlays.project, bundled=overlays.bundled)
     return Built(_with_problems(registry, problems), dict(sorted(inputs.items())))
 
 

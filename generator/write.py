@@ -69,14 +69,14 @@ def reuse_from(out: Path, manifest: Manifest | None) -> Callable[[str, str], str
 
 
 def build_manifest(
-    emitted: Emitted, inputs: Mapping[str, str], generator: str, version: str
+    emitted: Emitted, inputs: Mapping[str, str], generator: str, version: str, package: str = ""
 ) -> Manifest:
-    """The manifest describing an emitted tree."""
+    """The manifest describing an emitted tree (generated for import name ``package``)."""
     files = {
         path: {"sha256": sha(text), **({"key": emitted.keys[path]} if path in emitted.keys else {})}
         for path, text in emitted.files.items()
     }
-    return Manifest(version, generator, dict(inputs), files)
+    return Manifest(version, generator, dict(inputs), files, package)
 
 
 def write_tree(out: Path, emitted: Emitted, manifest: Manifest) -> WriteReport:

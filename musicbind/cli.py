@@ -15,7 +15,8 @@ from musicbind import __version__
 # their command runs, so ``musicbind --help`` stays fast.
 COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("generate", "Generate typed bindings from provider documents."),
-    "check": ("generate", "Exit 1 when generated/ is not what specs/ produce."),
+    "init": ("init", "Start a project: write [tool.musicbind] and a starter specs folder."),
+    "check": ("generate", "Exit 1 when the bindings are not what the specs produce."),
     "registry": ("registry", "Print the model registry built from provider documents."),
     "run": ("run", "Validate, estimate, submit, wait for and download one job."),
     "jobs": ("jobs", "List the job journal."),

@@ -154,7 +154,7 @@ def run_case(
 def _model_id(client: Any, case: DemoCase) -> str:
     import importlib
 
-    module = importlib.import_module(f"generated.{case.provider}")
+    module = importlib.import_module(f"musicbind.generated.{case.provider}")
     for ref, module_name in module.MODELS.items():
         if module_name == case.method:
             return str(ref).split(":", 1)[1]
@@ -162,16 +162,25 @@ def _model_id(client: Any, case: DemoCase) -> str:
 
 
 def regenerate_if_needed(root: Path, console: Console) -> None:
-    """When run from the repository, make generated/ match specs/ before using it."""
-    specs, out = root / "specs", root / "generated"
+    """When run from musicbind's repository, make generated/ match specs/ before using it.
+
+    The repository is the project whose [tool.musicbind] writes the bundled bindings.
+    """
+    from musicbind.tooling.package_import import BUNDLED_PACKAGE
+    from musicbind.tooling.project import PYPROJECT, read_project
+
+    project = read_project(root / PYPROJECT) if (root / PYPROJECT).is_file() else None
+    if project is None or project.package != BUNDLED_PACKAGE:
+        return
+    specs, out, settings = project.specs, project.out, project.build_settings()
     if not specs.is_dir() or not out.is_dir():
         return
     from musicbind.generator.generate import check_specs, generate_specs
 
-    if check_specs(specs, out).up_to_date:
+    if check_specs(specs, out, settings).up_to_date:
         console.print("bindings are up to date with specs/")
         return
-    outcome = generate_specs(specs, out)
+    outcome = generate_specs(specs, out, settings)
     written = len(outcome.report.written) if outcome.report else 0
     console.print(f"specs/ changed: regenerated generated/ ({plural(written, 'file')} written)")
 

@@ -11,9 +11,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel
-
-from musicbind.runtime import AsyncClient, AsyncJob, Client, Job, ProgressCallback, present
+from musicbind.runtime import (
+    AsyncClient,
+    AsyncJob,
+    Client,
+    Job,
+    ProgressCallback,
+    ScenarioJobOutput,
+    present,
+)
 
 if TYPE_CHECKING:
     pass
@@ -35,7 +41,7 @@ class _ScenarioClientPart000(Client):
         on_progress: ProgressCallback | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> BaseModel:
+    ) -> ScenarioJobOutput:
         """Run scenario:minimax/music-01: validate, submit, wait, and return the output."""
         from .minimax_music_01 import BINDING
 
@@ -52,7 +58,7 @@ class _ScenarioClientPart000(Client):
         return self.run(
             BINDING,
             payload,
-            output_type=None,
+            output_type=ScenarioJobOutput,
             timeout=timeout,
             on_progress=on_progress,
             max_cost=max_cost,
@@ -70,7 +76,7 @@ class _ScenarioClientPart000(Client):
         bitrate: Literal[32000, 64000, 128000, 256000] | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> Job[BaseModel]:
+    ) -> Job[ScenarioJobOutput]:
         """Submit scenario:minimax/music-01 and return the job once its id is journalled."""
         from .minimax_music_01 import BINDING
 
@@ -87,7 +93,7 @@ class _ScenarioClientPart000(Client):
         return self.submit(
             BINDING,
             payload,
-            output_type=None,
+            output_type=ScenarioJobOutput,
             max_cost=max_cost,
             media_duration=media_duration,
         )
@@ -102,7 +108,7 @@ class _ScenarioClientPart000(Client):
         on_progress: ProgressCallback | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> BaseModel:
+    ) -> ScenarioJobOutput:
         """Run scenario:model_sonilo-v1-1-text-to-music: validate, submit, wait, and return the output."""
         from .sonilo_v1_1_text_to_music import BINDING
 
@@ -116,7 +122,7 @@ class _ScenarioClientPart000(Client):
         return self.run(
             BINDING,
             payload,
-            output_type=None,
+            output_type=ScenarioJobOutput,
             timeout=timeout,
             on_progress=on_progress,
             max_cost=max_cost,
@@ -131,7 +137,7 @@ class _ScenarioClientPart000(Client):
         num_samples: float | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> Job[BaseModel]:
+    ) -> Job[ScenarioJobOutput]:
         """Submit scenario:model_sonilo-v1-1-text-to-music and return the job once its id is journalled."""
         from .sonilo_v1_1_text_to_music import BINDING
 
@@ -145,7 +151,7 @@ class _ScenarioClientPart000(Client):
         return self.submit(
             BINDING,
             payload,
-            output_type=None,
+            output_type=ScenarioJobOutput,
             max_cost=max_cost,
             media_duration=media_duration,
         )
@@ -162,7 +168,7 @@ class _ScenarioClientPart000(Client):
         on_progress: ProgressCallback | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> BaseModel:
+    ) -> ScenarioJobOutput:
         """Run scenario:model_sonilo-v1-1-video-to-music: validate, submit, wait, and return the output."""
         from .sonilo_v1_1_video_to_music import BINDING
 
@@ -178,7 +184,7 @@ class _ScenarioClientPart000(Client):
         return self.run(
             BINDING,
             payload,
-            output_type=None,
+            output_type=ScenarioJobOutput,
             timeout=timeout,
             on_progress=on_progress,
             max_cost=max_cost,
@@ -195,7 +201,7 @@ class _ScenarioClientPart000(Client):
         duration: float | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> Job[BaseModel]:
+    ) -> Job[ScenarioJobOutput]:
         """Submit scenario:model_sonilo-v1-1-video-to-music and return the job once its id is journalled."""
         from .sonilo_v1_1_video_to_music import BINDING
 
@@ -211,7 +217,7 @@ class _ScenarioClientPart000(Client):
         return self.submit(
             BINDING,
             payload,
-            output_type=None,
+            output_type=ScenarioJobOutput,
             max_cost=max_cost,
             media_duration=media_duration,
         )
@@ -233,7 +239,7 @@ class _AsyncScenarioClientPart000(AsyncClient):
         on_progress: ProgressCallback | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> BaseModel:
+    ) -> ScenarioJobOutput:
         """Run scenario:minimax/music-01: validate, submit, wait, and return the output."""
         from .minimax_music_01 import BINDING
 
@@ -250,7 +256,7 @@ class _AsyncScenarioClientPart000(AsyncClient):
         return await self.run(
             BINDING,
             payload,
-            output_type=None,
+            output_type=ScenarioJobOutput,
             timeout=timeout,
             on_progress=on_progress,
             max_cost=max_cost,
@@ -268,7 +274,7 @@ class _AsyncScenarioClientPart000(AsyncClient):
         bitrate: Literal[32000, 64000, 128000, 256000] | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> AsyncJob[BaseModel]:
+    ) -> AsyncJob[ScenarioJobOutput]:
         """Submit scenario:minimax/music-01 and return the job once its id is journalled."""
         from .minimax_music_01 import BINDING
 
@@ -285,7 +291,7 @@ class _AsyncScenarioClientPart000(AsyncClient):
         return await self.submit(
             BINDING,
             payload,
-            output_type=None,
+            output_type=ScenarioJobOutput,
             max_cost=max_cost,
             media_duration=media_duration,
         )
@@ -300,7 +306,7 @@ class _AsyncScenarioClientPart000(AsyncClient):
         on_progress: ProgressCallback | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> BaseModel:
+    ) -> ScenarioJobOutput:
         """Run scenario:model_sonilo-v1-1-text-to-music: validate, submit, wait, and return the output."""
         from .sonilo_v1_1_text_to_music import BINDING
 
@@ -314,7 +320,7 @@ class _AsyncScenarioClientPart000(AsyncClient):
         return await self.run(
             BINDING,
             payload,
-            output_type=None,
+            output_type=ScenarioJobOutput,
             timeout=timeout,
             on_progress=on_progress,
             max_cost=max_cost,
@@ -329,7 +335,7 @@ class _AsyncScenarioClientPart000(AsyncClient):
         num_samples: float | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> AsyncJob[BaseModel]:
+    ) -> AsyncJob[ScenarioJobOutput]:
         """Submit scenario:model_sonilo-v1-1-text-to-music and return the job once its id is journalled."""
         from .sonilo_v1_1_text_to_music import BINDING
 
@@ -343,7 +349,7 @@ class _AsyncScenarioClientPart000(AsyncClient):
         return await self.submit(
             BINDING,
             payload,
-            output_type=None,
+            output_type=ScenarioJobOutput,
             max_cost=max_cost,
             media_duration=media_duration,
         )
@@ -360,7 +366,7 @@ class _AsyncScenarioClientPart000(AsyncClient):
         on_progress: ProgressCallback | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> BaseModel:
+    ) -> ScenarioJobOutput:
         """Run scenario:model_sonilo-v1-1-video-to-music: validate, submit, wait, and return the output."""
         from .sonilo_v1_1_video_to_music import BINDING
 
@@ -376,7 +382,7 @@ class _AsyncScenarioClientPart000(AsyncClient):
         return await self.run(
             BINDING,
             payload,
-            output_type=None,
+            output_type=ScenarioJobOutput,
             timeout=timeout,
             on_progress=on_progress,
             max_cost=max_cost,
@@ -393,7 +399,7 @@ class _AsyncScenarioClientPart000(AsyncClient):
         duration: float | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> AsyncJob[BaseModel]:
+    ) -> AsyncJob[ScenarioJobOutput]:
         """Submit scenario:model_sonilo-v1-1-video-to-music and return the job once its id is journalled."""
         from .sonilo_v1_1_video_to_music import BINDING
 
@@ -409,7 +415,7 @@ class _AsyncScenarioClientPart000(AsyncClient):
         return await self.submit(
             BINDING,
             payload,
-            output_type=None,
+            output_type=ScenarioJobOutput,
             max_cost=max_cost,
             media_duration=media_duration,
         )

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictStr
 
-from musicbind.runtime import Binding, ChoiceInputModel
+from musicbind.runtime import Binding, ChoiceInputModel, ScenarioJobOutput
 
 
 class MinimaxMusic01Input(ChoiceInputModel):
@@ -51,7 +51,7 @@ BINDING = Binding(
     model_id="minimax/music-01",
     method_name="minimax_music_01",
     input_model=MinimaxMusic01Input,
-    output_model=None,
+    output_model=ScenarioJobOutput,
     file_fields=("song_file", "voice_file", "instrumental_file"),
     media_fields=(),
 )

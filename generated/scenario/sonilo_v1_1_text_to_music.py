@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import Field, StrictFloat, StrictStr
 
-from musicbind.runtime import Binding, InputModel
+from musicbind.runtime import Binding, InputModel, ScenarioJobOutput
 
 
 class SoniloV11TextToMusicInput(InputModel):
@@ -37,7 +37,7 @@ BINDING = Binding(
     model_id="model_sonilo-v1-1-text-to-music",
     method_name="sonilo_v1_1_text_to_music",
     input_model=SoniloV11TextToMusicInput,
-    output_model=None,
+    output_model=ScenarioJobOutput,
     file_fields=(),
     media_fields=(),
 )

@@ -9,7 +9,7 @@ from typing import Annotated, Self
 
 from pydantic import Field, StrictFloat, StrictStr, ValidationInfo, model_validator
 
-from musicbind.runtime import Binding, InputModel, segment_within_media
+from musicbind.runtime import Binding, InputModel, ScenarioJobOutput, segment_within_media
 
 
 class SoniloV11VideoToMusicInputFields(InputModel):
@@ -55,7 +55,7 @@ BINDING = Binding(
     model_id="model_sonilo-v1-1-video-to-music",
     method_name="sonilo_v1_1_video_to_music",
     input_model=SoniloV11VideoToMusicInput,
-    output_model=None,
+    output_model=ScenarioJobOutput,
     file_fields=("video",),
     media_fields=("video",),
 )

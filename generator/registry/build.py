@@ -36,7 +36,13 @@ from musicbind.generator.registry.model import (
     Registry,
     Shape,
 )
-from musicbind.generator.registry.overlay import ModelFacts, Overlay, PricingFacts, RuleFacts
+from musicbind.generator.registry.overlay import (
+    ModelFacts,
+    Overlay,
+    PricingFacts,
+    RuleFacts,
+    layer_overlays,
+)
 from musicbind.generator.registry.validate import check_field
 
 # The gateway's request body carries the model id itself; the client fills it in.
@@ -52,13 +58,16 @@ class _Source:
 
 
 def build_registry(
-    documents: Sequence[SpecDocument], overlay: Overlay, *, bundled_overlay: bool = False
+    documents: Sequence[SpecDocument], overlay: Overlay, *, bundled: Overlay | None = None
 ) -> Registry:
     """Build the registry; problems from documents, overlay and merging are all kept.
 
-    ``bundled_overlay``: the overlay is musicbind's own, applied to whatever documents a
-    user names; its facts about models the user did not name are not the user's problem.
+    ``bundled``: musicbind's own overlay, beneath ``overlay`` (which wins per provider and per
+    model). Its protocols serve the documents of those providers and its model facts the
+    models the documents describe; facts about models no document names are not the
+    project's problem, while ``overlay``'s are reported (a typo in a model ref).
     """
+    overlay, quiet = layer_overlays(bundled, overlay)
     problems: list[SpecProblem] = [p for doc in documents for p in doc.problems]
     failed = {doc.path for doc in documents if any(p.level is Level.ERROR for p in doc.problems)}
     templates: dict[tuple[str, str], list[_Source]] = {}
@@ -100,9 +109,7 @@ def build_registry(
         model = _build_model(ref, group, template, facts.get(ref), scope, problems)
         if model is not None:
             models.append(model)
-    for ref in sorted(set(facts) - {m.ref for m in models}):
-        if bundled_overlay:
-            break
+    for ref in sorted(set(facts) - {m.ref for m in models} - quiet):
         if not any(p.message.startswith(ref) for p in problems):
             problems.append(
                 SpecProblem(

@@ -301,3 +301,22 @@ def _pricing(reader: _Reader, ref: str, node: Any) -> PricingFacts | None:
         multiplied_by=tuple(multiplied),
         location=Location(reader.path, line),
     )
+
+
+def layer_overlays(bundled: Overlay | None, project: Overlay) -> tuple[Overlay, frozenset[str]]:
+    """``project`` laid over ``bundled``: a project's provider or model entry replaces the
+    bundled one of the same name, everything else of the bundled overlay is kept.
+
+    Also returns the refs whose facts come from the bundled overlay: they apply to the models
+    a project's documents describe and are never reported for the models it does not name.
+    """
+    if bundled is None:
+        return project, frozenset()
+    providers = {p.name: p for p in bundled.providers} | {p.name: p for p in project.providers}
+    models = {m.ref: m for m in bundled.models} | {m.ref: m for m in project.models}
+    quiet = frozenset(m.ref for m in bundled.models) - {m.ref for m in project.models}
+    layered = Overlay(
+        tuple(providers[name] for name in sorted(providers)),
+        tuple(models[ref] for ref in sorted(models)),
+    )
+    return layered, quiet

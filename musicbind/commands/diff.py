@@ -26,9 +26,7 @@ from musicbind.tooling.diff_report import FORMATS
 @click.option(
     "--specs",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("specs"),
-    show_default=True,
-    help="The specs folder (with --rev).",
+    help="The specs folder (with --rev; default: [tool.musicbind] specs, else specs).",
 )
 @click.option(
     "--format",
@@ -42,7 +40,7 @@ def diff_command(
     old: str | None,
     new: str | None,
     revisions: str | None,
-    specs: Path,
+    specs: Path | None,
     output_format: str,
     allow_breaking: bool,
 ) -> None:
@@ -58,6 +56,7 @@ def diff_command(
     from musicbind.commands.generate import print_problems
     from musicbind.generator.registry.diff import Severity, diff_registries
     from musicbind.tooling import diff_report
+    from musicbind.tooling.project import find_project, shown
     from musicbind.tooling.sources import (
         Loaded,
         SourceError,
@@ -67,18 +66,25 @@ def diff_command(
         split_revisions,
     )
 
+    project = find_project() if revisions is not None else None
+    settings = None
+    if specs is None and project is not None:
+        specs, settings = project.specs, project.build_settings()
+    elif project is not None and specs is not None and specs.resolve() == project.specs.resolve():
+        settings = project.build_settings()
+    specs = specs if specs is not None else Path("specs")
     try:
         if revisions is not None:
             if old is not None or new is not None:
                 raise click.UsageError("give either OLD NEW or --rev A..B, not both")
             first, second = split_revisions(revisions)
-            before: Loaded = load_revision(first, specs)
+            before: Loaded = load_revision(first, specs, settings)
             if second is not None:
-                after = load_revision(second, specs)
+                after = load_revision(second, specs, settings)
             elif specs.is_dir():
-                after = load_specs(specs, str(specs))
+                after = load_specs(specs, shown(specs), settings)
             else:
-                raise click.UsageError(f"no specs folder at {specs}")
+                raise click.UsageError(f"no specs folder at {shown(specs)}")
         elif old is not None and new is not None:
             before, after = load_source(old), load_source(new)
         else:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from musicbind.generator.load.records import Level, SpecProblem
+from musicbind.generator.settings import BuildSettings
+from musicbind.tooling.project import find_project, shown
 from musicbind.tooling.report import plural
 
 
@@ -23,26 +26,55 @@ def _package_name_ok(out: Path) -> bool:
     return out.name.isidentifier() and not out.name.startswith("_")
 
 
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The specs folder, output folder and generator settings one run uses."""
+
+    specs: Path
+    out: Path
+    settings: BuildSettings
+
+
+def project_target(specs: Path | None, out: Path | None) -> Target:
+    """The project's config (found from the current folder up), explicit options winning;
+    without a config, specs/ and generated/ as musicbind's own repository has them."""
+    project = find_project()
+    if project is None:
+        return Target(specs or Path("specs"), out or Path("generated"), BuildSettings())
+    explicit_out = out.absolute() if out is not None else None
+    return Target(
+        specs if specs is not None else project.specs,
+        out if out is not None else project.out,
+        project.build_settings(explicit_out),
+    )
+
+
+def _no_specs(specs: Path) -> click.UsageError:
+    return click.UsageError(
+        f"no specs folder at {shown(specs)} (run from the project root, pass --specs, "
+        "or run `musicbind init`)"
+    )
+
+
 @click.command("generate")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--out",
     "out",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Output package folder (default: generated/).",
+    help="Output package folder (default: [tool.musicbind] out, else generated/).",
 )
 @click.option(
     "--specs",
     "specs",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("specs"),
-    show_default=True,
-    help="Specs folder (used when no PATHS are given).",
+    help="Specs folder, used when no PATHS are given (default: [tool.musicbind] specs, "
+    "else specs/).",
 )
 @click.option(
     "--overlay",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Overlay for loose PATHS (default: the one shipped with musicbind).",
+    help="Your overlay for loose PATHS, laid over the one shipped with musicbind.",
 )
 @click.option(
     "--provider",
@@ -51,15 +83,17 @@ def _package_name_ok(out: Path) -> bool:
 def generate_command(
     paths: tuple[Path, ...],
     out: Path | None,
-    specs: Path,
+    specs: Path | None,
     overlay: Path | None,
     provider: str | None,
 ) -> None:
     """Generate typed bindings.
 
-    Without PATHS: specs/ (manifest.yaml, overlay.yaml and the documents it lists)
-    -> generated/. With PATHS: any provider documents -> an importable package at
-    --out (``--out /tmp/w/mybind`` gives ``import mybind`` with /tmp/w on sys.path).
+    Without PATHS: the project's specs folder (manifest.yaml, overlay.yaml and the
+    documents it lists) -> its bindings package, as [tool.musicbind] in pyproject.toml
+    says (`musicbind init` writes it); without one, specs/ -> generated/. With PATHS:
+    any provider documents -> an importable package at --out (``--out /tmp/w/mybind``
+    gives ``import mybind`` with /tmp/w on sys.path).
     """
     from musicbind.generator.generate import generate_paths, generate_specs
     from musicbind.generator.pipeline import default_overlay_path
@@ -70,13 +104,14 @@ def generate_command(
             raise click.UsageError("--out DIR is required with PATHS")
         if not _package_name_ok(out):
             raise click.UsageError(f"--out {out}: the folder name must be a Python package name")
-        outcome = generate_paths(list(paths), out, overlay or default_overlay_path(), provider)
+        outcome = generate_paths(
+            list(paths), out, overlay or default_overlay_path(), provider, bundled_overlay=True
+        )
     else:
-        if not specs.is_dir():
-            raise click.UsageError(
-                f"no specs folder at {specs} (run from the project root or pass --specs)"
-            )
-        outcome = generate_specs(specs, out or Path("generated"))
+        target = project_target(specs, out)
+        if not target.specs.is_dir():
+            raise _no_specs(target.specs)
+        outcome = generate_specs(target.specs, target.out, target.settings)
     print_problems(outcome.problems)
     report = outcome.report
     assert report is not None
@@ -100,34 +135,39 @@ def generate_command(
     "--specs",
     "specs",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("specs"),
-    show_default=True,
+    help="Specs folder (default: [tool.musicbind] specs, else specs/).",
 )
 @click.option(
     "--out",
     "out",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("generated"),
-    show_default=True,
+    help="Bindings folder (default: [tool.musicbind] out, else generated/).",
 )
-def check_command(specs: Path, out: Path) -> None:
-    """Exit 1, with a diff, when generated/ is not exactly what specs/ produce."""
+def check_command(specs: Path | None, out: Path | None) -> None:
+    """Exit 1, with a diff, when the bindings are not exactly what the specs produce.
+
+    Reads the same [tool.musicbind] config as `musicbind generate`.
+    """
     from musicbind.generator.freshness import is_fresh
 
-    if not specs.is_dir():
-        raise click.UsageError(
-            f"no specs folder at {specs} (run from the project root or pass --specs)"
-        )
-    if is_fresh(specs, out):
-        click.echo(f"{out} is up to date with {specs}", err=True)
+    target = project_target(specs, out)
+    if not target.specs.is_dir():
+        raise _no_specs(target.specs)
+    shown_out, shown_specs = shown(target.out), shown(target.specs)
+    if is_fresh(target.specs, target.out, target.settings):
+        click.echo(f"{shown_out} is up to date with {shown_specs}", err=True)
         return
     from musicbind.generator.generate import check_specs
 
-    outcome = check_specs(specs, out)
+    outcome = check_specs(target.specs, target.out, target.settings)
     if outcome.up_to_date:
-        click.echo(f"{out} is up to date with {specs}", err=True)
+        click.echo(f"{shown_out} is up to date with {shown_specs}", err=True)
         return
     print_problems(outcome.errors)
     sys.stdout.writelines(outcome.diff)
-    click.secho(f"{out} is not what {specs} produce: run `musicbind generate`", fg="red", err=True)
+    click.secho(
+        f"{shown_out} is not what {shown_specs} produce: run `musicbind generate`",
+        fg="red",
+        err=True,
+    )
     sys.exit(1)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from musicbind.commands.generate import print_problems
+from musicbind.commands.generate import print_problems, project_target
+from musicbind.tooling.project import shown
 
 
 @click.command("registry")
@@ -16,13 +17,16 @@ from musicbind.commands.generate import print_problems
 @click.option(
     "--specs",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("specs"),
-    show_default=True,
+    help="Specs folder (default: [tool.musicbind] specs, else specs/).",
 )
 @click.option("--overlay", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--provider", help="Provider of loose PATHS when their content does not say.")
 def registry_command(
-    paths: tuple[Path, ...], as_json: bool, specs: Path, overlay: Path | None, provider: str | None
+    paths: tuple[Path, ...],
+    as_json: bool,
+    specs: Path | None,
+    overlay: Path | None,
+    provider: str | None,
 ) -> None:
     """Print the registry of specs/ (or of PATHS): models, fields, rules, pricing, provenance."""
     from musicbind.generator.pipeline import (
@@ -34,12 +38,17 @@ def registry_command(
 
     if paths:
         built = build_from_paths(
-            list(paths), overlay or default_overlay_path(), Path.cwd(), provider
+            list(paths),
+            overlay or default_overlay_path(),
+            Path.cwd(),
+            provider,
+            bundled_overlay=True,
         )
-    elif specs.is_dir():
-        built = build_from_specs(specs, base=specs.parent)
     else:
-        raise click.UsageError(f"no specs folder at {specs} and no PATHS given")
+        target = project_target(specs, None)
+        if not target.specs.is_dir():
+            raise click.UsageError(f"no specs folder at {shown(target.specs)} and no PATHS given")
+        built = build_from_specs(target.specs, settings=target.settings)
     registry = built.registry
     if as_json:
         sys.stdout.write(registry_to_json(registry))

@@ -95,10 +95,10 @@ def client_for(
     base_url: str | None = None,
     fallback: Any = None,
 ) -> Client:
-    """The generated client of ``provider`` (``generated.<provider>.client``), else a runtime
-    Client with the generated protocol, else one with ``fallback`` (a ProviderProtocol)."""
+    """The bundled client of ``provider`` (``musicbind.generated.<provider>.client``), else a
+    runtime Client with the generated protocol, else one with ``fallback`` (a ProviderProtocol)."""
     try:
-        module = importlib.import_module(f"generated.{provider}.client")
+        module = importlib.import_module(f"musicbind.generated.{provider}.client")
     except ImportError:
         module = None
     if module is not None:
@@ -108,7 +108,7 @@ def client_for(
                 client: Client = value(journal=journal, base_url=base_url)
                 return client
     try:
-        protocol = importlib.import_module(f"generated.{provider}").PROTOCOL
+        protocol = importlib.import_module(f"musicbind.generated.{provider}").PROTOCOL
     except (ImportError, AttributeError):
         protocol = fallback
     if protocol is None:

@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from musicbind.generator.settings import BuildSettings
+    from musicbind.tooling.project import ProjectConfig
 
 
 @click.command("schema")
 @click.argument("ref")
 @click.option(
     "--package",
-    default="musicbind.generated",
-    show_default=True,
-    help="Generated package whose registry snapshot to read.",
+    help="Bindings package whose registry snapshot to read (default: the one "
+    "[tool.musicbind] in pyproject.toml names, else musicbind.generated).",
 )
 @click.option(
     "--specs",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Build the registry from this specs folder instead of the package's snapshot.",
 )
-def schema_command(ref: str, package: str, specs: Path | None) -> None:
+def schema_command(ref: str, package: str | None, specs: Path | None) -> None:
     """Print the JSON Schema (draft 2020-12) of REF's input on stdout.
 
     Properties are the wire names, with ranges, allowed values, defaults and
@@ -30,14 +33,18 @@ def schema_command(ref: str, package: str, specs: Path | None) -> None:
     keyword can state, are in "x-musicbind-rules" and in the description.
     """
     from musicbind.generator.emit.json_schema import input_json_schema
+    from musicbind.tooling.package_import import PackageImportError, bindings_package
+    from musicbind.tooling.project import find_project
     from musicbind.tooling.sources import SourceError, load_specs, package_registry
     from musicbind.tooling.validator import did_you_mean
 
-    if str(Path.cwd()) not in sys.path:
-        sys.path.append(str(Path.cwd()))  # `--package mybind` made in the current folder
+    project = find_project()
     try:
-        loaded = load_specs(specs, str(specs)) if specs else package_registry(package)
-    except SourceError as exc:
+        if specs is not None:
+            loaded = load_specs(specs, str(specs), _settings_for(specs, project))
+        else:
+            loaded = package_registry(bindings_package(package, project))
+    except (SourceError, PackageImportError) as exc:
         raise click.UsageError(str(exc)) from None
     models = {m.ref: m for m in loaded.registry.models}
     model = models.get(ref)
@@ -52,3 +59,10 @@ def schema_command(ref: str, package: str, specs: Path | None) -> None:
             f"no model {ref!r}" + (f"; {hint}" if hint else ""), param_hint="REF"
         )
     click.echo(json.dumps(input_json_schema(model), indent=2, ensure_ascii=False))
+
+
+def _settings_for(specs: Path, project: ProjectConfig | None) -> BuildSettings | None:
+    """The project's overlays when ``specs`` is the project's specs folder."""
+    if project is None or specs.resolve() != project.specs.resolve():
+        return None
+    return project.build_settings()

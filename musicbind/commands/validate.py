@@ -59,9 +59,8 @@ def _media_duration(
 )
 @click.option(
     "--package",
-    default="musicbind.generated",
-    show_default=True,
-    help="Import name of the bindings package (e.g. one made by `generate --out`).",
+    help="Import name of the bindings package (default: the one [tool.musicbind] in "
+    "pyproject.toml names, else musicbind.generated, the bindings bundled with musicbind).",
 )
 def validate_command(
     files: tuple[Path, ...],
@@ -69,7 +68,7 @@ def validate_command(
     output_format: str,
     media: dict[str, float],
     allow_empty: bool,
-    package: str,
+    package: str | None,
 ) -> None:
     """Validate payload files (JSON, JSON Lines, YAML) against the generated models.
 
@@ -79,6 +78,8 @@ def validate_command(
     a payload are probed for their length so the cross-field rules apply.
     """
     from musicbind.tooling import report as render
+    from musicbind.tooling.package_import import PackageImportError, bindings_package
+    from musicbind.tooling.project import find_project
     from musicbind.tooling.validator import (
         BindingSource,
         PackageError,
@@ -87,13 +88,10 @@ def validate_command(
         did_you_mean,
     )
 
-    if str(Path.cwd()) not in sys.path:
-        # `--package mybind` made in the current folder; appended, so that a folder of the
-        # user's named like an installed package (runtime/, say) does not shadow it.
-        sys.path.append(str(Path.cwd()))
     try:
+        package = bindings_package(package, find_project())
         source = BindingSource(package)
-    except PackageError as exc:
+    except (PackageError, PackageImportError) as exc:
         raise click.UsageError(str(exc)) from None
     if model is not None and source.binding(model) is None:
         hint = did_you_mean(source.suggest(model))

@@ -13,13 +13,14 @@ import io
 import subprocess
 import tarfile
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from musicbind.generator.load.records import SpecProblem
 from musicbind.generator.registry.deserialize import read_registry
 from musicbind.generator.registry.model import Registry
 from musicbind.generator.registry.snapshot import SNAPSHOT_NAME
+from musicbind.generator.settings import BuildSettings
 
 MANIFEST = "manifest.yaml"
 
@@ -53,11 +54,11 @@ def load_source(source: str) -> Loaded:
     raise SourceError(f"{source}: no such file or folder")
 
 
-def load_specs(specs: Path, label: str) -> Loaded:
-    """The registry of a specs folder, as ``musicbind generate`` builds it."""
+def load_specs(specs: Path, label: str, settings: BuildSettings | None = None) -> Loaded:
+    """The registry of a specs folder, as ``musicbind generate`` builds it (same overlays)."""
     from musicbind.generator.pipeline import build_from_specs
 
-    built = build_from_specs(specs, base=specs.parent)
+    built = build_from_specs(specs, settings=settings)
     return Loaded(built.registry, label, built.registry.problems)
 
 
@@ -95,8 +96,12 @@ def split_revisions(text: str) -> tuple[str, str | None]:
     return old, new or None
 
 
-def load_revision(revision: str, specs: Path) -> Loaded:
-    """The registry of ``specs`` as it was at a git revision (read with ``git archive``)."""
+def load_revision(revision: str, specs: Path, settings: BuildSettings | None = None) -> Loaded:
+    """The registry of ``specs`` as it was at a git revision (read with ``git archive``).
+
+    ``settings`` are the project's: its overlay and display base are taken at that
+    revision too, the bundled overlay is the installed one.
+    """
     specs = specs.resolve()
     root = _git(["rev-parse", "--show-toplevel"], specs if specs.is_dir() else specs.parent)
     top = Path(root.decode().strip())
@@ -111,8 +116,34 @@ def load_revision(revision: str, specs: Path) -> Loaded:
         target = folder / inside
         if not (target / MANIFEST).is_file():
             raise SourceError(f"{revision}: {inside}/{MANIFEST} does not exist at that revision")
-        loaded = load_specs(target, f"{revision}:{inside}")
+        if settings is not None:
+            settings = _at_revision(settings, revision, top, folder)
+        loaded = load_specs(target, f"{revision}:{inside}", settings)
     return loaded
+
+
+def _at_revision(settings: BuildSettings, revision: str, top: Path, folder: Path) -> BuildSettings:
+    """``settings`` with the paths inside the repository moved into its copy at ``revision``."""
+
+    def moved(path: Path | None) -> Path | None:
+        if path is None:
+            return None
+        try:
+            return folder / path.resolve().relative_to(top)
+        except ValueError:
+            return path  # outside the repository: as it is now
+
+    overlay = moved(settings.overlay)
+    if settings.overlay is not None and overlay is not None and not overlay.exists():
+        inside = overlay.relative_to(folder).as_posix()
+        try:
+            data = _git(["show", f"{revision}:{inside}"], top)
+        except SourceError:
+            data = None  # not there at that revision: reported as an unreadable overlay
+        if data is not None:
+            overlay.parent.mkdir(parents=True, exist_ok=True)
+            overlay.write_bytes(data)
+    return replace(settings, overlay=overlay, base=moved(settings.base))
 
 
 def _extract(archive: bytes, folder: Path) -> None:

@@ -162,7 +162,7 @@ def hostile_payloads(draw: st.DrawFn, model: Model) -> tuple[dict[str, Any], set
 
 
 def _client(provider: str, journal: Path, sent: list[httpx.Request]) -> Any:
-    module = importlib.import_module(f"generated.{provider}.client")
+    module = importlib.import_module(f"musicbind.generated.{provider}.client")
     classes = [
         value
         for name, value in vars(module).items()

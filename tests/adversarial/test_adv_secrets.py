@@ -195,7 +195,7 @@ def make_client(
     asynchronous: bool = False,
     **options: Any,
 ) -> Any:
-    module = importlib.import_module(f"generated.{provider}.client")
+    module = importlib.import_module(f"musicbind.generated.{provider}.client")
     name = ("Async" if asynchronous else "") + CLIENTS[provider]
     time = FakeTime()
     settings: dict[str, Any] = {

@@ -493,7 +493,7 @@ INPUTS = {
 def test_emulator_faults_are_survived(
     sandbox: Path, provider: str, faults: str, error: type[Exception]
 ) -> None:
-    module = importlib.import_module(f"generated.{provider}.client")
+    module = importlib.import_module(f"musicbind.generated.{provider}.client")
     time = FakeTime()
     with EmulatorServer(seed=3, faults=faults) as emulator:
         ref, payload = INPUTS[provider]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-MUSICBIND = [sys.executable, "-m", "musicbind"]
+MUSICBIND = [sys.executable, "-P", "-m", "musicbind"]
 
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -27,6 +27,8 @@ def _tree(folder: Path) -> dict[str, bytes]:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
+    # This repository as a project: its [tool.musicbind] says the package is musicbind.generated.
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     shutil.copytree(ROOT / "specs", tmp_path / "specs")
     shutil.copytree(
         ROOT / "generated", tmp_path / "generated", ignore=shutil.ignore_patterns("__pycache__")

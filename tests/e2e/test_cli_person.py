@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _musicbind(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "musicbind", *args],
+        [sys.executable, "-P", "-m", "musicbind", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -79,7 +79,7 @@ def test_demo_writes_nothing_into_the_current_folder_by_default(tmp_path: Path) 
     temp = tmp_path / "temp"
     temp.mkdir()
     done = subprocess.run(
-        [sys.executable, "-m", "musicbind", "demo"],
+        [sys.executable, "-P", "-m", "musicbind", "demo"],
         cwd=cwd,
         capture_output=True,
         text=True,

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_demo_runs_every_system_to_the_end(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     done = subprocess.run(
-        [sys.executable, "-m", "musicbind", "demo", "--out", str(out)],
+        [sys.executable, "-P", "-m", "musicbind", "demo", "--out", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,

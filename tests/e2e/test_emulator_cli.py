@@ -27,7 +27,7 @@ def test_bad_timing_is_a_usage_error() -> None:
 
 
 def test_emulate_serves_until_interrupted() -> None:
-    command = [sys.executable, "-c", "from musicbind.cli import main; main()"]
+    command = [sys.executable, "-P", "-c", "from musicbind.cli import main; main()"]
     args = ["emulate", "--port", "0", "--seed", "3", "--faults", "fal.status=503"]
     process = subprocess.Popen(
         command + args,

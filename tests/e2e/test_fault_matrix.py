@@ -81,7 +81,7 @@ def emulator() -> Iterator[EmulatorServer]:
 
 
 def _client(emulator: EmulatorServer, provider: str, journal: Path) -> Client:
-    module = __import__(f"generated.{provider}.client", fromlist=["__all__"])
+    module = __import__(f"musicbind.generated.{provider}.client", fromlist=["__all__"])
     cls = next(getattr(module, n) for n in module.__all__ if not n.startswith("Async"))
     env = emulator.env()
     keys = {

@@ -272,7 +272,7 @@ def test_cli_writes_an_importable_package(tmp_path: Path) -> None:
     documents = [str(p) for p in DOCUMENTS[:3]]
     out = tmp_path / "w" / "mybind"
     done = subprocess.run(
-        [sys.executable, "-m", "musicbind", "generate", *documents, "--out", str(out)],
+        [sys.executable, "-P", "-m", "musicbind", "generate", *documents, "--out", str(out)],
         capture_output=True,
         text=True,
         check=False,

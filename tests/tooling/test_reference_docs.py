@@ -83,6 +83,7 @@ def test_spec_text_is_escaped() -> None:
 
 
 def test_check_fails_when_a_page_is_edited(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")  # package name, layout
     shutil.copytree(ROOT / "specs", tmp_path / "specs")
     shutil.copytree(
         ROOT / "generated", tmp_path / "generated", ignore=shutil.ignore_patterns("__pycache__")

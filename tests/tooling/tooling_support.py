@@ -14,7 +14,7 @@ from musicbind.generator.registry.model import Model, Registry
 from musicbind.generator.registry.snapshot import read_snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
-MUSICBIND = [sys.executable, "-m", "musicbind"]
+MUSICBIND = [sys.executable, "-P", "-m", "musicbind"]
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -9,11 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictFloat, StrictInt, StrictStr
 
-from musicbind.runtime import (
-    Binding,
-    ChoiceInputModel,
-    OutputModel,
-)
+from musicbind.runtime import Binding, ChoiceInputModel, OutputModel
 
 
 class AudioFile(OutputModel):

@@ -7,15 +7,34 @@
 ``<model>(...)`` validates, submits, waits and returns the parsed output;
 ``submit_<model>(...)`` returns the journalled Job at once. The methods live in the
 ``_client_part_*`` modules (so one changed model regenerates one part); model modules
-are imported on first use.
+are imported on first use. ``run(ref, payload)`` and ``submit(ref, payload)`` with a
+literal ref are typed with that model's output too.
 """
 
 from __future__ import annotations
 
-from musicbind.runtime import AsyncClient, Binding, Client
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+from pydantic import BaseModel
+
+from musicbind.runtime import (
+    AsyncClient,
+    AsyncJob,
+    Binding,
+    Client,
+    Job,
+    OutT,
+    Payload,
+    ProgressCallback,
+)
 
 from . import PROTOCOL
 from ._client_part_000 import _AsyncFalClientPart000, _FalClientPart000
+
+if TYPE_CHECKING:
+    from . import acme_drum_fill as _acme_drum_fill
 
 
 def _resolve(ref: str) -> Binding:
@@ -33,6 +52,122 @@ class FalClient(_FalClientPart000, Client):
         """The generated binding for a ``fal:<model id>`` ref."""
         return _resolve(ref)
 
+    # The per-ref overloads go ahead of the inherited general ones and each returns a
+    # subtype of what those return: a safe override mypy still reports (python/mypy#20418).
+    @overload  # type: ignore[override]
+    def submit(
+        self,
+        binding: Literal["fal:acme/drum-fill"],
+        payload: Payload,
+        *,
+        output_type: None = None,
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> Job[_acme_drum_fill.AcmeDrumFillOutput]: ...
+
+    @overload
+    def submit(
+        self,
+        binding: Binding | str,
+        payload: Payload,
+        *,
+        output_type: type[OutT],
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> Job[OutT]: ...
+
+    @overload
+    def submit(
+        self,
+        binding: Binding | str,
+        payload: Payload,
+        *,
+        output_type: None = None,
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> Job[BaseModel]: ...
+
+    def submit(
+        self,
+        binding: Binding | str,
+        payload: Payload,
+        *,
+        output_type: type[BaseModel] | None = None,
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> Job[Any]:
+        """Validate, check the cost, journal and submit; typed by ref for this provider's models."""
+        return super().submit(
+            binding,
+            payload,
+            output_type=output_type,
+            max_cost=max_cost,
+            media_duration=media_duration,
+        )
+
+    # The per-ref overloads go ahead of the inherited general ones and each returns a
+    # subtype of what those return: a safe override mypy still reports (python/mypy#20418).
+    @overload  # type: ignore[override]
+    def run(
+        self,
+        binding: Literal["fal:acme/drum-fill"],
+        payload: Payload,
+        *,
+        output_type: None = None,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> _acme_drum_fill.AcmeDrumFillOutput: ...
+
+    @overload
+    def run(
+        self,
+        binding: Binding | str,
+        payload: Payload,
+        *,
+        output_type: type[OutT],
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> OutT: ...
+
+    @overload
+    def run(
+        self,
+        binding: Binding | str,
+        payload: Payload,
+        *,
+        output_type: None = None,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> BaseModel: ...
+
+    def run(
+        self,
+        binding: Binding | str,
+        payload: Payload,
+        *,
+        output_type: type[BaseModel] | None = None,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> BaseModel:
+        """Submit, wait and return the parsed output; typed by ref for this provider's models."""
+        return super().run(
+            binding,
+            payload,
+            output_type=output_type,
+            timeout=timeout,
+            on_progress=on_progress,
+            max_cost=max_cost,
+            media_duration=media_duration,
+        )
+
 
 class AsyncFalClient(_AsyncFalClientPart000, AsyncClient):
     """fal client (async): credentials and base URL from arguments or the environment."""
@@ -42,6 +177,122 @@ class AsyncFalClient(_AsyncFalClientPart000, AsyncClient):
     def resolve_binding(self, ref: str) -> Binding:
         """The generated binding for a ``fal:<model id>`` ref."""
         return _resolve(ref)
+
+    # The per-ref overloads go ahead of the inherited general ones and each returns a
+    # subtype of what those return: a safe override mypy still reports (python/mypy#20418).
+    @overload  # type: ignore[override]
+    async def submit(
+        self,
+        binding: Literal["fal:acme/drum-fill"],
+        payload: Payload,
+        *,
+        output_type: None = None,
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> AsyncJob[_acme_drum_fill.AcmeDrumFillOutput]: ...
+
+    @overload
+    async def submit(
+        self,
+        binding: Binding | str,
+        payload: Payload,
+        *,
+        output_type: type[OutT],
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> AsyncJob[OutT]: ...
+
+    @overload
+    async def submit(
+        self,
+        binding: Binding | str,
+        payload: Payload,
+        *,
+        output_type: None = None,
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> AsyncJob[BaseModel]: ...
+
+    async def submit(
+        self,
+        binding: Binding | str,
+        payload: Payload,
+        *,
+        output_type: type[BaseModel] | None = None,
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> AsyncJob[Any]:
+        """Validate, check the cost, journal and submit; typed by ref for this provider's models."""
+        return await super().submit(
+            binding,
+            payload,
+            output_type=output_type,
+            max_cost=max_cost,
+            media_duration=media_duration,
+        )
+
+    # The per-ref overloads go ahead of the inherited general ones and each returns a
+    # subtype of what those return: a safe override mypy still reports (python/mypy#20418).
+    @overload  # type: ignore[override]
+    async def run(
+        self,
+        binding: Literal["fal:acme/drum-fill"],
+        payload: Payload,
+        *,
+        output_type: None = None,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> _acme_drum_fill.AcmeDrumFillOutput: ...
+
+    @overload
+    async def run(
+        self,
+        binding: Binding | str,
+        payload: Payload,
+        *,
+        output_type: type[OutT],
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> OutT: ...
+
+    @overload
+    async def run(
+        self,
+        binding: Binding | str,
+        payload: Payload,
+        *,
+        output_type: None = None,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> BaseModel: ...
+
+    async def run(
+        self,
+        binding: Binding | str,
+        payload: Payload,
+        *,
+        output_type: type[BaseModel] | None = None,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> BaseModel:
+        """Submit, wait and return the parsed output; typed by ref for this provider's models."""
+        return await super().run(
+            binding,
+            payload,
+            output_type=output_type,
+            timeout=timeout,
+            on_progress=on_progress,
+            max_cost=max_cost,
+            media_duration=media_duration,
+        )
 
 
 __all__ = ["AsyncFalClient", "FalClient"]

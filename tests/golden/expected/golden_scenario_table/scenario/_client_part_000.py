@@ -10,9 +10,15 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel
-
-from musicbind.runtime import AsyncClient, AsyncJob, Client, Job, ProgressCallback, present
+from musicbind.runtime import (
+    AsyncClient,
+    AsyncJob,
+    Client,
+    Job,
+    ProgressCallback,
+    ScenarioJobOutput,
+    present,
+)
 
 if TYPE_CHECKING:
     pass
@@ -32,7 +38,7 @@ class _ScenarioClientPart000(Client):
         on_progress: ProgressCallback | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> BaseModel:
+    ) -> ScenarioJobOutput:
         """Run scenario:model_acme-loop-maker: validate, submit, wait, and return the output."""
         from .acme_loop_maker import BINDING
 
@@ -47,7 +53,7 @@ class _ScenarioClientPart000(Client):
         return self.run(
             BINDING,
             payload,
-            output_type=None,
+            output_type=ScenarioJobOutput,
             timeout=timeout,
             on_progress=on_progress,
             max_cost=max_cost,
@@ -63,7 +69,7 @@ class _ScenarioClientPart000(Client):
         gain: float | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> Job[BaseModel]:
+    ) -> Job[ScenarioJobOutput]:
         """Submit scenario:model_acme-loop-maker and return the job once its id is journalled."""
         from .acme_loop_maker import BINDING
 
@@ -78,7 +84,7 @@ class _ScenarioClientPart000(Client):
         return self.submit(
             BINDING,
             payload,
-            output_type=None,
+            output_type=ScenarioJobOutput,
             max_cost=max_cost,
             media_duration=media_duration,
         )
@@ -98,7 +104,7 @@ class _AsyncScenarioClientPart000(AsyncClient):
         on_progress: ProgressCallback | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> BaseModel:
+    ) -> ScenarioJobOutput:
         """Run scenario:model_acme-loop-maker: validate, submit, wait, and return the output."""
         from .acme_loop_maker import BINDING
 
@@ -113,7 +119,7 @@ class _AsyncScenarioClientPart000(AsyncClient):
         return await self.run(
             BINDING,
             payload,
-            output_type=None,
+            output_type=ScenarioJobOutput,
             timeout=timeout,
             on_progress=on_progress,
             max_cost=max_cost,
@@ -129,7 +135,7 @@ class _AsyncScenarioClientPart000(AsyncClient):
         gain: float | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
-    ) -> AsyncJob[BaseModel]:
+    ) -> AsyncJob[ScenarioJobOutput]:
         """Submit scenario:model_acme-loop-maker and return the job once its id is journalled."""
         from .acme_loop_maker import BINDING
 
@@ -144,7 +150,7 @@ class _AsyncScenarioClientPart000(AsyncClient):
         return await self.submit(
             BINDING,
             payload,
-            output_type=None,
+            output_type=ScenarioJobOutput,
             max_cost=max_cost,
             media_duration=media_duration,
         )

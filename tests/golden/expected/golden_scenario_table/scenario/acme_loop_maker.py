@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictFloat, StrictStr
 
-from musicbind.runtime import Binding, InputModel
+from musicbind.runtime import Binding, InputModel, ScenarioJobOutput
 
 
 class AcmeLoopMakerInput(InputModel):
@@ -41,7 +41,7 @@ BINDING = Binding(
     model_id="model_acme-loop-maker",
     method_name="acme_loop_maker",
     input_model=AcmeLoopMakerInput,
-    output_model=None,
+    output_model=ScenarioJobOutput,
     file_fields=(),
     media_fields=(),
 )

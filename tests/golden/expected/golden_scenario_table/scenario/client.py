@@ -7,12 +7,29 @@
 ``<model>(...)`` validates, submits, waits and returns the parsed output;
 ``submit_<model>(...)`` returns the journalled Job at once. The methods live in the
 ``_client_part_*`` modules (so one changed model regenerates one part); model modules
-are imported on first use.
+are imported on first use. ``run(ref, payload)`` and ``submit(ref, payload)`` with a
+literal ref are typed with that model's output too.
 """
 
 from __future__ import annotations
 
-from musicbind.runtime import AsyncClient, Binding, Client
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, Literal, overload
+
+from pydantic import BaseModel
+
+from musicbind.runtime import (
+    AsyncClient,
+    AsyncJob,
+    Binding,
+    Client,
+    Job,
+    OutT,
+    Payload,
+    ProgressCallback,
+    ScenarioJobOutput,
+)
 
 from . import PROTOCOL
 from ._client_part_000 import _AsyncScenarioClientPart000, _ScenarioClientPart000
@@ -33,6 +50,122 @@ class ScenarioClient(_ScenarioClientPart000, Client):
         """The generated binding for a ``scenario:<model id>`` ref."""
         return _resolve(ref)
 
+    # The per-ref overloads go ahead of the inherited general ones and each returns a
+    # subtype of what those return: a safe override mypy still reports (python/mypy#20418).
+    @overload  # type: ignore[override]
+    def submit(
+        self,
+        binding: Literal["scenario:model_acme-loop-maker"],
+        payload: Payload,
+        *,
+        output_type: None = None,
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> Job[ScenarioJobOutput]: ...
+
+    @overload
+    def submit(
+        self,
+        binding: Binding | str,
+        payload: Payload,
+        *,
+        output_type: type[OutT],
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> Job[OutT]: ...
+
+    @overload
+    def submit(
+        self,
+        binding: Binding | str,
+        payload: Payload,
+        *,
+        output_type: None = None,
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> Job[BaseModel]: ...
+
+    def submit(
+        self,
+        binding: Binding | str,
+        payload: Payload,
+        *,
+        output_type: type[BaseModel] | None = None,
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> Job[Any]:
+        """Validate, check the cost, journal and submit; typed by ref for this provider's models."""
+        return super().submit(
+            binding,
+            payload,
+            output_type=output_type,
+            max_cost=max_cost,
+            media_duration=media_duration,
+        )
+
+    # The per-ref overloads go ahead of the inherited general ones and each returns a
+    # subtype of what those return: a safe override mypy still reports (python/mypy#20418).
+    @overload  # type: ignore[override]
+    def run(
+        self,
+        binding: Literal["scenario:model_acme-loop-maker"],
+        payload: Payload,
+        *,
+        output_type: None = None,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> ScenarioJobOutput: ...
+
+    @overload
+    def run(
+        self,
+        binding: Binding | str,
+        payload: Payload,
+        *,
+        output_type: type[OutT],
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> OutT: ...
+
+    @overload
+    def run(
+        self,
+        binding: Binding | str,
+        payload: Payload,
+        *,
+        output_type: None = None,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> BaseModel: ...
+
+    def run(
+        self,
+        binding: Binding | str,
+        payload: Payload,
+        *,
+        output_type: type[BaseModel] | None = None,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> BaseModel:
+        """Submit, wait and return the parsed output; typed by ref for this provider's models."""
+        return super().run(
+            binding,
+            payload,
+            output_type=output_type,
+            timeout=timeout,
+            on_progress=on_progress,
+            max_cost=max_cost,
+            media_duration=media_duration,
+        )
+
 
 class AsyncScenarioClient(_AsyncScenarioClientPart000, AsyncClient):
     """Scenario client (async): credentials and base URL from arguments or the environment."""
@@ -42,6 +175,122 @@ class AsyncScenarioClient(_AsyncScenarioClientPart000, AsyncClient):
     def resolve_binding(self, ref: str) -> Binding:
         """The generated binding for a ``scenario:<model id>`` ref."""
         return _resolve(ref)
+
+    # The per-ref overloads go ahead of the inherited general ones and each returns a
+    # subtype of what those return: a safe override mypy still reports (python/mypy#20418).
+    @overload  # type: ignore[override]
+    async def submit(
+        self,
+        binding: Literal["scenario:model_acme-loop-maker"],
+        payload: Payload,
+        *,
+        output_type: None = None,
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> AsyncJob[ScenarioJobOutput]: ...
+
+    @overload
+    async def submit(
+        self,
+        binding: Binding | str,
+        payload: Payload,
+        *,
+        output_type: type[OutT],
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> AsyncJob[OutT]: ...
+
+    @overload
+    async def submit(
+        self,
+        binding: Binding | str,
+        payload: Payload,
+        *,
+        output_type: None = None,
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> AsyncJob[BaseModel]: ...
+
+    async def submit(
+        self,
+        binding: Binding | str,
+        payload: Payload,
+        *,
+        output_type: type[BaseModel] | None = None,
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> AsyncJob[Any]:
+        """Validate, check the cost, journal and submit; typed by ref for this provider's models."""
+        return await super().submit(
+            binding,
+            payload,
+            output_type=output_type,
+            max_cost=max_cost,
+            media_duration=media_duration,
+        )
+
+    # The per-ref overloads go ahead of the inherited general ones and each returns a
+    # subtype of what those return: a safe override mypy still reports (python/mypy#20418).
+    @overload  # type: ignore[override]
+    async def run(
+        self,
+        binding: Literal["scenario:model_acme-loop-maker"],
+        payload: Payload,
+        *,
+        output_type: None = None,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> ScenarioJobOutput: ...
+
+    @overload
+    async def run(
+        self,
+        binding: Binding | str,
+        payload: Payload,
+        *,
+        output_type: type[OutT],
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> OutT: ...
+
+    @overload
+    async def run(
+        self,
+        binding: Binding | str,
+        payload: Payload,
+        *,
+        output_type: None = None,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> BaseModel: ...
+
+    async def run(
+        self,
+        binding: Binding | str,
+        payload: Payload,
+        *,
+        output_type: type[BaseModel] | None = None,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        max_cost: Decimal | float | str | None = None,
+        media_duration: Mapping[str, float] | None = None,
+    ) -> BaseModel:
+        """Submit, wait and return the parsed output; typed by ref for this provider's models."""
+        return await super().run(
+            binding,
+            payload,
+            output_type=output_type,
+            timeout=timeout,
+            on_progress=on_progress,
+            max_cost=max_cost,
+            media_duration=media_duration,
+        )
 
 
 __all__ = ["AsyncScenarioClient", "ScenarioClient"]
