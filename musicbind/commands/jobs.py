@@ -14,7 +14,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from musicbind.commands.run import client_for, finish, reported_errors
+from musicbind.commands.run import PACKAGE_HELP, bindings_for, client_for, finish, reported_errors
 from musicbind.runtime.jobs import Job
 from musicbind.runtime.journal import Journal, JournalEntry, default_journal_path
 from musicbind.runtime.polling import DEFAULT_WAIT_TIMEOUT
@@ -116,15 +116,25 @@ def jobs_command(
     show_default=True,
     help="Stop waiting after this many seconds (the job keeps running; resume it later).",
 )
+@click.option("--package", help=PACKAGE_HELP)
 def resume_command(
-    job: str, out_dir: Path, journal_path: Path | None, timeout: float | None
+    job: str, out_dir: Path, journal_path: Path | None, timeout: float | None, package: str | None
 ) -> None:
-    """Resume waiting for and downloading JOB (a journal entry id, a job id, or a unique prefix)."""
+    """Resume waiting for and downloading JOB (a journal entry id, a job id, or a unique prefix).
+
+    The job's provider protocol comes from the bindings package when it has that provider,
+    else from the journal entry, so a job of any package can be resumed.
+    """
     console = Console(stderr=True)
+    bindings = bindings_for(package)
     with reported_errors(), Journal(journal_path) as journal:
         entry = journal.get(job)
         with client_for(
-            entry.provider, journal=journal, base_url=entry.base_url, fallback=entry.protocol
+            entry.provider,
+            journal=journal,
+            base_url=entry.base_url,
+            fallback=entry.protocol,
+            package=bindings,
         ) as client:
             resumed = Job.from_journal(entry.intent_id, client=client)
             console.print(f"resuming {entry.ref}: job {resumed.job_id}")

@@ -79,11 +79,31 @@ def reported_errors() -> Iterator[None]:
         raise command_error(error) from None
 
 
+PACKAGE_HELP = (
+    "Import name of the bindings package (default: the one [tool.musicbind] in pyproject.toml "
+    "names, else musicbind.generated, the bindings bundled with musicbind)."
+)
+
+
+def bindings_for(requested: str | None) -> str:
+    """The bindings package ``run`` and ``resume`` use: ``--package``, else the project's
+    (``[tool.musicbind]``), else the bundled ``musicbind.generated``; importable on return."""
+    from musicbind.tooling.package_import import PackageImportError, bindings_package
+    from musicbind.tooling.project import find_project
+
+    try:
+        return bindings_package(requested, find_project())
+    except PackageImportError as error:
+        raise click.UsageError(str(error)) from None
+
+
 class _GeneratedLookupClient(Client):
-    """A runtime Client whose refs resolve through the generated package."""
+    """A runtime Client whose refs resolve through a generated package."""
+
+    package = "musicbind.generated"
 
     def resolve_binding(self, ref: str) -> Binding:
-        generated: Any = importlib.import_module("musicbind.generated")
+        generated: Any = importlib.import_module(self.package)
         binding: Binding = generated.get_binding(ref)
         return binding
 
@@ -94,11 +114,13 @@ def client_for(
     journal: Journal,
     base_url: str | None = None,
     fallback: Any = None,
+    package: str = "musicbind.generated",
 ) -> Client:
-    """The bundled client of ``provider`` (``musicbind.generated.<provider>.client``), else a
-    runtime Client with the generated protocol, else one with ``fallback`` (a ProviderProtocol)."""
+    """The generated client of ``provider`` in ``package`` (``<package>.<provider>.client``),
+    else a runtime Client with the package's protocol, else one with ``fallback`` (a
+    ProviderProtocol)."""
     try:
-        module = importlib.import_module(f"musicbind.generated.{provider}.client")
+        module = importlib.import_module(f"{package}.{provider}.client")
     except ImportError:
         module = None
     if module is not None:
@@ -108,20 +130,24 @@ def client_for(
                 client: Client = value(journal=journal, base_url=base_url)
                 return client
     try:
-        protocol = importlib.import_module(f"musicbind.generated.{provider}").PROTOCOL
+        protocol = importlib.import_module(f"{package}.{provider}").PROTOCOL
     except (ImportError, AttributeError):
         protocol = fallback
     if protocol is None:
-        raise MusicbindError(f"no generated bindings for provider {provider!r}")
-    return _GeneratedLookupClient(protocol=protocol, journal=journal, base_url=base_url)
+        raise MusicbindError(f"no bindings for provider {provider!r} in {package}")
+    client = _GeneratedLookupClient(protocol=protocol, journal=journal, base_url=base_url)
+    client.package = package
+    return client
 
 
-def lookup_binding(ref: str) -> Binding:
-    """The generated binding of ``ref`` (the generated package is imported only now)."""
+def lookup_binding(ref: str, package: str = "musicbind.generated") -> Binding:
+    """The binding of ``ref`` in the generated ``package`` (imported only now)."""
     try:
-        generated: Any = importlib.import_module("musicbind.generated")
+        generated: Any = importlib.import_module(package)
     except ImportError as error:
-        raise MusicbindError(f"the generated bindings cannot be imported: {error}") from None
+        raise MusicbindError(
+            f"the bindings package {package} cannot be imported: {error}"
+        ) from None
     binding: Binding = generated.get_binding(ref)
     return binding
 
@@ -226,6 +252,7 @@ def finish(job: Job[Any], out_dir: Path, console: Console, timeout: float | None
     metavar="FIELD=SECONDS",
     help="Length of a media input, for rules and the estimate.",
 )
+@click.option("--package", help=PACKAGE_HELP)
 def run_command(
     ref: str,
     payload_file: Path,
@@ -234,6 +261,7 @@ def run_command(
     journal_path: Path | None,
     timeout: float | None,
     media_duration: tuple[str, ...],
+    package: str | None,
 ) -> None:
     """Validate PAYLOAD_FILE (JSON) for model REF, show the estimate, submit, wait, download.
 
@@ -243,11 +271,12 @@ def run_command(
     durations = parse_durations(media_duration)
     limit = _decimal(max_cost)
     payload = read_payload(payload_file)
+    bindings = bindings_for(package)
     with reported_errors():
-        binding = lookup_binding(ref)
+        binding = lookup_binding(ref, bindings)
         with (
             Journal(journal_path) as journal,
-            client_for(binding.provider, journal=journal) as client,
+            client_for(binding.provider, journal=journal, package=bindings) as client,
         ):
             model = client.validate(binding, payload, media_duration=durations)
             _show_estimate(client, binding, model, durations, console)
