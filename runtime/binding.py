@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
+from musicbind.runtime.bases import InputModel
 from musicbind.runtime.jobstate import JobState
 
 
@@ -78,7 +79,7 @@ class Binding:
     provider: str
     model_id: str
     method_name: str
-    input_model: type[BaseModel]
+    input_model: type[InputModel]
     output_model: type[BaseModel] | None
     file_fields: tuple[str, ...] = ()  # python names of file inputs (upload or URL)
     pricing: PriceRule | None = None
