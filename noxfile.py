@@ -35,6 +35,7 @@ def lowest(session: nox.Session) -> None:
         "tests/unit",
         "tests/generated",
         "tests/runtime",
+        "tests/faults",
         "tests/tooling",
         "tests/golden",
         "tests/e2e",
@@ -83,14 +84,17 @@ def typecheck(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def regen(session: nox.Session) -> None:
     """Regenerate generated/ from specs/."""
-    session.install("-e", ".")
+    session.install("-e", ".[codegen]")
     session.run("musicbind", "generate")
 
 
 @nox.session(python=PYTHON)
 def demo(session: nox.Session) -> None:
-    """The main job: every system the seeds describe, end to end against the local emulator."""
-    session.install("-e", ".")
+    """The main job: every system the seeds describe, end to end against the local emulator.
+
+    Needs both extras: the generator (to regenerate when the specs changed) and the emulator.
+    """
+    session.install("-e", ".[codegen,emulator]")
     session.run("musicbind", "demo", *session.posargs)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from project_support import NARROWED, make_project, musicbind, ok
 
-emulator_server = pytest.importorskip("musicbind.emulator.server")
+from musicbind.emulator import server as emulator_server
 
 
 @pytest.fixture(scope="module")
