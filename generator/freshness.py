@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -45,17 +45,33 @@ class Manifest:
     inputs: dict[str, str]
     files: dict[str, dict[str, str]]  # path -> {"sha256": ..., "key": ...}
     package: str = ""  # the import name the tree was generated for (its docs' imports say it)
+    # Set only by a run with errors (see generator.last_good): the inputs with errors and
+    # the models kept as last generated (ref -> {"files": [...], "because": [...]}).
+    errors: tuple[str, ...] = ()
+    kept: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    # The documents that yield no model (a warning; `--strict` makes it an error).
+    empty: tuple[str, ...] = ()
 
     def as_text(self) -> str:
-        """Stable JSON text of the manifest."""
-        data = {
+        """Stable JSON text of the manifest (a run without errors writes no error keys)."""
+        data: dict[str, Any] = {
             "generated_by": f"musicbind {self.version}",
             "generator": self.generator,
             "package": self.package,
             "inputs": self.inputs,
             "files": self.files,
         }
+        if self.errors:
+            data["errors"] = list(self.errors)
+        if self.kept:
+            data["kept"] = self.kept
+        if self.empty:
+            data["documents_without_models"] = list(self.empty)
         return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+    def settled(self, *, strict: bool = False) -> bool:
+        """No input had errors when it was written (``strict``: and none yielded no model)."""
+        return not self.errors and not self.kept and not (strict and self.empty)
 
 
 def sha(text: str) -> str:
@@ -108,6 +124,9 @@ def read_manifest(out: Path) -> Manifest | None:
             inputs=dict(data["inputs"]),
             files={str(k): dict(v) for k, v in data["files"].items()},
             package=str(data.get("package", "")),
+            errors=tuple(str(e) for e in data.get("errors", ())),
+            kept={str(k): dict(v) for k, v in data.get("kept", {}).items()},
+            empty=tuple(str(e) for e in data.get("documents_without_models", ())),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
@@ -137,11 +156,19 @@ def spec_input_hashes(specs: Path, settings: BuildSettings | None = None) -> dic
 
 
 def up_to_date(
-    out: Path, inputs: Mapping[str, str], generator: str, package: str | None = None
+    out: Path,
+    inputs: Mapping[str, str],
+    generator: str,
+    package: str | None = None,
+    *,
+    strict: bool = False,
 ) -> bool:
-    """Same inputs, generator (and package name) as the manifest, files untouched on disk."""
+    """Same inputs, generator (and package name) as the manifest, files untouched on disk,
+    and no input had errors (``strict``: nor yielded no model) when it was written."""
     manifest = read_manifest(out)
     if manifest is None or manifest.generator != generator or manifest.inputs != dict(inputs):
+        return False
+    if not manifest.settled(strict=strict):
         return False
     if package is not None and manifest.package != package:
         return False
@@ -162,9 +189,12 @@ def extra_modules(out: Path, known: Mapping[str, Any]) -> list[str]:
     return sorted(found - set(known))
 
 
-def is_fresh(specs: Path, out: Path, settings: BuildSettings | None = None) -> bool:
-    """The whole fast check: True only when nothing needs regenerating."""
+def is_fresh(
+    specs: Path, out: Path, settings: BuildSettings | None = None, *, strict: bool = False
+) -> bool:
+    """The whole fast check: True only when nothing needs regenerating and no input has errors
+    (``strict``: and every document yields a model)."""
     settings = settings or BuildSettings()
     inputs = spec_input_hashes(specs, settings)
     package = settings.package_name(out)
-    return inputs is not None and up_to_date(out, inputs, generator_hash(), package)
+    return inputs is not None and up_to_date(out, inputs, generator_hash(), package, strict=strict)

@@ -2,7 +2,9 @@
 
 load -> registry -> emit -> write, with the manifest making both incremental:
 ``check`` first compares hashes (no loading, no emitting) and only when they
-differ regenerates in memory to show what changed.
+differ builds what a clean run would write, to say what changed. A document with
+errors never costs bindings: the models it contributes to keep their last generated
+files (:mod:`generator.last_good`); and no package is written without a model.
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ from pathlib import Path
 
 from musicbind import __version__
 from musicbind.generator.emit.emit import EmitContext, Emitted, emit
-from musicbind.generator.freshness import generator_hash, is_fresh
+from musicbind.generator.freshness import extra_modules, generator_hash, is_fresh
+from musicbind.generator.last_good import KeptModel, error_paths, read_last_state
 from musicbind.generator.load.records import Level, SpecProblem
 from musicbind.generator.pipeline import Built, build_from_paths, build_from_specs
+from musicbind.generator.registry.diff import Change, diff_registries
+from musicbind.generator.registry.model import Registry
 from musicbind.generator.settings import BuildSettings
 from musicbind.generator.write import (
     MANIFEST_NAME,
@@ -27,16 +32,29 @@ from musicbind.generator.write import (
     write_tree,
 )
 
+REGENERATE = "musicbind generate"
+
 
 @dataclass(slots=True)
 class Outcome:
-    """The result of a generate or check run."""
+    """The result of a generate or check run.
+
+    ``written`` is False when no package was written (the specs yield no model).
+    ``kept``: models kept as last generated because of errors. For ``check``:
+    ``changes`` (the registry's changes since the committed snapshot), ``changed``
+    (the files a clean run would write differently, or not at all) and ``diff``.
+    """
 
     problems: list[SpecProblem]
     models: int = 0
     report: WriteReport | None = None
     diff: list[str] = field(default_factory=list)
     up_to_date: bool = False
+    kept: tuple[KeptModel, ...] = ()
+    written: bool = True
+    changes: list[Change] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    snapshot: bool = True  # check: whether the committed registry snapshot could be read
 
     @property
     def errors(self) -> list[SpecProblem]:
@@ -44,22 +62,45 @@ class Outcome:
 
 
 def _emit(
-    built: Built, out: Path, regenerate: str, gen_hash: str, package: str
+    built: Built, out: Path, regenerate: str, package: str, *, clean: bool = False
 ) -> tuple[Emitted, Manifest]:
+    """The tree and manifest for ``built``; ``clean`` reuses nothing from ``out``."""
+    gen_hash = generator_hash()
     context = EmitContext(__version__, built.inputs, regenerate, gen_hash, package)
-    emitted = emit(built.registry, context, reuse_from(out, read_manifest(out)))
-    manifest = build_manifest(emitted, built.inputs, gen_hash, __version__, package)
+    reuse = None if clean else reuse_from(out, read_manifest(out))
+    emitted = emit(built.registry, context, reuse, pinned=built.held.pinned)
+    manifest = build_manifest(
+        emitted,
+        built.inputs,
+        gen_hash,
+        __version__,
+        package,
+        errors=error_paths(built.registry.problems),
+        kept=built.held.record(),
+        empty=built.empty,
+    )
     return emitted, manifest
 
 
-def generate_specs(specs: Path, out: Path, settings: BuildSettings | None = None) -> Outcome:
-    """Regenerate ``out`` from a specs folder (manifest + overlays + documents)."""
-    settings = settings or BuildSettings()
-    built = build_from_specs(specs, settings=settings)
-    package = settings.package_name(out)
-    emitted, manifest = _emit(built, out, "musicbind generate", generator_hash(), package)
+def _write(built: Built, out: Path, regenerate: str, package: str) -> Outcome:
+    problems = list(built.registry.problems)
+    if not built.registry.models:  # never a package without a model
+        return Outcome(problems, 0, WriteReport(), kept=built.held.kept, written=False)
+    emitted, manifest = _emit(built, out, regenerate, package)
     report = write_tree(out, emitted, manifest)
-    return Outcome(list(built.registry.problems), len(built.registry.models), report)
+    return Outcome(problems, len(built.registry.models), report, kept=built.held.kept)
+
+
+def generate_specs(
+    specs: Path, out: Path, settings: BuildSettings | None = None, *, strict: bool = False
+) -> Outcome:
+    """Regenerate ``out`` from a specs folder (manifest + overlays + documents).
+
+    ``strict``: a document that yields no model is an error, not a warning.
+    """
+    settings = settings or BuildSettings()
+    built = build_from_specs(specs, settings=settings, strict=strict, last=read_last_state(out))
+    return _write(built, out, REGENERATE, settings.package_name(out))
 
 
 def generate_paths(
@@ -69,6 +110,7 @@ def generate_paths(
     provider: str | None,
     *,
     bundled_overlay: bool = False,
+    strict: bool = False,
 ) -> Outcome:
     """Generate an importable package at ``out`` from loose documents.
 
@@ -76,24 +118,72 @@ def generate_paths(
     the bundled one (see :func:`generator.pipeline.build_from_paths`).
     """
     base = Path.cwd()
-    built = build_from_paths(paths, overlay, base, provider, bundled_overlay=bundled_overlay)
-    shown = " ".join(p.name for p in paths)
-    regenerate = f"musicbind generate {shown} --out {out.name}"
-    emitted, manifest = _emit(built, out, regenerate, generator_hash(), out.name)
-    report = write_tree(out, emitted, manifest)
-    return Outcome(list(built.registry.problems), len(built.registry.models), report)
-
-
-def check_specs(specs: Path, out: Path, settings: BuildSettings | None = None) -> Outcome:
-    """Whether ``out`` is exactly what ``specs`` produce; a diff when it is not."""
-    settings = settings or BuildSettings()
-    if is_fresh(specs, out, settings):
-        return Outcome([], up_to_date=True)
-    built = build_from_specs(specs, settings=settings)
-    package = settings.package_name(out)
-    emitted, manifest = _emit(built, out, "musicbind generate", generator_hash(), package)
-    expected = {**emitted.files, MANIFEST_NAME: manifest.as_text()}
-    diff = diff_tree(out, expected)
-    return Outcome(
-        list(built.registry.problems), len(built.registry.models), diff=diff, up_to_date=not diff
+    built = build_from_paths(
+        paths,
+        overlay,
+        base,
+        provider,
+        bundled_overlay=bundled_overlay,
+        strict=strict,
+        last=read_last_state(out),
     )
+    shown = " ".join(p.name for p in paths)
+    return _write(built, out, f"musicbind generate {shown} --out {out.name}", out.name)
+
+
+def check_specs(
+    specs: Path,
+    out: Path,
+    settings: BuildSettings | None = None,
+    *,
+    strict: bool = False,
+) -> Outcome:
+    """Whether ``out`` is exactly what a clean run on ``specs`` writes, and no input has errors.
+
+    When it is not: what changed in the registry since the committed snapshot, which
+    files differ, and the text diff.
+    """
+    settings = settings or BuildSettings()
+    if is_fresh(specs, out, settings, strict=strict):
+        return Outcome([], up_to_date=True)
+    last = read_last_state(out)
+    built = build_from_specs(specs, settings=settings, strict=strict, last=last)
+    outcome = Outcome(
+        list(built.registry.problems), len(built.registry.models), kept=built.held.kept
+    )
+    if outcome.errors or not built.registry.models:
+        outcome.written = bool(built.registry.models)
+        return outcome
+    emitted, manifest = _emit(built, out, REGENERATE, settings.package_name(out), clean=True)
+    expected = {**emitted.files, MANIFEST_NAME: manifest.as_text()}
+    outcome.changed = changed_files(out, expected)
+    outcome.up_to_date = not outcome.changed
+    if not outcome.up_to_date:
+        old = last.registry if last is not None else _snapshot(out)
+        outcome.snapshot = old is not None
+        outcome.changes = diff_registries(old or Registry((), (), ()), built.registry)
+        outcome.diff = diff_tree(out, expected, limit=None)
+    return outcome
+
+
+def changed_files(out: Path, expected: dict[str, str]) -> list[str]:
+    """The files of ``out`` that differ from ``expected``: changed, missing or extra."""
+    previous = read_manifest(out)
+    stale = [p for p in previous.files if p not in expected] if previous else []
+    changed = [p for p in stale if (out / p).is_file()]
+    for path, text in expected.items():
+        target = out / path
+        try:
+            current = target.read_text(encoding="utf-8") if target.is_file() else None
+        except (OSError, UnicodeDecodeError):
+            current = None
+        if current != text:
+            changed.append(path)
+    return sorted({*changed, *extra_modules(out, expected)})
+
+
+def _snapshot(out: Path) -> Registry | None:
+    from musicbind.generator.registry.snapshot import read_snapshot
+
+    registry, _ = read_snapshot(out)
+    return registry

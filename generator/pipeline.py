@@ -9,10 +9,12 @@ the providers' protocols, with the user's ``--overlay`` on top.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from musicbind.generator.empty_documents import is_no_model_problem, with_no_model_problem
 from musicbind.generator.freshness import generator_hash
+from musicbind.generator.last_good import Held, LastState, keep_last_good
 from musicbind.generator.load.cache import LoadCache
 from musicbind.generator.load.dispatch import load_file, sha256_hex
 from musicbind.generator.load.records import (
@@ -22,7 +24,7 @@ from musicbind.generator.load.records import (
     SpecDocument,
     SpecProblem,
 )
-from musicbind.generator.registry.build import build_registry, replace_problems
+from musicbind.generator.registry.build import build_registry
 from musicbind.generator.registry.model import Registry
 from musicbind.generator.registry.overlay import ManifestEntry, Overlay, load_manifest, load_overlay
 from musicbind.generator.settings import (
@@ -48,10 +50,17 @@ _DOCUMENT_SUFFIXES = frozenset({".json", ".yaml", ".yml", ".md", ".markdown", ".
 
 @dataclass(frozen=True, slots=True)
 class Built:
-    """A registry and the inputs it was built from (display path -> sha256)."""
+    """A registry and the inputs it was built from (display path -> sha256).
+
+    ``inputs`` are as headers and the manifest show them: a document with errors keeps
+    the hash its kept models were generated from (see :mod:`generator.last_good`).
+    ``empty``: the documents that yield no model.
+    """
 
     registry: Registry
     inputs: dict[str, str]
+    held: Held = field(default_factory=Held)
+    empty: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,12 +100,16 @@ def build_from_specs(
     *,
     cache: bool = True,
     settings: BuildSettings | None = None,
+    strict: bool = False,
+    last: LastState | None = None,
 ) -> Built:
     """Load every document a specs folder's manifest lists, plus the overlays ``settings`` name.
 
     Without ``settings``: the folder's own overlay.yaml only. With ``cache``, documents
     whose bytes did not change since the last run come from the load cache (see
-    :mod:`generator.load.cache`).
+    :mod:`generator.load.cache`). ``strict``: a document that yields no model is an
+    error, not a warning. ``last``: the output's last state, which models whose
+    documents have errors keep.
     """
     settings = settings or BuildSettings()
     base = base or settings.display_base(specs)
@@ -123,7 +136,7 @@ def build_from_specs(
     overlays = _read_overlays(layers)
     problems += overlays.problems
     inputs.update(overlays.inputs)
-    documents = [_load_entry(specs, base, entry, problems, load_cache) for entry in entries]
+    documents = [_load_entry(specs, base, entry, problems, load_cache, strict) for entry in entries]
     if load_cache is not None:
         load_cache.save()
     listed = {(specs / e.path).resolve() for e in entries} | {o.path.resolve() for o in layers}
@@ -140,8 +153,22 @@ def build_from_specs(
             )
     for doc in documents:
         inputs[doc.path] = doc.sha256
-    registry = build_registry(documents, overlays.project, bundled=overlays.bundled)
-    return Built(_with_problems(registry, problems), dict(sorted(inputs.items())))
+    return _built(documents, overlays, problems, inputs, last)
+
+
+def _built(
+    documents: list[SpecDocument],
+    overlays: _Overlays,
+    problems: list[SpecProblem],
+    inputs: dict[str, str],
+    last: LastState | None,
+) -> Built:
+    def build(kept: Registry | None) -> Registry:
+        return build_registry(documents, overlays.project, bundled=overlays.bundled, kept=kept)
+
+    registry, held = keep_last_good(documents, problems, inputs, last, build)
+    empty = tuple(sorted(d.path for d in documents if any(map(is_no_model_problem, d.problems))))
+    return Built(registry, held.inputs, held, empty)
 
 
 def _load_entry(
@@ -150,6 +177,7 @@ def _load_entry(
     entry: ManifestEntry,
     problems: list[SpecProblem],
     cache: LoadCache | None,
+    strict: bool,
 ) -> SpecDocument:
     target = (specs / entry.path).resolve()
     display = display_path(target, base)
@@ -157,7 +185,7 @@ def _load_entry(
         message = f"manifest path {entry.path!r} points outside the specs folder"
         problems.append(SpecProblem(Level.ERROR, entry.location, message))
         return SpecDocument(display, DocumentKind.UNKNOWN, "")
-    document = load_file(target, display, cache)
+    document = with_no_model_problem(load_file(target, display, cache), strict=strict)
     if document.kind.value != entry.kind and document.sha256:
         problems.append(
             SpecProblem(
@@ -190,11 +218,14 @@ def build_from_paths(
     provider: str | None = None,
     *,
     bundled_overlay: bool = False,
+    strict: bool = False,
+    last: LastState | None = None,
 ) -> Built:
     """Load loose documents (no manifest); protocols come from the overlays.
 
     ``overlay_path`` is the bundled overlay (:func:`default_overlay_path`) or a user's;
     ``bundled_overlay`` lays a user's over the bundled one instead of replacing it.
+    ``strict`` and ``last`` as for :func:`build_from_specs`.
     """
     problems: list[SpecProblem] = []
     overlays = _read_overlays(
@@ -204,7 +235,7 @@ def build_from_paths(
     inputs = dict(overlays.inputs)
     documents = []
     for path in paths:
-        document = load_file(path, display_path(path, base))
+        document = with_no_model_problem(load_file(path, display_path(path, base)), strict=strict)
         if provider is not None:
             document = _with_provider(document, provider, Location(document.path), problems)
         elif document.provider is None and document.models:
@@ -217,9 +248,4 @@ def build_from_paths(
             )
         documents.append(document)
         inputs[document.path] = document.sha256
-    registry = build_registry(documents, overlays.project, bundled=overlays.bundled)
-    return Built(_with_problems(registry, problems), dict(sorted(inputs.items())))
-
-
-def _with_problems(registry: Registry, problems: list[SpecProblem]) -> Registry:
-    return replace_problems(registry, problems)
+    return _built(documents, overlays, problems, inputs, last)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,14 +69,35 @@ def reuse_from(out: Path, manifest: Manifest | None) -> Callable[[str, str], str
 
 
 def build_manifest(
-    emitted: Emitted, inputs: Mapping[str, str], generator: str, version: str, package: str = ""
+    emitted: Emitted,
+    inputs: Mapping[str, str],
+    generator: str,
+    version: str,
+    package: str = "",
+    *,
+    errors: Sequence[str] = (),
+    kept: Mapping[str, dict[str, list[str]]] | None = None,
+    empty: Sequence[str] = (),
 ) -> Manifest:
-    """The manifest describing an emitted tree (generated for import name ``package``)."""
+    """The manifest describing an emitted tree (generated for import name ``package``).
+
+    ``errors``: the inputs that had errors; ``kept``: the models kept as last generated
+    (see :mod:`generator.last_good`); ``empty``: the documents that yield no model.
+    """
     files = {
         path: {"sha256": sha(text), **({"key": emitted.keys[path]} if path in emitted.keys else {})}
         for path, text in emitted.files.items()
     }
-    return Manifest(version, generator, dict(inputs), files, package)
+    return Manifest(
+        version,
+        generator,
+        dict(inputs),
+        files,
+        package,
+        errors=tuple(errors),
+        kept=dict(kept or {}),
+        empty=tuple(empty),
+    )
 
 
 def write_tree(out: Path, emitted: Emitted, manifest: Manifest) -> WriteReport:
@@ -127,8 +148,10 @@ def _prune_empty(folder: Path, out: Path) -> None:
         folder = folder.parent
 
 
-def diff_tree(out: Path, expected: Mapping[str, str], limit: int = 400) -> list[str]:
-    """A unified diff from what is on disk to what should be; empty when identical."""
+def diff_tree(out: Path, expected: Mapping[str, str], limit: int | None = 400) -> list[str]:
+    """A unified diff from what is on disk to what should be; empty when identical.
+
+    Past ``limit`` lines (None: no limit) the rest is counted, not shown."""
     lines: list[str] = []
     for path, text in expected.items():
         target = out / path
@@ -142,6 +165,6 @@ def diff_tree(out: Path, expected: Mapping[str, str], limit: int = 400) -> list[
             )
     for extra in extra_modules(out, expected):
         lines.append(f"--- a/{extra}\n+++ /dev/null (not produced by the specs)\n")
-    if len(lines) > limit:
+    if limit is not None and len(lines) > limit:
         lines = [*lines[:limit], f"... ({len(lines) - limit} more diff lines)\n"]
     return lines

@@ -215,11 +215,15 @@ def example_input(model: Model) -> dict[str, JsonValue]:
         e for e in model.input_examples if isinstance(e, dict) and set(e) <= wires and e
     ]
     fullest: dict[str, JsonValue] = max(candidates, key=len) if candidates else {}
-    chosen = dict(fullest)
-    for field in model.inputs:
-        if field.required and field.wire_name not in chosen:
-            chosen[field.wire_name] = placeholder(field)
-    return chosen
+    # In the model's field order: the same call whatever order the example's keys came in
+    # (the registry snapshot a kept model is read back from sorts them).
+    return {
+        field.wire_name: fullest[field.wire_name]
+        if field.wire_name in fullest
+        else placeholder(field)
+        for field in model.inputs
+        if field.wire_name in fullest or field.required
+    }
 
 
 def placeholder(field: Field) -> JsonValue:

@@ -120,10 +120,17 @@ def _digest(*parts: str) -> str:
 
 
 def shared_inputs_key(registry: Registry, context: EmitContext) -> str:
-    """Hash of the inputs that are no model's document (overlay, manifest): they affect all."""
+    """Hash of what every file depends on: the inputs that are no model's document (overlay,
+    manifest), the generator, and the regenerate command and package name files show."""
     documents = {path for model in registry.models for path in model.sources}
     shared = sorted((p, h) for p, h in context.sources.items() if p not in documents)
-    return _digest(context.generator_hash, context.version, *(f"{p}={h}" for p, h in shared))
+    return _digest(
+        context.generator_hash,
+        context.version,
+        context.regenerate,
+        context.package,
+        *(f"{p}={h}" for p, h in shared),
+    )
 
 
 def model_key(model: Model, context: EmitContext, shared: str) -> str:
@@ -195,8 +202,14 @@ def emit(
     context: EmitContext,
     reuse: Callable[[str, str], str | None] | None = None,
     package_sources: list[str] | None = None,
+    pinned: Mapping[str, tuple[str, str]] | None = None,
 ) -> Emitted:
-    """Every generated file for ``registry``; ``reuse(path, key)`` may return a cached text."""
+    """Every generated file for ``registry``; ``reuse(path, key)`` may return a cached text.
+
+    ``pinned``: model module path -> (key, text) of models kept from the last good state;
+    they are taken as they are. Every other file's key covers all the file shows (its
+    header too), so a reused file is always the file a clean run would write.
+    """
     files: dict[str, str] = {}
     keys: dict[str, str] = {}
     pending: dict[str, tuple[Model, str]] = {}
@@ -211,6 +224,9 @@ def emit(
 
     for model in registry.models:
         path = model_path(model)
+        if pinned and path in pinned:
+            keys[path], files[path] = pinned[path]
+            continue
         if not cached(path, model_key(model, context, shared)):
             pending[path] = (model, header(context, list(model.sources)))
     fresh = _render_all(pending)
@@ -219,21 +235,22 @@ def emit(
     for provider in registry.providers:
         models = [m for m in registry.models if m.provider == provider.name]
         used = sorted({s for m in models for s in m.sources})
-        group = _digest(shared, repr(provider), *(keys[model_path(m)] for m in models))
+        used_head = header(context, used)
+        group = _digest(shared, repr(provider), used_head, *(keys[model_path(m)] for m in models))
         if not cached(f"{provider.name}/__init__.py", group):
             fresh[f"{provider.name}/__init__.py"] = env.get_template("provider_init.py.j2").render(
-                header=header(context, used), provider=provider, models=models
+                header=used_head, provider=provider, models=models
             )
         parts = client_parts(models)
         for part, members in parts.items():
             path = f"{provider.name}/_client_part_{part}.py"
+            part_head = header(context, sorted({s for m in members for s in m.sources}))
             part_key = _digest(
-                shared, repr(provider), part, *(keys[model_path(m)] for m in members)
+                shared, repr(provider), part, part_head, *(keys[model_path(m)] for m in members)
             )
             if not cached(path, part_key):
-                part_sources = sorted({s for m in members for s in m.sources})
                 fresh[path] = env.get_template("client_part.py.j2").render(
-                    header=header(context, part_sources),
+                    header=part_head,
                     part=part,
                     **part_context(provider, members),
                 )
@@ -242,7 +259,7 @@ def emit(
                 provider, models, context, context.package
             )
         client_vars = client_context(provider, models, list(parts))
-        client_head = header(context, used)
+        client_head = used_head
         # The key covers all the module shows: its header (the documents' hashes) and the
         # per-ref overloads (every ref and its output type).
         client_key = _digest(shared, client_head, *parts, repr(client_vars))
@@ -250,10 +267,14 @@ def emit(
             fresh[f"{provider.name}/client.py"] = env.get_template("client.py.j2").render(
                 header=client_head, **client_vars
             )
-    package_key = _digest(shared, *all_sources, *(keys[model_path(m)] for m in registry.models))
+    package_head = header(context, all_sources)
+    index_head = header(context, sorted({s for m in registry.models for s in m.sources}))
+    package_key = _digest(
+        shared, package_head, index_head, *(keys[model_path(m)] for m in registry.models)
+    )
     if not cached("__init__.py", package_key):
         fresh["__init__.py"] = env.get_template("package_init.py.j2").render(
-            header=header(context, all_sources), models=registry.models, runtime_api=RUNTIME_API
+            header=package_head, models=registry.models, runtime_api=RUNTIME_API
         )
     if not cached(INDEX_PAGE, package_key):
         fresh[INDEX_PAGE] = index_page(registry, context)

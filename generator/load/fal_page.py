@@ -15,11 +15,14 @@ Inputs that are file URLs (``video_url``) are strings: fal takes files as URLs.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from musicbind.generator.load.located import DOCUMENT_LIMITS
+from musicbind.generator.load.located_json import read_json
 from musicbind.generator.load.records import (
     DocumentKind,
     JsonScalar,
@@ -65,15 +68,35 @@ FILE_SHAPES = frozenset({"Audio", "AudioFile", "File", "Image", "ImageFile", "Vi
 
 
 def looks_like(text: str) -> bool:
-    """True for a page with an ``Input Schema`` heading and an Endpoint or Model ID bullet."""
-    if "Input Schema" not in text:
+    """True for a page with an Endpoint or Model ID bullet and an ``Input Schema`` heading,
+    or an Endpoint on fal.run (a fal page whose Input Schema section is missing: ``load``
+    says so)."""
+    if "Input Schema" not in text and "fal" not in text:
         return False
     blocks = read_blocks(repair_mojibake(text)[0])
-    headings = {b.text.lower() for b in walk(blocks) if isinstance(b, Heading)}
-    return "input schema" in headings and bool(_overview_labels(blocks).keys() & _ID_LABELS)
+    labels = _overview_labels(blocks)
+    if not labels.keys() & _ID_LABELS:
+        return False
+    return INPUT_SCHEMA.lower() in _headings(blocks) or _on_fal(labels)
 
 
 _ID_LABELS = frozenset({"endpoint", "model id"})
+INPUT_SCHEMA = "Input Schema"
+_FAL_HOSTS = re.compile(r"^https?://(?:[\w-]+\.)*fal\.(?:run|ai)(?:/|$)", re.IGNORECASE)
+
+
+def _headings(blocks: Sequence[Block]) -> dict[str, Heading]:
+    """Every heading by its lowered text (the first of each)."""
+    found: dict[str, Heading] = {}
+    for block in walk(blocks):
+        if isinstance(block, Heading):
+            found.setdefault(block.text.lower(), block)
+    return found
+
+
+def _on_fal(labels: dict[str, LabelLine]) -> bool:
+    endpoint = labels.get("endpoint")
+    return endpoint is not None and bool(_FAL_HOSTS.match(_label_value(endpoint)))
 
 
 def load(text: str, path: str) -> SpecDocument:
@@ -210,10 +233,29 @@ class _PageReader:
             ((h, body) for h, body in sections(self.blocks) if h.text.lower() == title), None
         )
         if section is None:
-            where = "inputs" if title.startswith("input") else "outputs"
-            self.problem(Level.WARNING, 1, f"no {title.title()} section: the {where} are unknown")
+            if title == INPUT_SCHEMA.lower():
+                self.problem(Level.ERROR, 1, self.no_input_schema())
+            else:
+                self.problem(
+                    Level.WARNING, 1, f"no {title.title()} section: the outputs are unknown"
+                )
             return None
         return shapes.read_fields(section[1])
+
+    def no_input_schema(self) -> str:
+        """Why a page that reads as a fal model page yields no inputs, and what it has."""
+        headings = [b for b in walk(self.blocks) if isinstance(b, Heading)]
+        found = ", ".join(repr(f"{'#' * h.level} {h.text}") for h in headings) or "none"
+        texts = {h.text.lower(): h.text for h in headings if h.text.lower() != "output schema"}
+        close = [t for t in texts if "input" in t] or difflib.get_close_matches(
+            INPUT_SCHEMA.lower(), list(texts), n=1, cutoff=0.6
+        )
+        hint = f"; did you mean {texts[close[0]]!r}?" if close else ""
+        return (
+            "the page reads as a fal model page (an Overview with an Endpoint or Model ID) but "
+            f"has no '### {INPUT_SCHEMA}' section, which lists the model's inputs; headings "
+            f"found: {found}{hint}"
+        )
 
     def examples(self) -> tuple[tuple[JsonValue, ...], tuple[JsonValue, ...]]:
         inputs: list[JsonValue] = []
@@ -228,11 +270,16 @@ class _PageReader:
         return tuple(inputs), tuple(outputs)
 
     def example(self, fence: Fence, target: list[JsonValue]) -> None:
-        try:
-            target.append(json.loads(fence.content))
-        except ValueError as exc:
-            line = fence.content_line + getattr(exc, "lineno", 1) - 1
-            self.problem(Level.WARNING, line, f"example is not JSON ({exc}); ignored")
+        located = read_json(fence.content, fence.content_line, DOCUMENT_LIMITS)
+        for anomaly in located.anomalies:
+            at = anomaly.position
+            if anomaly.code == "syntax":
+                message = f"example is not JSON ({anomaly.message}, column {at.column}); ignored"
+            else:
+                message = f"example: {anomaly.message}"
+            self.problem(Level.WARNING, at.line, message)
+        if located.readable:
+            target.append(located.value)
 
 
 _INPUT_EXAMPLE = re.compile(r"(required parameters|full|input|request) example", re.IGNORECASE)

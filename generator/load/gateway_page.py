@@ -15,13 +15,14 @@ need not be whole), lists and objects. Outputs are the keys of the completed job
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeGuard
 from urllib.parse import urlsplit
 
+from musicbind.generator.load.located import DOCUMENT_LIMITS
+from musicbind.generator.load.located_json import read_json_values
 from musicbind.generator.load.records import (
     DocumentKind,
     JsonScalar,
@@ -99,11 +100,19 @@ def load(text: str, path: str) -> SpecDocument:
 
 @dataclass(slots=True)
 class _Example:
-    """The JSON values of one code fence, with where each key was and the comments."""
+    """The JSON values of one code fence, the page line of each key, the comments."""
 
     fence: Fence
     values: list[JsonValue] = field(default_factory=list)
-    scan: _Scan | None = None
+    # (value number, path...) -> page line of the key
+    keys: dict[tuple[JsonScalar, ...], int] = field(default_factory=dict)
+    comments: list[_Comment] = field(default_factory=list)
+
+    def key_line(self, key: tuple[JsonScalar, ...]) -> int:
+        return self.keys.get(key, self.fence.content_line)
+
+    def hints_for(self, key: tuple[JsonScalar, ...]) -> list[str]:
+        return [c.text for c in self.comments if c.key == key and c.text]
 
 
 class _PageReader:
@@ -178,24 +187,31 @@ class _PageReader:
         return None
 
     def parse_example(self, fence: Fence) -> _Example:
-        scan = _scan(fence.content)
-        example = _Example(fence, scan=scan)
-        decoder = json.JSONDecoder()
-        index = 0
-        while (index := _skip_space(scan.stripped, index)) < len(scan.stripped):
-            try:
-                value, index = decoder.raw_decode(scan.stripped, index)
-            except json.JSONDecodeError as exc:
-                line = fence.content_line + exc.lineno - 1
-                self.problem(Level.ERROR, line, f"code block is not JSON: {exc.msg}")
+        stripped, comments = _strip_comments(fence.content, fence.content_line)
+        example = _Example(fence, comments=comments)
+        for number, located in enumerate(
+            read_json_values(stripped, fence.content_line, DOCUMENT_LIMITS)
+        ):
+            for anomaly in located.anomalies:
+                at = anomaly.position
+                if anomaly.code == "syntax":
+                    message = anomaly.message.removeprefix("invalid JSON: ")
+                    self.problem(Level.ERROR, at.line, f"code block is not JSON: {message}")
+                else:
+                    message = f"code block: {anomaly.message}; the last value is used"
+                    self.problem(Level.WARNING, at.line, message)
+            if not located.readable:
                 break
-            example.values.append(value)
+            example.values.append(located.value)
+            for path, at in located.keys.items():
+                example.keys[(number, *path)] = at.line
+        _attach_comments(example)
         return example
 
     def inputs(
         self, example: _Example | None, body: dict[str, JsonValue] | None
     ) -> tuple[SpecParam, ...] | None:
-        if example is None or body is None or example.scan is None:
+        if example is None or body is None:
             if example is None:
                 self.problem(Level.WARNING, 1, "no Request body example: the inputs are unknown")
             return None
@@ -203,21 +219,20 @@ class _PageReader:
         for name, value in body.items():
             if name == "model":
                 continue
-            line = example.fence.content_line + example.scan.keys.get((0, name), 0)
-            hints = example.scan.hints_for((0, name))
+            line = example.key_line((0, name))
+            hints = example.hints_for((0, name))
             params.append(self.param(name, value, line, hints))
         return tuple(params)
 
     def outputs(
         self, example: _Example | None, result: tuple[int, dict[str, JsonValue]] | None
     ) -> tuple[SpecParam, ...] | None:
-        if example is None or result is None or example.scan is None:
+        if example is None or result is None:
             self.problem(Level.WARNING, 1, "no completed-job Response example: outputs unknown")
             return None
         number, fields = result
-        start = example.fence.content_line
         return tuple(
-            self.param(name, value, start + example.scan.keys.get((number, "result", name), 0), [])
+            self.param(name, value, example.key_line((number, "result", name)), [])
             for name, value in fields.items()
         )
 
@@ -374,56 +389,37 @@ def _choices(comment: str) -> list[str] | None:
     return [part.strip().strip("\"'") for part in comment.split("|")]
 
 
-def _skip_space(text: str, index: int) -> int:
-    while index < len(text) and text[index] in " \t\r\n":
-        index += 1
-    return index
-
-
-# --- the comment-aware scanner -----------------------------------------------------------
+# --- comments in JSON examples --------------------------------------------------------
 
 
 @dataclass(slots=True)
 class _Comment:
-    line: int  # 0-based line within the fence content
+    line: int  # page line
     text: str
     trailing: bool  # code precedes it on its line
+    value_number: int  # which top-level value of the fence it is in (or before)
+    inside: bool  # within an object or array (not between values)
     key: tuple[JsonScalar, ...] | None = None  # the key it describes, once known
 
 
-@dataclass(slots=True)
-class _Scan:
-    """Fence content with comments blanked out, each key's 0-based line and the comments."""
-
-    stripped: str
-    keys: dict[tuple[JsonScalar, ...], int] = field(default_factory=dict)
-    comments: list[_Comment] = field(default_factory=list)
-
-    def hints_for(self, key: tuple[JsonScalar, ...]) -> list[str]:
-        return [c.text for c in self.comments if c.key == key and c.text]
-
-
-class _Scanner:
+class _CommentStripper:
     """One pass over JSON-with-comments: blanks ``//`` and ``/* */`` comments outside strings
-    (keeping every newline, so JSON error lines stay right), drops trailing commas, and
-    notes each object key's path (value number, enclosing object keys..., key) and line."""
+    and trailing commas (keeping every line and column, so the JSON reader's positions are
+    the page's), and notes each comment with its line and top-level value."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, first_line: int) -> None:
         self.text = text
         self.out: list[str] = []
-        self.scan = _Scan("")
-        self.line = 0
+        self.comments: list[_Comment] = []
+        self.line = first_line
         self.value_number = 0
-        self.frames: list[list[JsonScalar]] = []  # per open container: [bracket, current key]
-        self.expect_key = False
-        self.pending: list[_Comment] = []  # own-line comments waiting for the next key
+        self.depth = 0
 
-    def run(self) -> _Scan:
+    def run(self) -> str:
         i = 0
         while i < len(self.text):
             i = self.step(i)
-        self.scan.stripped = "".join(self.out)
-        return self.scan
+        return "".join(self.out)
 
     def step(self, i: int) -> int:
         char = self.text[i]
@@ -433,25 +429,16 @@ class _Scanner:
             return self.line_comment(i)
         if self.text.startswith("/*", i):
             return self.block_comment(i)
-        self.structure(char)
-        self.out.append(char)
-        return i + 1
-
-    def structure(self, char: str) -> None:
         if char == "\n":
             self.line += 1
         elif char in "{[":
-            self.frames.append([char, None])
-            self.expect_key = char == "{"
-        elif char in "}]" and self.frames:
+            self.depth += 1
+        elif char in "}]" and self.depth:
             self.drop_trailing_comma()
-            self.frames.pop()
-            self.expect_key = False
-            if not self.frames:
-                self.value_number += 1
-                self.pending.clear()
-        elif char == "," and self.frames and self.frames[-1][0] == "{":
-            self.expect_key = True
+            self.depth -= 1
+            self.value_number += 0 if self.depth else 1
+        self.out.append(char)
+        return i + 1
 
     def drop_trailing_comma(self) -> None:
         for index in range(len(self.out) - 1, -1, -1):
@@ -465,25 +452,8 @@ class _Scanner:
         while end < len(self.text) and self.text[end] not in '"\n':
             end += 2 if self.text[end] == "\\" else 1
         end = min(end + 1, len(self.text))
-        literal = self.text[i:end]
-        self.out.append(literal)
-        if self.expect_key and self.frames:
-            self.key(literal)
+        self.out.append(self.text[i:end])
         return end
-
-    def key(self, literal: str) -> None:
-        try:
-            name: JsonScalar = json.loads(literal)
-        except ValueError:
-            name = literal.strip('"')
-        self.frames[-1][1] = name
-        parents = [f[1] for f in self.frames[:-1] if f[0] == "{" and f[1] is not None]
-        path = (self.value_number, *parents, name)
-        self.scan.keys.setdefault(path, self.line)
-        self.expect_key = False
-        for comment in self.pending:
-            comment.key = path
-        self.pending.clear()
 
     def line_comment(self, i: int) -> int:
         end = self.text.find("\n", i)
@@ -503,17 +473,26 @@ class _Scanner:
     def comment(self, body: str, i: int) -> None:
         start = self.text.rfind("\n", 0, i) + 1
         trailing = bool(self.text[start:i].strip())
-        comment = _Comment(self.line, one_line(body), trailing)
-        self.scan.comments.append(comment)
-        if trailing:
-            comment.key = self.key_on_line(self.line)
-        elif self.frames:
-            self.pending.append(comment)
-
-    def key_on_line(self, line: int) -> tuple[JsonScalar, ...] | None:
-        on_line = [path for path, at in self.scan.keys.items() if at == line]
-        return min(on_line, key=len) if on_line else None  # the outermost key on the line
+        comment = _Comment(self.line, one_line(body), trailing, self.value_number, self.depth > 0)
+        self.comments.append(comment)
 
 
-def _scan(text: str) -> _Scan:
-    return _Scanner(text).run()
+def _strip_comments(text: str, first_line: int) -> tuple[str, list[_Comment]]:
+    stripper = _CommentStripper(text, first_line)
+    return stripper.run(), stripper.comments
+
+
+def _attach_comments(example: _Example) -> None:
+    """A trailing comment describes the outermost key on its line; a comment on a line of
+    its own inside a value describes the next key of that value."""
+    for comment in example.comments:
+        if comment.trailing:
+            on_line = [key for key, line in example.keys.items() if line == comment.line]
+            comment.key = min(on_line, key=len) if on_line else None
+        elif comment.inside:
+            after = [
+                (line, key)
+                for key, line in example.keys.items()
+                if key[0] == comment.value_number and line > comment.line
+            ]
+            comment.key = min(after, key=lambda item: item[0])[1] if after else None

@@ -22,44 +22,53 @@ import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from musicbind.generator.load.document_text import read_document
+from musicbind.generator.load.located import pointer_child
 from musicbind.generator.load.openapi_document import OpenApiDocument, as_mapping, as_text, show
 from musicbind.generator.load.openapi_schema import SchemaReader
 from musicbind.generator.load.openapi_structure import camel, object_parts
-from musicbind.generator.load.openapi_text import parse_text, pointer_child
 from musicbind.generator.load.records import (
     DocumentKind,
     JsonValue,
-    Level,
-    Location,
     SpecDocument,
     SpecModel,
     SpecParam,
-    SpecProblem,
 )
 
 _SUCCESS_CODES = ("200", "201", "202")
 _FAL_METADATA = "/info/x-fal-metadata"
 
 
+# An OpenAPI 3 document whose text does not parse is still recognisably one (and its syntax
+# error is reported as such): JSON that opens with ``{`` and says ``"openapi": "3.``, or YAML
+# whose first statement is ``openapi: 3.``.
+_BROKEN_JSON = re.compile(r'\A\s*\{.{0,4000}?"openapi"\s*:\s*"?3\.', re.DOTALL)
+_BROKEN_YAML = re.compile(r"\A(?:\s*(?:#[^\n]*|---|%[^\n]*)?\n)*openapi\s*:\s*['\"]?3\.")
+
+
 def looks_like(text: str) -> bool:
-    """Whether ``text`` is a JSON or YAML mapping whose ``openapi`` key says version 3.x."""
-    parsed = parse_text(text, with_lines=False)
-    root = as_mapping(parsed.data)
+    """Whether ``text`` is a JSON or YAML mapping whose ``openapi`` key says version 3.x
+    (or text that says so but is not valid JSON or YAML)."""
+    parsed = read_document(text, "")
+    if not parsed.readable:
+        bare = text.removeprefix("\ufeff")
+        return bool(_BROKEN_JSON.match(bare) or _BROKEN_YAML.match(bare))
+    root = as_mapping(parsed.value)
     return root is not None and _is_version_3(root.get("openapi"))
 
 
 def load(text: str, path: str) -> SpecDocument:
-    """Read one OpenAPI document; every problem found is in the result, located by pointer."""
+    """Read one OpenAPI document; every problem found is in the result, located by pointer
+    (invalid JSON or YAML, and the text's other flaws, by line and column)."""
     sha256 = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-    parsed = parse_text(text)
-    if parsed.error is not None:
-        problem = SpecProblem(Level.ERROR, Location(path, line=parsed.error_line), parsed.error)
-        return SpecDocument(path, DocumentKind.OPENAPI, sha256, problems=(problem,))
-    doc = OpenApiDocument(parsed.data, path, parsed.lines)
-    root = as_mapping(parsed.data)
+    parsed = read_document(text, path)
+    doc = OpenApiDocument(parsed, path)
+    if not parsed.readable:
+        return SpecDocument(path, DocumentKind.OPENAPI, sha256, problems=doc.problems())
+    root = as_mapping(parsed.value)
     if root is None:
         doc.error(
-            "", f"an OpenAPI document must be a mapping at the top level, got {show(parsed.data)}"
+            "", f"an OpenAPI document must be a mapping at the top level, got {show(parsed.value)}"
         )
         return SpecDocument(path, DocumentKind.OPENAPI, sha256, problems=doc.problems())
     if not _is_version_3(root.get("openapi")):

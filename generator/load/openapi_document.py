@@ -7,11 +7,11 @@ is refused with an error; it is never read or fetched.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from musicbind.generator.load.openapi_text import pointer_child
+from musicbind.generator.load.document_text import DocumentText
+from musicbind.generator.load.located import pointer_child
 from musicbind.generator.load.records import JsonValue, Level, Location, SpecProblem
 
 COMPONENT_SCHEMAS = "/components/schemas"
@@ -52,15 +52,15 @@ def component_name(pointer: str) -> str | None:
 class OpenApiDocument:
     """The parsed document plus the problems found in it so far."""
 
-    def __init__(self, root: JsonValue, path: str, lines: Mapping[str, int]) -> None:
-        self.root = root
+    def __init__(self, text: DocumentText, path: str) -> None:
+        self.root: JsonValue = text.value
         self.path = path
-        self._lines = lines
-        self._problems: list[SpecProblem] = []
+        self._text = text
+        self._problems: list[SpecProblem] = list(text.problems)
 
     def locate(self, pointer: str) -> Location:
         """The location of a JSON pointer in this document (with its line when known)."""
-        return Location(self.path, line=self._lines.get(pointer), pointer=pointer)
+        return self._text.locate(self.path, pointer)
 
     def error(self, pointer: str, message: str) -> None:
         """Record an error at ``pointer``."""

@@ -24,8 +24,8 @@ from typing import Any
 
 from pydantic_core import SchemaError, SchemaValidator, core_schema
 
+from musicbind.generator.load.located import pointer_child
 from musicbind.generator.load.openapi_document import OpenApiDocument, show
-from musicbind.generator.load.openapi_text import pointer_child
 from musicbind.generator.load.records import JsonScalar, JsonValue, SpecType, TypeKind
 
 Number = int | float

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from musicbind.generator.load.located import pointer_child
 from musicbind.generator.load.openapi_checks import check_param
 from musicbind.generator.load.openapi_document import (
     OpenApiDocument,
@@ -51,7 +52,6 @@ from musicbind.generator.load.openapi_structure import (
     object_parts,
     type_kinds,
 )
-from musicbind.generator.load.openapi_text import pointer_child
 from musicbind.generator.load.records import JsonValue, SpecParam, SpecShape, SpecType, TypeKind
 
 MAX_STEPS = 50_000  # schema nodes read for one model; guards against alias bombs

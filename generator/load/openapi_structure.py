@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from musicbind.generator.load.located import pointer_child
 from musicbind.generator.load.openapi_document import OpenApiDocument, as_mapping, show
 from musicbind.generator.load.openapi_facts import Facts
-from musicbind.generator.load.openapi_text import pointer_child
 from musicbind.generator.load.records import JsonValue, TypeKind
 
 MAX_DEPTH = 48  # nesting levels; deeper schemas are read as "any value" with an error

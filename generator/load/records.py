@@ -35,13 +35,20 @@ class Level(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Location:
-    """Where a fact or a problem is: a file plus a 1-based line or a JSON pointer."""
+    """Where a fact or a problem is: a file plus a 1-based line or a JSON pointer.
+
+    ``column`` (1-based) is set where the reader knows it (problems in JSON and YAML
+    text); such a location reads ``file:line:column``, the most exact form.
+    """
 
     path: str
     line: int | None = None
     pointer: str | None = None
+    column: int | None = field(default=None, metadata={"omit_when_none": True})
 
     def __str__(self) -> str:
+        if self.line is not None and self.column is not None:
+            return f"{self.path}:{self.line}:{self.column}"
         if self.pointer is not None:
             return f"{self.path}#{self.pointer}"
         if self.line is not None:

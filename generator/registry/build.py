@@ -4,7 +4,8 @@ Documents about the same ``provider:model id`` are merged (OpenAPI first, then
 model pages), gateway endpoint templates are applied to the models they serve,
 overlay rules and pricing are attached, and every Python name is assigned by
 :mod:`generator.registry.naming`. A model is left out of the registry when any
-document describing it has an error; the other models are still built.
+document describing it has an error; the other models are still built. (The
+pipeline then puts back the model as it was last generated: ``kept``.)
 """
 
 from __future__ import annotations
@@ -58,7 +59,11 @@ class _Source:
 
 
 def build_registry(
-    documents: Sequence[SpecDocument], overlay: Overlay, *, bundled: Overlay | None = None
+    documents: Sequence[SpecDocument],
+    overlay: Overlay,
+    *,
+    bundled: Overlay | None = None,
+    kept: Registry | None = None,
 ) -> Registry:
     """Build the registry; problems from documents, overlay and merging are all kept.
 
@@ -66,14 +71,21 @@ def build_registry(
     model). Its protocols serve the documents of those providers and its model facts the
     models the documents describe; facts about models no document names are not the
     project's problem, while ``overlay``'s are reported (a typo in a model ref).
+
+    ``kept``: models kept as they were last generated (see :mod:`generator.last_good`),
+    with their providers. They join the registry as they are, their module names are
+    reserved first, and the documents' statements about them are not read.
     """
     overlay, quiet = layer_overlays(bundled, overlay)
+    held = {m.ref: m for m in kept.models} if kept is not None else {}
     problems: list[SpecProblem] = [p for doc in documents for p in doc.problems]
     failed = {doc.path for doc in documents if any(p.level is Level.ERROR for p in doc.problems)}
     templates: dict[tuple[str, str], list[_Source]] = {}
     sources: dict[tuple[str, str], list[_Source]] = {}
     for doc in documents:
         for spec in doc.models:
+            if f"{spec.provider}:{spec.model_id}" in held and not spec.endpoint_template:
+                continue
             key = (spec.provider, spec.endpoint or spec.model_id)
             target = templates if spec.endpoint_template else sources
             bucket = target.setdefault(
@@ -82,8 +94,15 @@ def build_registry(
             bucket.append(_Source(spec, doc.kind, doc.path))
     providers = _providers(overlay, problems)
     facts = {m.ref: m for m in overlay.models}
-    models: list[Model] = []
+    models: list[Model] = list(held.values())
     module_scopes: dict[str, naming.Scope] = {}
+    for held_model in models:  # first: a kept model's module keeps its name
+        name = held_model.provider
+        module_scopes.setdefault(name, naming.Scope({"client", "__init__"})).claim(
+            held_model.module_name
+        )
+        if name not in providers and kept is not None:
+            providers.update((p.name, p) for p in kept.providers if p.name == name)
     for (provider, model_id), group in sorted(sources.items()):
         group.sort(key=lambda s: (authority(s.kind), s.path))
         ref = f"{provider}:{model_id}"
@@ -126,9 +145,9 @@ def build_registry(
     )
 
 
-def _problem_order(problem: SpecProblem) -> tuple[str, int, str, str]:
+def _problem_order(problem: SpecProblem) -> tuple[str, int, int, str, str]:
     loc = problem.location
-    return (loc.path, loc.line or 0, loc.pointer or "", problem.message)
+    return (loc.path, loc.line or 0, loc.column or 0, loc.pointer or "", problem.message)
 
 
 def _error(location: Location, message: str) -> SpecProblem:

@@ -37,7 +37,7 @@ from musicbind.runtime.jobstate import JobState
 
 T = TypeVar("T")
 _PROBLEM = re.compile(r"^(?P<where>.*?): (?P<level>error|warning): (?P<message>.*)$", re.DOTALL)
-_LINE = re.compile(r"^(?P<path>.*):(?P<line>\d+)$")
+_LINE = re.compile(r"^(?P<path>.*?):(?P<line>\d+)(?::(?P<column>\d+))?$")
 
 
 class RegistryFormatError(ValueError):
@@ -94,7 +94,8 @@ def _location_text(text: str) -> Location:
         return Location(path, pointer=pointer)
     line = _LINE.match(text)
     if line is not None:
-        return Location(line["path"], line=int(line["line"]))
+        column = int(line["column"]) if line["column"] else None
+        return Location(line["path"], line=int(line["line"]), column=column)
     return Location(text)
 
 
@@ -213,10 +214,14 @@ def _location(data: Any, where: str) -> Location:
     line = item.get("line")
     if line is not None and (isinstance(line, bool) or not isinstance(line, int)):
         raise RegistryFormatError(f"{where}.line", "expected an integer")
+    column = item.get("column")
+    if column is not None and (isinstance(column, bool) or not isinstance(column, int)):
+        raise RegistryFormatError(f"{where}.column", "expected an integer")
     return Location(
         path=_text(item.get("path"), f"{where}.path"),
         line=line,
         pointer=_optional_text(item, "pointer", where),
+        column=column,
     )
 
 

@@ -2,26 +2,31 @@
 
 The manifest names each document (provider, kind, origin, retrieved date); the
 overlay carries what no spec format can state: provider job protocols (status
-vocabularies, auth, base URL), cross-field rules and pricing. Both are YAML;
-every record keeps its line so problems point at it.
+vocabularies, auth, base URL), cross-field rules and pricing. Both are YAML, read
+by the one located reader and checked by the pydantic models below (unknown keys
+are errors with a did-you-mean, fixed choices are literals); every record keeps
+its line so later problems point at it. A mistake drops the entry it is in (one
+provider, model or document) and is reported at its line and column.
 """
 
 from __future__ import annotations
 
-import datetime
-import re
 from dataclasses import dataclass
-from typing import Any
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal, TypeVar
 
-import yaml
+from pydantic import AfterValidator, Field
 
-from musicbind.generator.load.records import Level, Location, SpecProblem
+from musicbind.generator.load.records import Location, SpecProblem
+from musicbind.generator.registry.typed_yaml import Strict, Text, TypedFile
 from musicbind.runtime.jobstate import JobState
 
-RULE_KINDS = frozenset({"segment_within_media"})
-AUTH_SCHEMES = frozenset({"basic", "key", "bearer"})
-PRICE_UNITS = frozenset({"second", "request"})
-_SURROGATE = re.compile("[\ud800-\udfff]")
+AuthScheme = Literal["basic", "key", "bearer"]
+RuleKind = Literal["segment_within_media"]
+PriceUnit = Literal["second", "request"]
+PartT = TypeVar("PartT", dict[str, Any], list[Any])
+# The document kinds a manifest may list: DocumentKind's, less "unknown".
+ListedKind = Literal["openapi", "scenario-table", "fal-page", "gateway-page"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,216 +96,153 @@ class Overlay:
     models: tuple[ModelFacts, ...]
 
 
-class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """A safe YAML loader that records each mapping's 1-based line under ``__line__``."""
+# --- the files' schemas ------------------------------------------------------------------
 
 
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping: dict[str, Any] = {
-        str(key): value for key, value in loader.construct_mapping(node, deep=True).items()
-    }
-    mapping["__line__"] = node.start_mark.line + 1
-    return mapping
+def _amount(text: str) -> str:
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite() or number < 0:
+        raise ValueError(f'amount {text!r} is not a price (a number such as "0.009")')
+    return text
 
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+def _plain_path(text: str) -> str:
+    if any(ord(char) < 32 or ord(char) == 127 for char in text):
+        raise ValueError(f"document path {text!r} holds control characters; it is not read")
+    return text
 
 
-class _Reader:
-    """Collects problems while reading one YAML file."""
+class _ProviderEntry(Strict):
+    display_name: Text | None = None
+    base_url: Text
+    auth: AuthScheme
+    statuses: Annotated[dict[Text, JobState], Field(min_length=1)]
 
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.problems: list[SpecProblem] = []
 
-    def parse(self, text: str) -> dict[str, Any] | None:
-        try:
-            data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            self.error(line, f"not valid YAML: {getattr(exc, 'problem', exc)}")
-            return None
-        if data is None:
-            return {}
-        if not isinstance(data, dict):
-            self.error(1, "expected a mapping at the top level")
-            return None
-        return data
+class _RuleEntry(Strict):
+    kind: RuleKind
+    media: Text
+    start: Text | None = None
+    length: Text | None = None
 
-    def error(self, line: int | None, message: str) -> None:
-        self.problems.append(SpecProblem(Level.ERROR, Location(self.path, line), message))
 
-    def text(self, node: dict[str, Any], key: str, *, required: bool = True) -> str | None:
-        value = node.get(key)
-        if value is None:
-            if required:
-                self.error(node.get("__line__"), f"missing {key!r}")
-            return None
-        if isinstance(value, bool) or not isinstance(value, str | int | float | datetime.date):
-            self.error(node.get("__line__"), f"{key!r} must be text, got {type(value).__name__}")
-            return None
-        return self.unicode(str(value), node.get("__line__"), key)
+class _PricingEntry(Strict):
+    currency: Text = "USD"
+    amount: Annotated[Text, AfterValidator(_amount)]
+    unit: PriceUnit
+    seconds_from: Text | None = None
+    media: Text | None = None
+    start: Text | None = None
+    multiplied_by: list[Text] | None = None
 
-    def unicode(self, text: str, line: int | None, what: str) -> str | None:
-        """``text``, or None (and an error) when it holds a lone surrogate (a YAML ``\\ud800``)."""
-        if _SURROGATE.search(text):
-            self.error(line, f"{what} {text!a} holds a lone surrogate, which is not Unicode")
-            return None
-        return text
+
+class _ModelEntry(Strict):
+    rules: list[_RuleEntry] | None = None
+    pricing: _PricingEntry | None = None
+
+
+class _OverlayFile(Strict):
+    providers: dict[Text, Any] | None = None
+    models: dict[Text, Any] | None = None
+
+
+class _ManifestDocument(Strict):
+    path: Annotated[Text, AfterValidator(_plain_path)]
+    provider: Text
+    kind: ListedKind
+    origin: Text = ""
+    retrieved: Text = ""
+
+
+class _ManifestFile(Strict):
+    documents: list[Any] | None = None
+
+
+# --- reading ----------------------------------------------------------------------------
 
 
 def load_manifest(text: str, path: str) -> tuple[list[ManifestEntry], list[SpecProblem]]:
     """Parse specs/manifest.yaml."""
-    reader = _Reader(path)
-    data = reader.parse(text)
+    file = TypedFile(text, path)
+    file.check(_ManifestFile, (), file.value or {})
     entries: list[ManifestEntry] = []
-    documents = (data or {}).get("documents", [])
-    if data is not None and not isinstance(documents, list):
-        reader.error(data.get("__line__"), "'documents' must be a list")
-        documents = []
-    for item in documents:
-        if not isinstance(item, dict):
-            reader.error(None, "each document entry must be a mapping")
-            continue
-        fields = [reader.text(item, key) for key in ("path", "provider", "kind")]
-        origin = reader.text(item, "origin", required=False) or ""
-        retrieved = reader.text(item, "retrieved", required=False) or ""
-        if None in fields:
-            continue
-        entry_path, provider, kind = (str(value) for value in fields)
-        location = Location(path, item["__line__"])
-        if any(ord(char) < 32 or ord(char) == 127 for char in entry_path):
-            reader.error(
-                location.line,
-                f"document path {entry_path!r} holds control characters; it is not read",
+    for index, item in enumerate(_part(file.value, "documents", list)):
+        where = ("documents", index)
+        entry = file.check(_ManifestDocument, where, item)
+        if entry is not None:
+            location = file.at(where)
+            entries.append(
+                ManifestEntry(
+                    entry.path, entry.provider, entry.kind, entry.origin, entry.retrieved, location
+                )
             )
-            continue
-        entries.append(ManifestEntry(entry_path, provider, kind, origin, retrieved, location))
-    return entries, reader.problems
+    return entries, file.problems
 
 
 def load_overlay(text: str, path: str) -> tuple[Overlay, list[SpecProblem]]:
     """Parse specs/overlay.yaml."""
-    reader = _Reader(path)
-    data = reader.parse(text) or {}
-    providers = [
-        facts
-        for name, node in _items(data.get("providers"))
-        if (facts := _provider(reader, name, node)) is not None
-    ]
-    models = [
-        model
-        for ref, node in _items(data.get("models"))
-        if (model := _model(reader, ref, node)) is not None
-    ]
+    file = TypedFile(text, path)
+    file.check(_OverlayFile, (), file.value or {})
+    providers: list[ProviderFacts] = []
+    models: list[ModelFacts] = []
+    for name, node in _part(file.value, "providers", dict).items():
+        entry = file.check(_ProviderEntry, ("providers", name), node)
+        if entry is not None:
+            providers.append(_provider(file, name, entry))
+    for ref, node in _part(file.value, "models", dict).items():
+        if ":" not in ref:
+            message = f"model ref {ref!r} must be '<provider>:<model id>'"
+            file.error(("models", ref), message, key=True)
+            continue
+        model = file.check(_ModelEntry, ("models", ref), node)
+        if model is not None:
+            models.append(_model(file, ref, model))
     overlay = Overlay(
         tuple(sorted(providers, key=lambda p: p.name)), tuple(sorted(models, key=lambda m: m.ref))
     )
-    return overlay, reader.problems
+    return overlay, file.problems
 
 
-def _items(node: Any) -> list[tuple[str, Any]]:
-    if not isinstance(node, dict):
-        return []
-    return [(str(key), value) for key, value in node.items() if key != "__line__"]
+def _part(value: Any, name: str, kind: type[PartT]) -> PartT:
+    """A top-level section as read (its shape was checked and reported with the file's),
+    so that a mistake beside it does not lose it."""
+    part = value.get(name) if isinstance(value, dict) else None
+    return part if isinstance(part, kind) else kind()
 
 
-def _provider(reader: _Reader, name: str, node: Any) -> ProviderFacts | None:
-    if not isinstance(node, dict):
-        reader.error(None, f"provider {name!r} must be a mapping")
-        return None
-    location = Location(reader.path, node["__line__"])
-    auth = reader.text(node, "auth")
-    base_url = reader.text(node, "base_url")
-    if auth is not None and auth not in AUTH_SCHEMES:
-        reader.error(
-            location.line, f"provider {name!r}: auth must be one of {sorted(AUTH_SCHEMES)}"
-        )
-        return None
-    statuses: list[tuple[str, JobState]] = []
-    for word, state in _items(node.get("statuses")):
-        if reader.unicode(word, location.line, "status word") is None:
-            continue
-        try:
-            statuses.append((word, JobState(str(state))))
-        except ValueError:
-            known = ", ".join(s.value for s in JobState)
-            reader.error(
-                location.line,
-                f"provider {name!r}: status {word!r} maps to {state!r}, not one of {known}",
-            )
-    if not statuses:
-        reader.error(location.line, f"provider {name!r} has no 'statuses' vocabulary")
-    if auth is None or base_url is None:
-        return None
-    display = reader.text(node, "display_name", required=False) or name
-    return ProviderFacts(name, display, base_url, auth, tuple(sorted(statuses)), location)
-
-
-def _model(reader: _Reader, ref: str, node: Any) -> ModelFacts | None:
-    if isinstance(node, dict) and reader.unicode(ref, node["__line__"], "model ref") is None:
-        return None
-    if not isinstance(node, dict) or ":" not in ref:
-        reader.error(None, f"model entry {ref!r} must be '<provider>:<model id>' with a mapping")
-        return None
-    location = Location(reader.path, node["__line__"])
-    rules = [
-        rule for item in node.get("rules") or [] if (rule := _rule(reader, ref, item)) is not None
-    ]
-    pricing = _pricing(reader, ref, node["pricing"]) if "pricing" in node else None
-    return ModelFacts(ref, tuple(rules), pricing, location)
-
-
-def _rule(reader: _Reader, ref: str, node: Any) -> RuleFacts | None:
-    if not isinstance(node, dict):
-        reader.error(None, f"{ref}: each rule must be a mapping")
-        return None
-    kind = reader.text(node, "kind")
-    media = reader.text(node, "media")
-    if kind is not None and kind not in RULE_KINDS:
-        reader.error(
-            node["__line__"], f"{ref}: unknown rule kind {kind!r} (known: {sorted(RULE_KINDS)})"
-        )
-        return None
-    if kind is None or media is None:
-        return None
-    start = reader.text(node, "start", required=False)
-    length = reader.text(node, "length", required=False)
-    return RuleFacts(kind, media, start, length, Location(reader.path, node["__line__"]))
-
-
-def _pricing(reader: _Reader, ref: str, node: Any) -> PricingFacts | None:
-    if not isinstance(node, dict):
-        reader.error(None, f"{ref}: pricing must be a mapping")
-        return None
-    line = node["__line__"]
-    amount = reader.text(node, "amount")
-    unit = reader.text(node, "unit")
-    if unit is not None and unit not in PRICE_UNITS:
-        reader.error(line, f"{ref}: pricing unit {unit!r} is not one of {sorted(PRICE_UNITS)}")
-        return None
-    if amount is None or unit is None:
-        return None
-    try:
-        float(amount)
-    except ValueError:
-        reader.error(line, f"{ref}: pricing amount {amount!r} is not a number")
-        return None
-    multiplied = node.get("multiplied_by") or []
-    if not isinstance(multiplied, list) or not all(isinstance(m, str) for m in multiplied):
-        reader.error(line, f"{ref}: multiplied_by must be a list of field names")
-        return None
-    return PricingFacts(
-        currency=reader.text(node, "currency", required=False) or "USD",
-        amount=amount,
-        unit=unit,
-        seconds_from=reader.text(node, "seconds_from", required=False),
-        media=reader.text(node, "media", required=False),
-        start=reader.text(node, "start", required=False),
-        multiplied_by=tuple(multiplied),
-        location=Location(reader.path, line),
+def _provider(file: TypedFile, name: str, entry: _ProviderEntry) -> ProviderFacts:
+    statuses = tuple(sorted(entry.statuses.items()))
+    location = file.at(("providers", name))
+    return ProviderFacts(
+        name, entry.display_name or name, entry.base_url, entry.auth, statuses, location
     )
+
+
+def _model(file: TypedFile, ref: str, entry: _ModelEntry) -> ModelFacts:
+    where = ("models", ref)
+    rules = tuple(
+        RuleFacts(rule.kind, rule.media, rule.start, rule.length, file.at((*where, "rules", i)))
+        for i, rule in enumerate(entry.rules or [])
+    )
+    price = entry.pricing
+    pricing = (
+        PricingFacts(
+            currency=price.currency,
+            amount=price.amount,
+            unit=price.unit,
+            seconds_from=price.seconds_from,
+            media=price.media,
+            start=price.start,
+            multiplied_by=tuple(price.multiplied_by or ()),
+            location=file.at((*where, "pricing")),
+        )
+        if price is not None
+        else None
+    )
+    return ModelFacts(ref, rules, pricing, file.at(where))
 
 
 def layer_overlays(bundled: Overlay | None, project: Overlay) -> tuple[Overlay, frozenset[str]]:

@@ -12,21 +12,28 @@ from musicbind.generator.registry.model import Registry
 FORMAT_VERSION = 1
 
 
-def _names(cls: type) -> tuple[str, ...]:
+def _names(cls: type) -> tuple[tuple[str, bool], ...]:
+    """(field name, left out when None) of a record class."""
     names = _FIELD_NAMES.get(cls)
     if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+        names = _FIELD_NAMES[cls] = tuple(
+            (f.name, bool(f.metadata.get("omit_when_none"))) for f in dataclasses.fields(cls)
+        )
     return names
 
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_FIELD_NAMES: dict[type, tuple[tuple[str, bool], ...]] = {}
 
 
 def _plain(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float):
         return value.value if isinstance(value, Enum) else value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {name: _plain(getattr(value, name)) for name in _names(type(value))}
+        return {
+            name: _plain(item)
+            for name, omit in _names(type(value))
+            if (item := getattr(value, name)) is not None or not omit
+        }
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, list | tuple):

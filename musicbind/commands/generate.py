@@ -6,6 +6,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,6 +14,13 @@ from musicbind.generator.load.records import Level, SpecProblem
 from musicbind.generator.settings import BuildSettings
 from musicbind.tooling.project import find_project, shown
 from musicbind.tooling.report import plural
+
+if TYPE_CHECKING:
+    from musicbind.generator.generate import Outcome
+
+STRICT_HELP = (
+    "A document that yields no model is an error, not a warning (for CI and the pre-commit hook)."
+)
 
 
 def print_problems(problems: list[SpecProblem]) -> None:
@@ -80,12 +88,14 @@ def _no_specs(specs: Path) -> click.UsageError:
     "--provider",
     help="Provider of loose PATHS when their content does not say (scenario, fal, aigateway).",
 )
+@click.option("--strict", is_flag=True, help=STRICT_HELP)
 def generate_command(
     paths: tuple[Path, ...],
     out: Path | None,
     specs: Path | None,
     overlay: Path | None,
     provider: str | None,
+    strict: bool,
 ) -> None:
     """Generate typed bindings.
 
@@ -94,6 +104,10 @@ def generate_command(
     says (`musicbind init` writes it); without one, specs/ -> generated/. With PATHS:
     any provider documents -> an importable package at --out (``--out /tmp/w/mybind``
     gives ``import mybind`` with /tmp/w on sys.path).
+
+    When a document has errors, the models it contributes to keep their last generated
+    files byte for byte (nothing is deleted or rebuilt from the other documents), the
+    others regenerate, and the run exits 1 naming the models kept.
     """
     from musicbind.generator.generate import generate_paths, generate_specs
     from musicbind.generator.pipeline import default_overlay_path
@@ -105,28 +119,53 @@ def generate_command(
         if not _package_name_ok(out):
             raise click.UsageError(f"--out {out}: the folder name must be a Python package name")
         outcome = generate_paths(
-            list(paths), out, overlay or default_overlay_path(), provider, bundled_overlay=True
+            list(paths),
+            out,
+            overlay or default_overlay_path(),
+            provider,
+            bundled_overlay=True,
+            strict=strict,
         )
+        written_to, hint = out, ""
     else:
         target = project_target(specs, out)
         if not target.specs.is_dir():
             raise _no_specs(target.specs)
-        outcome = generate_specs(target.specs, target.out, target.settings)
+        outcome = generate_specs(target.specs, target.out, target.settings, strict=strict)
+        written_to = target.out
+        hint = f"; list your provider documents in {shown(target.specs / 'manifest.yaml')}"
     print_problems(outcome.problems)
+    _report_generate(outcome, written_to, time.perf_counter() - started, hint)
+
+
+def _report_generate(outcome: Outcome, out: Path, elapsed: float, hint: str = "") -> None:
+    from musicbind.tooling.check_report import kept_lines
+
+    if not outcome.written:
+        click.secho(
+            f"no model to generate: nothing written to {shown(out)} (a package needs at least "
+            f"one model{hint})",
+            fg="red",
+            err=True,
+        )
+        sys.exit(1)
     report = outcome.report
     assert report is not None
-    elapsed = time.perf_counter() - started
     click.echo(
         f"{plural(outcome.models, 'model')}: {plural(len(report.written), 'file')} written, "
         f"{len(report.unchanged)} unchanged, {len(report.removed)} removed ({elapsed:.2f} s)",
         err=True,
     )
     if outcome.errors:
+        errors = outcome.errors
         click.secho(
-            f"{plural(len(outcome.errors), 'error')}: the models they affect were not generated",
+            f"{plural(len(errors), 'error')} (first: {errors[0].location}): fix "
+            f"{'it' if len(errors) == 1 else 'them'} and run `musicbind generate` again",
             fg="red",
             err=True,
         )
+        for line in kept_lines(outcome.kept):
+            click.secho(line, fg="red", err=True)
         sys.exit(1)
 
 
@@ -143,10 +182,20 @@ def generate_command(
     type=click.Path(file_okay=False, path_type=Path),
     help="Bindings folder (default: [tool.musicbind] out, else generated/).",
 )
-def check_command(specs: Path | None, out: Path | None) -> None:
-    """Exit 1, with a diff, when the bindings are not exactly what the specs produce.
+@click.option("--strict", is_flag=True, help=STRICT_HELP)
+@click.option(
+    "--diff",
+    "show_diff",
+    is_flag=True,
+    help="Also print the full text diff from the bindings to what the specs produce.",
+)
+def check_command(specs: Path | None, out: Path | None, strict: bool, show_diff: bool) -> None:
+    """Exit 1 when the bindings are not exactly what a clean `musicbind generate` writes,
+    or when the specs have errors.
 
-    Reads the same [tool.musicbind] config as `musicbind generate`.
+    Says first what changed, in the models and fields (classified as `musicbind diff`
+    does) and in the files; --diff adds the text diff. Reads the same [tool.musicbind]
+    config as `musicbind generate`.
     """
     from musicbind.generator.freshness import is_fresh
 
@@ -154,19 +203,34 @@ def check_command(specs: Path | None, out: Path | None) -> None:
     if not target.specs.is_dir():
         raise _no_specs(target.specs)
     shown_out, shown_specs = shown(target.out), shown(target.specs)
-    if is_fresh(target.specs, target.out, target.settings):
+    if is_fresh(target.specs, target.out, target.settings, strict=strict):
         click.echo(f"{shown_out} is up to date with {shown_specs}", err=True)
         return
     from musicbind.generator.generate import check_specs
+    from musicbind.tooling.check_report import check_summary, error_line, kept_lines
 
-    outcome = check_specs(target.specs, target.out, target.settings)
+    outcome = check_specs(target.specs, target.out, target.settings, strict=strict)
     if outcome.up_to_date:
         click.echo(f"{shown_out} is up to date with {shown_specs}", err=True)
         return
-    print_problems(outcome.errors)
-    sys.stdout.writelines(outcome.diff)
+    print_problems(outcome.problems)
+    if outcome.errors:
+        click.secho(error_line(outcome.errors, shown_specs), fg="red", err=True)
+        for line in kept_lines(outcome.kept, verb=f"{shown_out} keeps"):
+            click.secho(line, fg="red", err=True)
+        sys.exit(1)
+    if not outcome.written:
+        click.secho(
+            f"{shown_specs} yield no model: there is no package to check", fg="red", err=True
+        )
+        sys.exit(1)
+    for line in check_summary(outcome.changes, outcome.changed, outcome.snapshot):
+        click.echo(line)
+    if show_diff:
+        sys.stdout.writelines(outcome.diff)
+    hint = "" if show_diff else " (`musicbind check --diff` shows the text diff)"
     click.secho(
-        f"{shown_out} is not what {shown_specs} produce: run `musicbind generate`",
+        f"{shown_out} is not what {shown_specs} produce: run `musicbind generate`{hint}",
         fg="red",
         err=True,
     )

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from musicbind.generator.emit.json_schema import rule_statement
+from musicbind.generator.load.located import JsonPath, Position, json_path
 from musicbind.generator.load.records import TypeKind
 from musicbind.generator.registry.describe import describe_type, show_value
 from musicbind.generator.registry.model import CrossFieldRule, Field, Model
 from musicbind.tooling.findings import Finding
-from musicbind.tooling.located import JsonPath, Position, json_path
 
 _EXPECTED = {
     "string_type": "a string",

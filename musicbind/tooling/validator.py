@@ -17,7 +17,8 @@ from __future__ import annotations
 import difflib
 import importlib
 import json
-from collections.abc import Iterable, Mapping
+import os
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -25,12 +26,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from musicbind.generator.load.located import Anomaly, JsonPath, Position, json_path
 from musicbind.generator.registry.model import Model
 from musicbind.generator.registry.snapshot import read_snapshot
 from musicbind.runtime.binding import Binding
 from musicbind.tooling.explain import ModelFacts, Where, explain, model_facts, resolve
 from musicbind.tooling.findings import Finding, Report
-from musicbind.tooling.located import Anomaly, JsonPath, Position, json_path
 from musicbind.tooling.media import MediaProber, local_media_path, missing_local_path
 from musicbind.tooling.payloads import (
     PAYLOAD_SUFFIXES,
@@ -109,14 +110,27 @@ def did_you_mean(names: Iterable[str]) -> str | None:
     return f"did you mean {' or '.join(shown)}?" if shown else None
 
 
+def _payload_files_under(folder: Path) -> Iterator[Path]:
+    """Payload files under ``folder``; links are not followed out of it (nor into loops)."""
+    root = folder.resolve()
+    for current, _folders, names in os.walk(folder, followlinks=False):
+        for name in names:
+            candidate = Path(current) / name
+            if candidate.suffix.lower() not in PAYLOAD_SUFFIXES:
+                continue
+            try:
+                if candidate.resolve().is_relative_to(root) and candidate.is_file():
+                    yield candidate
+            except (OSError, RuntimeError):  # a dangling or looping link: not a payload
+                continue
+
+
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
     """Files as given; folders replaced by the payload files under them, sorted."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in PAYLOAD_SUFFIXES
-            )
+            found += sorted(_payload_files_under(path))
         else:
             found.append(path)
     return found

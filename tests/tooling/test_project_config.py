@@ -77,10 +77,13 @@ def test_init_writes_the_table_and_starter_files(tmp_path: Path) -> None:
     assert "no bindings package in bindings ([tool.musicbind] out): run `musicbind generate`" in (
         not_yet.stderr
     )
-    # The starter project generates (nothing yet) and checks.
-    assert "0 models" in ok(musicbind("generate", cwd=project)).stderr
-    assert (project / "bindings" / "__init__.py").is_file()
-    ok(musicbind("check", cwd=project))
+    # The starter project has no model yet: no package is written, and check fails.
+    empty = musicbind("generate", cwd=project)
+    assert empty.returncode == 1
+    assert "no model to generate: nothing written to bindings" in empty.stderr
+    assert "list your provider documents in specs/manifest.yaml" in empty.stderr
+    assert not (project / "bindings").exists()
+    assert musicbind("check", cwd=project).returncode == 1
 
     again = musicbind("init", cwd=project)
     assert again.returncode == 1
@@ -178,7 +181,7 @@ def test_the_commands_use_the_users_bindings(tmp_path: Path) -> None:
     table = project / "specs" / "scenario" / "sonilo-text-to-music.md"
     table.write_text(table.read_text(encoding="utf-8").replace("| 120 |", "| 100 |"))
     stale = musicbind("check", cwd=project)
-    assert stale.returncode == 1 and "le=100" in stale.stdout
+    assert stale.returncode == 1 and "duration: maximum 120 -> 100" in stale.stdout
     assert "bindings is not what specs produce: run `musicbind generate`" in stale.stderr
 
 

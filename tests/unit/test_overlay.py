@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
 
-from musicbind.generator.registry.overlay import load_manifest, load_overlay
+from musicbind.generator.load.records import DocumentKind
+from musicbind.generator.registry.overlay import ListedKind, load_manifest, load_overlay
 from musicbind.runtime.jobstate import JobState
 
 GOOD = """\
@@ -33,20 +36,44 @@ def test_good_overlay() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "line", "words"),
+    ("text", "where", "words"),
     [
-        (GOOD.replace("RUNNING", "GOING"), 3, "not one of"),
-        (GOOD.replace("auth: key", "auth: magic"), 3, "auth must be one of"),
-        (GOOD.replace("segment_within_media", "teleport"), 10, "unknown rule kind"),
-        (GOOD.replace("unit: second", "unit: fortnight"), 11, "pricing unit"),
-        (GOOD.replace('"0.009"', '"cheap"'), 11, "not a number"),
-        ("providers: [\n  - {\n", 2, "not valid YAML"),
+        (GOOD.replace("RUNNING", "GOING"), "6:47", "IN_PROGRESS: expected one of 'QUEUED'"),
+        (GOOD.replace("auth: key", "auth: magic"), "5:11", "auth: expected one of 'basic', 'key'"),
+        (GOOD.replace("segment_within_media", "teleport"), "10:16", "kind: expected one of"),
+        (GOOD.replace("unit: second", "unit: fortnight"), "11:53", "unit: expected one of"),
+        (GOOD.replace('"0.009"', '"cheap"'), "11:38", "is not a price"),
+        (GOOD.replace("base_url", "baseurl"), "4:5", 'unknown key "baseurl"; did you mean'),
+        ("providers: [\n  - {\n", "2:3", "invalid YAML: did not find expected node content"),
+        ("providers:\n  x: 1\n  x: 2\n", "3:3", 'duplicate key "x"'),
     ],
 )
-def test_overlay_mistakes_are_located(text: str, line: int, words: str) -> None:
+def test_overlay_mistakes_are_located(text: str, where: str, words: str) -> None:
     _, problems = load_overlay(text, "overlay.yaml")
-    assert any(p.location.line == line and words in p.message for p in problems), problems
-    assert all(str(p).startswith("overlay.yaml:") for p in problems)
+    shown = [str(p) for p in problems]
+    assert any(s.startswith(f"overlay.yaml:{where}: error: ") and words in s for s in shown), shown
+
+
+@pytest.mark.parametrize(
+    ("typo", "meant", "where"),
+    [
+        ("rules:", "rules", "9:5"),
+        ("pricing:", "pricing", "11:5"),
+        ("statuses:", "statuses", "6:5"),
+        ("seconds_from:", "seconds_from", "11:61"),
+        ("models:", "models", "7:1"),
+    ],
+)
+def test_a_misspelled_key_is_an_error_with_a_did_you_mean(
+    typo: str, meant: str, where: str
+) -> None:
+    misspelled = typo[:-3] + typo[-2] + typo[-3] + ":"  # swap the last two letters
+    overlay, problems = load_overlay(GOOD.replace(typo, misspelled, 1), "overlay.yaml")
+    (problem,) = problems
+    assert str(problem).startswith(f"overlay.yaml:{where}: error: ")
+    assert f'unknown key "{misspelled[:-1]}"; did you mean "{meant}"?' in problem.message
+    # the entry that held it is dropped, never half-read
+    assert len(overlay.providers) + len(overlay.models) == 1
 
 
 def test_manifest_entries_and_missing_keys() -> None:
@@ -54,8 +81,20 @@ def test_manifest_entries_and_missing_keys() -> None:
         "documents:\n"
         "  - {path: a.json, provider: fal, kind: openapi, retrieved: 2026-06-15}\n"
         "  - {path: b.md}\n"
+        "  - {path: c.md, provider: fal, kind: fal_page, retreived: 2026-06-15}\n"
     )
     entries, problems = load_manifest(text, "manifest.yaml")
     assert [e.path for e in entries] == ["a.json"] and entries[0].retrieved == "2026-06-15"
-    assert {p.location.line for p in problems} == {3}
-    assert any("missing 'provider'" in p.message for p in problems)
+    assert [str(p) for p in problems] == [
+        'manifest.yaml:3:5: error: documents[1]: missing "provider"',
+        'manifest.yaml:3:5: error: documents[1]: missing "kind"',
+        "manifest.yaml:4:39: error: documents[2].kind: expected one of 'openapi', "
+        "'scenario-table', 'fal-page' or 'gateway-page', got \"fal_page\"",
+        'manifest.yaml:4:49: error: documents[2]: unknown key "retreived"; did you mean '
+        '"retrieved"? (known here: path, provider, kind, origin, retrieved)',
+    ]
+
+
+def test_the_manifest_kinds_are_the_loaders_kinds() -> None:
+    listed = set(get_args(ListedKind))
+    assert listed == {kind.value for kind in DocumentKind} - {DocumentKind.UNKNOWN.value}

@@ -1,9 +1,12 @@
-"""Tooling: parsed payload documents that remember where each value was written.
+"""Load stage: parsed JSON/YAML values that remember where each value and key was written.
 
-A :class:`Located` document is a JSON value plus the line and column of every
-value and object key in it, plus the :class:`Anomaly` values found while reading
-(duplicate keys, NaN, huge numbers and strings, deep nesting, syntax errors).
-Readers never raise on bad input: they report and go on where they can.
+A :class:`Located` document is a JSON value plus the line and column of every value
+and object key in it (by path, and by JSON pointer), plus the :class:`Anomaly` values
+found while reading: syntax errors, duplicate keys, NaN, numbers past 2**53, huge
+strings, deep nesting. The readers (:mod:`located_json`, :mod:`located_yaml`) never
+raise on bad input: they report and go on where they can. Used by the loaders, the
+overlay and manifest readers and ``musicbind validate``; standard library only, so the
+light install (no codegen extra) can use it.
 """
 
 from __future__ import annotations
@@ -15,14 +18,24 @@ from typing import Any, TypeAlias
 
 JsonPath: TypeAlias = tuple[str | int, ...]
 
-# Limits checked before any model sees a value. Integers beyond 2**53 lose precision in
-# JSON parsers (I-JSON, RFC 7493 section 2.2); the others bound the work one payload costs.
+# Integers beyond 2**53 lose precision in JSON parsers (I-JSON, RFC 7493 section 2.2).
 MAX_SAFE_INTEGER = 2**53
-MAX_DEPTH = 32
-MAX_STRING = 65_536
-MAX_VALUES = 100_000
-
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What a reader accepts before reporting an anomaly: the work one text may cost."""
+
+    max_depth: int  # nesting levels; deeper values are skipped, not built
+    max_string: int  # characters in one string
+    max_values: int  # values once YAML aliases are expanded
+
+
+# A payload (``musicbind validate``): small, from anyone.
+PAYLOAD_LIMITS = Limits(max_depth=32, max_string=65_536, max_values=100_000)
+# A provider document, overlay or manifest: as large as a document may be (16 MiB).
+DOCUMENT_LIMITS = Limits(max_depth=128, max_string=16 * 1024 * 1024, max_values=2_000_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,14 +66,29 @@ class Located:
     keys: dict[JsonPath, Position] = field(default_factory=dict)
     anomalies: list[Anomaly] = field(default_factory=list)
     start: Position = Position(1, 1)
+    _by_pointer: dict[str, Position] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def value_position(self, path: JsonPath) -> Position:
         """Where the value at ``path`` starts, or its nearest written ancestor."""
-        return _nearest(self.values, path, self.start)
+        for end in range(len(path), -1, -1):
+            found = self.values.get(path[:end])
+            if found is not None:
+                return found
+        return self.start
 
     def key_position(self, path: JsonPath) -> Position:
         """Where the key naming the value at ``path`` is, else where the value is."""
         return self.keys.get(path) or self.value_position(path)
+
+    def pointer_position(self, pointer: str) -> Position | None:
+        """Where the member or element at a JSON pointer is (its key for an object member)."""
+        if self._by_pointer is None:
+            table = {json_pointer(path): at for path, at in self.values.items()}
+            table.update((json_pointer(path), at) for path, at in self.keys.items())
+            self._by_pointer = table
+        return self._by_pointer.get(pointer)
 
     @property
     def readable(self) -> bool:
@@ -68,12 +96,18 @@ class Located:
         return not any(a.code == "syntax" for a in self.anomalies)
 
 
-def _nearest(table: dict[JsonPath, Position], path: JsonPath, fallback: Position) -> Position:
-    for end in range(len(path), -1, -1):
-        found = table.get(path[:end])
-        if found is not None:
-            return found
-    return fallback
+def pointer_child(pointer: str, key: str | int) -> str:
+    """The JSON pointer of ``key`` under ``pointer`` (``~`` and ``/`` escaped as ~0 and ~1)."""
+    token = str(key).replace("~", "~0").replace("/", "~1")
+    return f"{pointer}/{token}"
+
+
+def json_pointer(path: JsonPath) -> str:
+    """``/input/duration``: the RFC 6901 pointer of a path ("" for the whole document)."""
+    pointer = ""
+    for element in path:
+        pointer = pointer_child(pointer, element)
+    return pointer
 
 
 def json_path(path: JsonPath) -> str:
@@ -101,14 +135,14 @@ def huge_number(text: str, path: JsonPath, position: Position) -> Anomaly:
     )
 
 
-def huge_string(length: int, path: JsonPath, position: Position) -> Anomaly:
-    """The anomaly of a string longer than :data:`MAX_STRING`."""
+def huge_string(length: int, path: JsonPath, position: Position, limits: Limits) -> Anomaly:
+    """The anomaly of a string longer than the limits allow."""
     return Anomaly(
         "huge-string",
         path,
         position,
         f"string of {length:,} characters is too long",
-        f"strings have at most {MAX_STRING:,} characters",
+        f"strings have at most {limits.max_string:,} characters",
     )
 
 
@@ -123,14 +157,14 @@ def not_a_number(text: str, path: JsonPath, position: Position) -> Anomaly:
     )
 
 
-def too_deep(path: JsonPath, position: Position) -> Anomaly:
-    """The anomaly of a value nested deeper than :data:`MAX_DEPTH`."""
+def too_deep(path: JsonPath, position: Position, limits: Limits) -> Anomaly:
+    """The anomaly of a value nested deeper than the limits allow."""
     return Anomaly(
         "too-deep",
         path,
         position,
-        f"value nested more than {MAX_DEPTH} levels deep",
-        f"at most {MAX_DEPTH} levels of nesting",
+        f"value nested more than {limits.max_depth} levels deep",
+        f"at most {limits.max_depth} levels of nesting",
     )
 
 
@@ -144,3 +178,9 @@ def duplicate_key(key: str, path: JsonPath, position: Position, first: Position)
         f"(first at line {first.line}, column {first.column})",
         "object keys are unique (RFC 8259 section 4)",
     )
+
+
+def syntax_error(language: str, message: str, position: Position, path: JsonPath = ()) -> Anomaly:
+    """The anomaly of text that is not valid ``language`` (``JSON`` or ``YAML``)."""
+    rule = "RFC 8259" if language == "JSON" else "YAML 1.1"
+    return Anomaly("syntax", path, position, f"invalid {language}: {message}", rule)

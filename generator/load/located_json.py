@@ -1,12 +1,13 @@
-"""Tooling: JSON text -> :class:`Located` documents, with the position of every value.
+"""Load stage: JSON text -> :class:`Located` documents, with the position of every value.
 
 Two paths. :func:`fast_json` is the standard library's C parser with hooks that
 notice anything the strict reader would report (duplicate keys, NaN, numbers past
 2**53, possibly long strings or deep nesting); clean text, the common case, costs
 what ``json.loads`` costs. :func:`read_json` is a small recursive-descent reader
 that records the line and column of each value and key and turns every problem
-into an :class:`Anomaly`; it runs when the fast path declines or when a model
-rejects the payload and its errors need locating.
+into an :class:`Anomaly`; a syntax error says what was expected there and shows
+the text around it. No library gives positions and these anomalies cheaply: the
+strings go through the standard library's own (C) string scanner.
 """
 
 from __future__ import annotations
@@ -19,18 +20,18 @@ from collections.abc import Callable
 from json.decoder import JSONDecodeError
 from typing import Any
 
-from musicbind.tooling.located import (
-    MAX_DEPTH,
+from musicbind.generator.load.located import (
     MAX_SAFE_INTEGER,
-    MAX_STRING,
-    Anomaly,
+    PAYLOAD_LIMITS,
     JsonPath,
+    Limits,
     Located,
     Position,
     duplicate_key,
     huge_number,
     huge_string,
     not_a_number,
+    syntax_error,
     too_deep,
 )
 
@@ -43,6 +44,7 @@ _NON_FINITE = (("NaN", math.nan), ("Infinity", math.inf), ("-Infinity", -math.in
 # Integers of up to 15 digits are below 2**53: the fast path takes them without a check.
 _SAFE_DIGITS = 15
 _MAX_DIGITS = 4000  # int() refuses longer texts (CPython's int_max_str_digits is 4300)
+_NEAR = 24  # characters shown either side of a syntax error
 
 
 class _Decline(Exception):
@@ -84,31 +86,31 @@ _DECODER = json.JSONDecoder(
 )
 
 
-def fast_json(text: str) -> Any:
+def fast_json(text: str, limits: Limits = PAYLOAD_LIMITS) -> Any:
     """``json.loads(text)`` when the text is clean strict JSON, else :data:`DECLINED`."""
     try:
         value = _DECODER.decode(text)
     except (_Decline, ValueError, RecursionError):
         return DECLINED
     # Cheap bounds first: a short text holds no long string, few brackets no deep nesting.
-    if len(text) <= MAX_STRING and text.count("[") + text.count("{") <= MAX_DEPTH:
+    if len(text) <= limits.max_string and text.count("[") + text.count("{") <= limits.max_depth:
         return value
-    return value if _within_limits(value) else DECLINED
+    return value if _within_limits(value, limits) else DECLINED
 
 
-def _within_limits(value: Any) -> bool:
-    """No string longer than MAX_STRING, no nesting deeper than MAX_DEPTH: level by level."""
+def _within_limits(value: Any, limits: Limits) -> bool:
+    """No string longer than allowed, no nesting deeper than allowed: level by level."""
     level = [value] if type(value) in (dict, list) else []
     if type(value) is str:
-        return len(value) <= MAX_STRING
+        return len(value) <= limits.max_string
     depth = 0
     while level:
-        if depth >= MAX_DEPTH:
+        if depth >= limits.max_depth:
             return False
         below: list[Any] = []
         for container in level:
             if type(container) is dict:
-                if any(len(key) > MAX_STRING for key in container):
+                if any(len(key) > limits.max_string for key in container):
                     return False
                 children = container.values()
             else:
@@ -116,7 +118,7 @@ def _within_limits(value: Any) -> bool:
             for child in children:
                 kind = type(child)
                 if kind is str:
-                    if len(child) > MAX_STRING:
+                    if len(child) > limits.max_string:
                         return False
                 elif kind is dict or kind is list:
                     below.append(child)
@@ -132,9 +134,10 @@ class _Stop(Exception):
 class _Reader:
     """Recursive descent over one JSON text; positions kept as offsets until the end."""
 
-    def __init__(self, text: str, first_line: int) -> None:
+    def __init__(self, text: str, first_line: int, limits: Limits) -> None:
         self.text = text
         self.first_line = first_line
+        self.limits = limits
         self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
         self.doc = Located(None, start=self.position(0))
 
@@ -148,23 +151,26 @@ class _Reader:
 
     def fail(self, offset: int, message: str, path: JsonPath = ()) -> _Stop:
         self.doc.anomalies.append(
-            Anomaly("syntax", path, self.position(offset), f"invalid JSON: {message}", "RFC 8259")
+            syntax_error("JSON", message + _near(self.text, offset), self.position(offset), path)
         )
         return _Stop()
 
-    def read(self) -> Located:
+    def read(self, offset: int, *, whole: bool) -> int:
+        """Read one value from ``offset`` into a new :attr:`doc`; with ``whole``, nothing may
+        follow it. Returns where the next value may start."""
+        self.doc = Located(None, start=self.position(offset))
         try:
-            offset = self.skip(0)
             if offset >= len(self.text):
                 raise self.fail(offset, "the document is empty")
             value, offset = self.value(offset, (), 0)
             offset = self.skip(offset)
-            if offset < len(self.text):
-                raise self.fail(offset, "extra data after the JSON value")
+            if whole and offset < len(self.text):
+                raise self.fail(offset, "expected the end of the text after the JSON value")
             self.doc.value = value
         except _Stop:
             self.doc.value = None
-        return self.doc
+            return len(self.text)
+        return offset
 
     def value(self, offset: int, path: JsonPath, depth: int) -> tuple[Any, int]:
         self.doc.values[path] = self.position(offset)
@@ -189,8 +195,8 @@ class _Reader:
         raise self.fail(offset, f"expected a value, found {found}", path)
 
     def container(self, offset: int, path: JsonPath, depth: int, body: Any) -> tuple[Any, int]:
-        if depth >= MAX_DEPTH:
-            self.doc.anomalies.append(too_deep(path, self.position(offset)))
+        if depth >= self.limits.max_depth:
+            self.doc.anomalies.append(too_deep(path, self.position(offset), self.limits))
             return None, self.skip_nested(offset, path)
         result: tuple[Any, int] = body(offset, path, depth + 1)
         return result
@@ -202,7 +208,10 @@ class _Reader:
             return result, offset + 1
         while True:
             if not self.text.startswith('"', offset):
-                raise self.fail(offset, "expected a key in double quotes", path)
+                message = "expected a key in double quotes"
+                if result and self.text.startswith("}", offset):
+                    message += " after ',' (JSON allows no trailing comma)"
+                raise self.fail(offset, message, path)
             key_at = self.position(offset)
             key, offset = self.scan_string(offset, path)
             child = (*path, key)
@@ -234,6 +243,9 @@ class _Reader:
             offset = self.skip(offset)
             if self.text.startswith(",", offset):
                 offset = self.skip(offset + 1)
+                if self.text.startswith("]", offset):
+                    message = "expected a value after ',' (JSON allows no trailing comma)"
+                    raise self.fail(offset, message, path)
                 continue
             if self.text.startswith("]", offset):
                 return result, offset + 1
@@ -248,8 +260,9 @@ class _Reader:
 
     def string(self, offset: int, path: JsonPath) -> tuple[str, int]:
         text, end = self.scan_string(offset, path)
-        if len(text) > MAX_STRING:
-            self.doc.anomalies.append(huge_string(len(text), path, self.position(offset)))
+        if len(text) > self.limits.max_string:
+            at = self.position(offset)
+            self.doc.anomalies.append(huge_string(len(text), path, at, self.limits))
         return text, end
 
     def number(self, match: re.Match[str], path: JsonPath) -> int | float:
@@ -302,6 +315,37 @@ def _string_problem(message: str) -> str:
     return message
 
 
-def read_json(text: str, first_line: int = 1) -> Located:
+def _near(text: str, offset: int) -> str:
+    """`` (here: '..."a": 1,^,"b"...')``: the text around an error (``^`` marks it), one line."""
+    start = max(offset - _NEAR, text.rfind("\n", 0, offset) + 1)
+    end = text.find("\n", offset)
+    end = min(offset + _NEAR, len(text) if end == -1 else end)
+    before, after = text[start:offset], text[offset:end]
+    if not (before + after).strip():
+        return ""
+    shown = ("..." if start > 0 and text[start - 1] != "\n" else "") + before
+    shown += "^" + after + ("..." if end < len(text) and text[end] != "\n" else "")
+    return f" (here: {shown!a})"
+
+
+def read_json(text: str, first_line: int = 1, limits: Limits = PAYLOAD_LIMITS) -> Located:
     """Strict JSON -> a :class:`Located` document; never raises for bad input."""
-    return _Reader(text, first_line).read()
+    reader = _Reader(text, first_line, limits)
+    reader.read(reader.skip(0), whole=True)
+    return reader.doc
+
+
+def read_json_values(
+    text: str, first_line: int = 1, limits: Limits = PAYLOAD_LIMITS
+) -> list[Located]:
+    """Every JSON value of a text holding several one after another (``{...} {...}``).
+
+    A syntax error ends the list: its last document carries it, with no value.
+    """
+    documents: list[Located] = []
+    reader = _Reader(text, first_line, limits)
+    offset = reader.skip(0)
+    while offset < len(text):
+        offset = reader.read(offset, whole=False)
+        documents.append(reader.doc)
+    return documents

@@ -1,11 +1,13 @@
-"""Tooling: YAML text -> :class:`Located` documents, one per YAML document, from parser events.
+"""Load stage: YAML text -> :class:`Located` documents, one per YAML document, from parser events.
 
 Built from PyYAML's event stream (libyaml when available) rather than its
 composer, so nesting depth, alias expansion, duplicate keys and positions are all
 under this module's control and nothing recurses on the input's shape. Scalars
 are typed by YAML's own resolver (``30`` is an integer, ``"30"`` a string,
-``.nan`` not a number); timestamps and binary stay as their text, since payloads
-are JSON. Aliases are followed within a budget of :data:`MAX_VALUES` values.
+``.nan`` not a number); timestamps and binary stay as their text, since every input
+is JSON data; mapping keys are their text (``200:`` is ``"200"``). Aliases are followed
+within the limits' budget of values, and an alias of an unfinished anchor (a value that
+contains itself) is a syntax error.
 """
 
 from __future__ import annotations
@@ -19,25 +21,26 @@ import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.resolver import Resolver
 
-from musicbind.tooling.located import (
-    MAX_DEPTH,
+from musicbind.generator.load.located import (
     MAX_SAFE_INTEGER,
-    MAX_STRING,
-    MAX_VALUES,
+    PAYLOAD_LIMITS,
     Anomaly,
     JsonPath,
+    Limits,
     Located,
     Position,
     duplicate_key,
     huge_number,
     huge_string,
     not_a_number,
+    syntax_error,
     too_deep,
 )
 
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TAG = "tag:yaml.org,2002:"
 _AS_TEXT = frozenset({f"{_TAG}timestamp", f"{_TAG}binary", f"{_TAG}str"})
+_COLLECTIONS = frozenset({f"{_TAG}map", f"{_TAG}seq"})
 _SCALARS = frozenset({f"{_TAG}{name}" for name in ("int", "float", "bool", "null")})
 _RESOLVER: Any = Resolver()
 _CONSTRUCTOR = SafeConstructor()
@@ -74,7 +77,8 @@ class _Document:
 class _Builder:
     """Turns one YAML stream's events into Located documents."""
 
-    def __init__(self) -> None:
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
         self.documents: list[Located] = []
         self.current: _Document | None = None
 
@@ -130,10 +134,13 @@ class _Builder:
         state.doc.values[path] = at
         if not self._count(state, 1, at):
             return
-        if len(state.stack) >= MAX_DEPTH:
-            state.doc.anomalies.append(too_deep(path, at))
+        if len(state.stack) >= self.limits.max_depth:
+            state.doc.anomalies.append(too_deep(path, at, self.limits))
             state.skipping = 1
             return
+        if event.tag and event.tag != "!" and event.tag not in _COLLECTIONS:
+            message = f"unsupported YAML tag {event.tag}"
+            state.doc.anomalies.append(Anomaly("bad-tag", path, at, message, "JSON values"))
         container: dict[str, Any] | list[Any]
         container = {} if isinstance(event, yaml.MappingStartEvent) else []
         state.stack.append(_Frame(path, container, event.anchor))
@@ -161,8 +168,8 @@ class _Builder:
             state.doc.anomalies.append(duplicate_key(key, child, at, first))
         else:
             state.doc.keys[child] = at
-        if len(key) > MAX_STRING:
-            state.doc.anomalies.append(huge_string(len(key), child, at))
+        if len(key) > self.limits.max_string:
+            state.doc.anomalies.append(huge_string(len(key), child, at, self.limits))
         top.key, top.key_at = key, at
         if anchor:
             state.anchors[anchor] = (key, 1)
@@ -179,8 +186,11 @@ class _Builder:
         path = self._child_path(state)
         anchored = state.anchors.get(str(event.anchor))
         if anchored is None:
-            message = f"alias *{event.anchor} refers to no finished anchor"
-            state.doc.anomalies.append(Anomaly("syntax", path or (), at, message, "YAML 1.1"))
+            message = (
+                f"alias *{event.anchor} refers to no finished anchor (a value cannot contain "
+                "itself; write the repeated part out instead)"
+            )
+            state.doc.anomalies.append(syntax_error("YAML", message, at, path or ()))
             state.stopped = True
             return
         if path is None:
@@ -195,10 +205,11 @@ class _Builder:
     def _count(self, state: _Document, count: int, at: Position) -> bool:
         """Add ``count`` values to the document's budget; False (and stop) past it."""
         state.total += count
-        if state.total <= MAX_VALUES:
+        budget = self.limits.max_values
+        if state.total <= budget:
             return True
-        message = f"more than {MAX_VALUES:,} values once aliases are expanded"
-        rule = f"a document has at most {MAX_VALUES:,} values"
+        message = f"more than {budget:,} values once aliases are expanded"
+        rule = f"a document has at most {budget:,} values"
         state.doc.anomalies.append(Anomaly("too-large", (), at, message, rule))
         state.doc.value = None
         state.stopped = True
@@ -237,8 +248,8 @@ class _Builder:
             if tag not in _AS_TEXT:
                 message = f"unsupported YAML tag {tag}"
                 state.doc.anomalies.append(Anomaly("bad-tag", path, at, message, "JSON values"))
-            if len(text) > MAX_STRING:
-                state.doc.anomalies.append(huge_string(len(text), path, at))
+            if len(text) > self.limits.max_string:
+                state.doc.anomalies.append(huge_string(len(text), path, at, self.limits))
             return text
         node = yaml.ScalarNode(tag, text, event.start_mark, event.end_mark, event.style)
         try:
@@ -262,34 +273,40 @@ class _Builder:
         return str(_RESOLVER.resolve(yaml.ScalarNode, event.value, (implicit, False)))
 
 
-def _events(text: str) -> Iterator[Any]:
-    return iter(yaml.parse(text, Loader=_LOADER))
+def read_yaml(text: str, limits: Limits = PAYLOAD_LIMITS) -> list[Located]:
+    """Every document of a YAML stream; a syntax error ends the stream at its position.
+
+    libyaml reads first; text it refuses is read again by PyYAML's own parser, which
+    takes a little more (a ``"\\ud800"`` escape: the lone surrogate is then reported
+    where it is used, not as unreadable YAML).
+    """
+    documents, failed = _read(text, limits, _LOADER)
+    if failed and _LOADER is not yaml.SafeLoader:
+        again, failed_again = _read(text, limits, yaml.SafeLoader)
+        if not failed_again:
+            return again
+    return documents
 
 
-def read_yaml(text: str) -> list[Located]:
-    """Every document of a YAML stream; a syntax error ends the stream at its position."""
-    builder = _Builder()
-    events = _events(text)
+def _read(text: str, limits: Limits, loader: Any) -> tuple[list[Located], bool]:
+    """The documents, and whether the parser stopped on a syntax error."""
+    builder = _Builder(limits)
+    events: Iterator[Any] = iter(yaml.parse(text, Loader=loader))
     while True:
         try:
             event = next(events)
         except StopIteration:
-            break
-        except yaml.MarkedYAMLError as exc:
-            _syntax(builder, exc)
-            break
+            return builder.documents, False
         except yaml.YAMLError as exc:
             _syntax(builder, exc)
-            break
+            return builder.documents, True
         builder.feed(event)
-    return builder.documents
 
 
 def _syntax(builder: _Builder, error: yaml.YAMLError) -> None:
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
     at = _position(mark) if mark is not None else Position(1, 1)
-    problem = getattr(error, "problem", None) or str(error)
-    anomaly = Anomaly("syntax", (), at, f"invalid YAML: {problem}", "YAML 1.1")
+    anomaly = syntax_error("YAML", _yaml_problem(error), at)
     if builder.current is None:
         builder.documents.append(Located(None, start=at))
         target = builder.documents[-1]
@@ -297,3 +314,14 @@ def _syntax(builder: _Builder, error: yaml.YAMLError) -> None:
         target = builder.current.doc
         target.value = None
     target.anomalies.append(anomaly)
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """PyYAML's problem (what it expected, what it found) plus what it was reading."""
+    problem = getattr(error, "problem", None) or " ".join(str(error).split())
+    context = getattr(error, "context", None)
+    context_mark = getattr(error, "context_mark", None)
+    if context and context_mark is not None:
+        where = _position(context_mark)
+        return f"{problem}, {context} at line {where.line}, column {where.column}"
+    return f"{problem}, {context}" if context else str(problem)

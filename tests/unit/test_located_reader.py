@@ -1,0 +1,237 @@
+"""The located reader: JSON and YAML -> value + JSON pointer -> line:column, and anomalies.
+
+Property tests against independent oracles: the JSON text at a value's position decodes
+(``json.JSONDecoder.raw_decode``) to that value; PyYAML's own composer puts every node
+and key where the reader says. Anomalies (duplicate keys, NaN and Infinity, numbers past
+2**53, syntax errors) are reported at their path and position and never raise.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from typing import Any
+
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from musicbind.generator.load.document_text import read_document
+from musicbind.generator.load.located import (
+    DOCUMENT_LIMITS,
+    MAX_SAFE_INTEGER,
+    JsonPath,
+    Located,
+    Position,
+    json_pointer,
+)
+from musicbind.generator.load.located_json import read_json, read_json_values
+from musicbind.generator.load.located_yaml import read_yaml
+
+_KEYS = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=6)
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(-MAX_SAFE_INTEGER, MAX_SAFE_INTEGER)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | _KEYS
+)
+VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_KEYS, inner, max_size=4),
+    max_leaves=20,
+)
+FAST = settings(max_examples=100, deadline=None)
+
+
+def paths(value: Any, prefix: JsonPath = ()) -> list[tuple[JsonPath, Any]]:
+    """Every (path, value) in a JSON value, the root first."""
+    found: list[tuple[JsonPath, Any]] = [(prefix, value)]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += paths(item, (*prefix, index))
+    return found
+
+
+def offset(text: str, at: Position) -> int:
+    starts = [0] + [i + 1 for i, char in enumerate(text) if char == "\n"]
+    return starts[at.line - 1] + at.column - 1
+
+
+# --- JSON ------------------------------------------------------------------------------
+
+
+@FAST
+@given(VALUES, st.sampled_from([None, 0, 2]), st.booleans())
+def test_json_positions_point_at_each_value_and_key(value: Any, indent: Any, ascii: bool) -> None:
+    text = json.dumps(value, indent=indent, ensure_ascii=ascii)
+    located = read_json(text, limits=DOCUMENT_LIMITS)
+    assert located.anomalies == [] and located.value == value
+    decoder = json.JSONDecoder()
+    for path, item in paths(value):
+        at = located.pointer_position(json_pointer(path))
+        assert at is not None
+        if path and isinstance(path[-1], str):  # an object member: the pointer names its key
+            key, _ = decoder.raw_decode(text, offset(text, at))
+            assert key == path[-1]
+            at = located.values[path]
+        decoded, _ = decoder.raw_decode(text, offset(text, at))
+        assert decoded == item
+
+
+@FAST
+@given(st.lists(VALUES, min_size=1, max_size=4), st.integers(1, 40))
+def test_json_values_one_after_another(values: list[Any], first_line: int) -> None:
+    text = "\n".join(json.dumps(v, indent=1) for v in values)
+    documents = read_json_values(text, first_line)
+    assert [d.value for d in documents] == values
+    assert documents[0].start == Position(first_line, 1)
+    assert all(d.anomalies == [] for d in documents)
+
+
+@FAST
+@given(st.dictionaries(_KEYS, _SCALARS, min_size=1, max_size=5), st.data())
+def test_a_duplicate_key_is_located_at_its_second_writing(
+    members: dict[str, Any], data: st.DataObject
+) -> None:
+    key = data.draw(st.sampled_from(sorted(members)))
+    body = json.dumps(members, indent=2)
+    text = body[:-2] + f",\n  {json.dumps(key)}: 0\n}}"
+    located = read_json(text)
+    (anomaly,) = located.anomalies
+    assert anomaly.code == "duplicate-key" and anomaly.path == (key,)
+    assert anomaly.position == Position(text.count("\n"), 3)
+    assert f"first at line {list(members).index(key) + 2}, column 3" in anomaly.message
+
+
+@FAST
+@given(
+    st.lists(
+        st.sampled_from(["NaN", "Infinity", "-Infinity"])
+        | st.integers().filter(lambda n: abs(n) > MAX_SAFE_INTEGER).map(str),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_non_numbers_and_huge_numbers_are_located(words: list[str]) -> None:
+    text = "[\n" + ",\n".join(f"  {word}" for word in words) + "\n]"
+    located = read_json(text)
+    assert [(a.path, a.position) for a in located.anomalies] == [
+        ((index,), Position(index + 2, 3)) for index in range(len(words))
+    ]
+    codes = {a.code for a in located.anomalies}
+    assert codes <= {"not-a-number", "huge-number"}
+    assert all(isinstance(v, int) or not math.isfinite(v) for v in located.value), located.value
+
+
+@FAST
+@given(VALUES.filter(lambda v: isinstance(v, dict | list) and v), st.data())
+def test_cut_json_is_one_located_syntax_error(value: Any, data: st.DataObject) -> None:
+    text = json.dumps(value, indent=1)
+    cut = data.draw(st.integers(1, len(text) - 1))
+    located = read_json(text[:cut])
+    syntax = [a for a in located.anomalies if a.code == "syntax"]
+    assert len(syntax) == 1 and located.value is None and not located.readable
+    assert syntax[0].message.startswith("invalid JSON: ")
+    assert 0 <= offset(text[:cut], syntax[0].position) <= cut
+
+
+def test_syntax_errors_say_what_was_expected_and_show_the_place() -> None:
+    (anomaly,) = read_json('{"a": 1,, "b": 2}').anomalies
+    assert anomaly.position == Position(1, 9)
+    assert anomaly.message == (
+        'invalid JSON: expected a key in double quotes (here: \'{"a": 1,^, "b": 2}\')'
+    )
+    (anomaly,) = read_json("[1, 2,]").anomalies
+    assert "expected a value after ',' (JSON allows no trailing comma)" in anomaly.message
+
+
+# --- YAML ------------------------------------------------------------------------------
+
+
+def yaml_marks(node: yaml.Node, prefix: JsonPath = ()) -> list[tuple[JsonPath, str, Position]]:
+    """(path, "key" or "value", start) of every node, from PyYAML's composer."""
+
+    def at(mark: Any) -> Position:
+        return Position(mark.line + 1, mark.column + 1)
+
+    found = [(prefix, "value", at(node.start_mark))]
+    if isinstance(node, yaml.MappingNode):
+        for key, item in node.value:
+            found.append(((*prefix, key.value), "key", at(key.start_mark)))
+            found += yaml_marks(item, (*prefix, key.value))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            found += yaml_marks(item, (*prefix, index))
+    return found
+
+
+@FAST
+@given(VALUES, st.sampled_from([None, False, True]), st.sampled_from([2, 4]))
+def test_yaml_positions_are_where_pyyaml_puts_each_node(value: Any, flow: Any, indent: int) -> None:
+    text = yaml.safe_dump(value, default_flow_style=flow, indent=indent, allow_unicode=True)
+    (located,) = read_yaml(text, DOCUMENT_LIMITS)
+    assert located.anomalies == []
+    assert located.value == yaml.safe_load(text)
+    for path, what, at in yaml_marks(yaml.compose(text, Loader=yaml.SafeLoader)):
+        table = located.keys if what == "key" else located.values
+        assert table[path] == at, (path, what)
+
+
+def test_yaml_anomalies_are_located() -> None:
+    text = "a: 1\nb:\n  c: .nan\n  d: 123456789012345678901\na: 2\ne: !!python/name:os.system x\n"
+    (located,) = read_yaml(text)
+    found = [(a.code, a.path, a.position) for a in located.anomalies]
+    assert found == [
+        ("not-a-number", ("b", "c"), Position(3, 6)),
+        ("huge-number", ("b", "d"), Position(4, 6)),
+        ("duplicate-key", ("a",), Position(5, 1)),
+        ("bad-tag", ("e",), Position(6, 4)),
+    ]
+
+
+def test_a_yaml_syntax_error_says_what_was_expected() -> None:
+    (located,) = read_yaml("a:\n  - 1\n  b: 2\n")
+    (anomaly,) = located.anomalies
+    assert anomaly.position == Position(3, 3) and not located.readable
+    assert anomaly.message == (
+        "invalid YAML: did not find expected '-' indicator, "
+        "while parsing a block collection at line 2, column 3"
+    )
+
+
+# --- one reader for every input file -----------------------------------------------------
+
+
+def test_a_document_is_read_in_the_syntax_its_name_says() -> None:
+    assert read_document("a: 1", "x.yaml").value == {"a": 1}
+    broken = read_document("{a: 1}", "x.json")
+    assert broken.syntax == "JSON" and not broken.readable
+    assert str(broken.problems[0]).startswith("x.json:1:2: error: invalid JSON: expected a key")
+    (extra,) = read_document("a: 1\n---\nb: 2\n", "x.yaml").problems
+    assert str(extra).startswith("x.yaml:2:1: error: invalid YAML: a second YAML document")
+
+
+def test_the_reader_needs_none_of_the_codegen_extra() -> None:
+    probe = (
+        "import sys\n"
+        "import musicbind.generator.load.document_text, musicbind.tooling.payloads\n"
+        "heavy = {'datamodel_code_generator', 'jinja2', 'markdown_it', 'ruff'}\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-P", "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
+
+
+def test_located_records_name_values_by_pointer() -> None:
+    located: Located = read_json('{"a/b": [1, {"~": 2}]}')
+    assert located.pointer_position("/a~1b/1/~0") == Position(1, 14)
+    assert located.pointer_position("/missing") is None
+    assert located.value_position(("a/b", 1, "~", "deeper")) == Position(1, 19)
