@@ -176,7 +176,7 @@ def init_command(specs: str, out: str, package: str | None) -> None:
         f"     page, an OpenAPI document) and list each in {specs}/manifest.yaml.\n"
         f"  2. musicbind generate      writes {out}/ (needs: pip install 'musicbind[codegen]')\n"
         f"  3. from {package}.fal.client import FalClient\n"
-        f"  4. In CI: musicbind check (is {out}/ what {specs}/ produce?) and\n"
+        f"  4. In CI: musicbind check --strict (is {out}/ what {specs}/ produce?) and\n"
         "     musicbind validate payloads/ (your payload files against your bindings)"
     )
 
