@@ -3,8 +3,8 @@
 Regenerates the bindings when specs/ changed, starts the emulator on a free
 loopback port, then for each system: shows the cost estimate (Scenario: its dry
 run), submits through the typed client method, waits with a progress bar,
-downloads, and measures each file's duration. Ends with a table and the
-emulator ledger's count of duplicate charges.
+downloads, and measures each file's duration. Returns a :class:`DemoResult`;
+:mod:`musicbind.demo_summary` turns it into the table a person reads or JSON records.
 """
 
 from __future__ import annotations
@@ -18,12 +18,15 @@ from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.text import Text
 
 from musicbind.runtime.jobs import JobSnapshot
 from musicbind.tooling.report import plural
 
 DURATION_TOLERANCE_S = 0.05
+# How long each emulated job waits in the queue, then runs: long enough to watch the bars.
+DEMO_TIMING = "0.6,2"
+SCENARIO_UNIT = "creative units"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,26 +41,78 @@ class DemoCase:
     media_duration: dict[str, float] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """A price shown before submitting: Scenario's dry run, or the published price in USD."""
+
+    amount: Decimal | None  # None: the provider states no price for this model
+    unit: str  # SCENARIO_UNIT or "USD"
+    source: str  # "dry run" or "published price"
+
+    @property
+    def short(self) -> str:
+        """``2 CU``, ``$0.0900`` or ``unknown`` (the summary's key says what CU is)."""
+        if self.amount is None:
+            return "unknown"
+        if self.unit == "USD":
+            return f"${self.amount:.4f}"
+        return f"{self.amount} CU" if self.unit == SCENARIO_UNIT else f"{self.amount} {self.unit}"
+
+
 @dataclass(slots=True)
 class DemoRow:
     """What happened to one system."""
 
     case: DemoCase
-    job_id: str = "-"
+    ref: str = ""
+    job_id: str = ""
     state: str = "NOT RUN"
-    estimate: str = "-"
+    estimate: Estimate | None = None
     files: list[Path] = field(default_factory=list)
     durations: list[float] = field(default_factory=list)
     error: str = ""
 
     @property
     def ok(self) -> bool:
+        """Succeeded, with files, each as long as asked for."""
+        return not self.problem
+
+    @property
+    def problem(self) -> str:
+        """Why the row is not ok, in words (``""`` when it is)."""
+        if self.error:
+            return f"{self.state}: {self.error}"
+        if self.state != "SUCCEEDED":
+            return self.state
+        if not self.durations:
+            return "no file with a measurable length"
         expected = self.case.expected_seconds
-        durations_ok = bool(self.durations) and (
-            expected is None
-            or all(abs(d - expected) <= DURATION_TOLERANCE_S for d in self.durations)
-        )
-        return self.state == "SUCCEEDED" and durations_ok
+        if expected is not None and any(
+            abs(d - expected) > DURATION_TOLERANCE_S for d in self.durations
+        ):
+            lengths = ", ".join(f"{d:.2f}" for d in self.durations)
+            return f"lengths {lengths} s, asked for {expected:g} s (±{DURATION_TOLERANCE_S} s)"
+        return ""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoResult:
+    """Every system's row, the ledger's duplicate charges, where the files went, how long."""
+
+    rows: list[DemoRow]
+    duplicates: int
+    out: Path
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        """Every system ok and nothing charged twice (the demo's exit status)."""
+        return not self.duplicates and all(row.ok for row in self.rows)
+
+    @property
+    def journal(self) -> Path:
+        """The job journal the demo's clients wrote."""
+        return self.out / "journal.sqlite3"
 
 
 def demo_cases(video: Path, video_url: str, video_seconds: float) -> list[DemoCase]:
@@ -119,14 +174,14 @@ def measured_duration(path: Path) -> float | None:
     return float(length) if isinstance(length, int | float) else None
 
 
-def _estimate(client: Any, case: DemoCase, binding: Any) -> str:
+def _estimate(client: Any, case: DemoCase, binding: Any) -> Estimate:
     payload = {k: v for k, v in case.arguments.items()}
     if case.provider == "scenario":
         quote = client.quote(binding, payload, media_duration=case.media_duration)
-        unit = "CU" if "creative" in quote.unit else quote.unit
-        return f"{quote.amount} {unit} (dry run)"
+        unit = SCENARIO_UNIT if "creative" in quote.unit else str(quote.unit)
+        return Estimate(Decimal(quote.amount), unit, "dry run")
     cost: Decimal | None = client.estimate_cost(binding, payload, case.media_duration)
-    return f"${cost:.4f}" if cost is not None else "unknown"
+    return Estimate(cost, "USD", "published price")
 
 
 def run_case(
@@ -135,12 +190,16 @@ def run_case(
     out: Path,
     on_progress: Callable[[JobSnapshot], None],
     console: Console,
+    row: DemoRow | None = None,
 ) -> DemoRow:
-    """Estimate, submit, wait, download and measure one system."""
-    row = DemoRow(case)
-    binding = client.resolve_binding(f"{case.provider}:{_model_id(client, case)}")
+    """Estimate, submit, wait, download and measure one system, filling ``row`` as it goes
+    (so a failure part-way still shows the job id and the estimate)."""
+    row = row if row is not None else DemoRow(case)
+    row.ref = f"{case.provider}:{_model_id(client, case)}"
+    binding = client.resolve_binding(row.ref)
     row.estimate = _estimate(client, case, binding)
-    console.print(f"[bold]{case.title}[/]: estimate {row.estimate}")
+    line = Text.assemble((case.title, "bold"), f": estimate {row.estimate.short}")
+    console.print(line.append(f" ({row.estimate.source})"))
     submit = getattr(client, f"submit_{case.method}")
     job = submit(**case.arguments, media_duration=case.media_duration)
     row.job_id = job.job_id
@@ -205,8 +264,10 @@ def _clients(emu: Any, journal: Path) -> dict[str, Any]:
     }
 
 
-def run_demo(out: Path, console: Console, root: Path | None = None) -> tuple[list[DemoRow], int]:
-    """Run every case; returns the rows and the ledger's duplicate-charge count."""
+def run_demo(
+    out: Path, console: Console, root: Path | None = None, timing: str = DEMO_TIMING
+) -> DemoResult:
+    """Run every case against an emulator whose jobs take ``timing`` (``QUEUE,RUN`` seconds)."""
     from musicbind.emulator.jobs import Timing
     from musicbind.emulator.media import DEMO_VIDEO_SECONDS, demo_video
     from musicbind.emulator.server import EmulatorServer
@@ -217,8 +278,8 @@ def run_demo(out: Path, console: Console, root: Path | None = None) -> tuple[lis
     video = out / "demo.mp4"
     video.write_bytes(demo_video().content)
     rows: list[DemoRow] = []
-    with EmulatorServer(seed=7, timing=Timing(queue_s=0.6, run_s=2.0)) as emu:
-        console.print(f"emulator listening at {emu.base_url('fal').rsplit('/', 1)[0]}")
+    with EmulatorServer(seed=7, timing=Timing.parse(timing)) as emu:
+        console.print(f"emulator listening at {emu.origin}", highlight=False)
         clients = _clients(emu, out / "journal.sqlite3")
         try:
             with _progress(console) as progress:
@@ -231,12 +292,7 @@ def run_demo(out: Path, console: Console, root: Path | None = None) -> tuple[lis
             for client in clients.values():
                 client.close()
         duplicates = emu.ledger.duplicate_charges()
-    console.print(_table(rows, out))
-    console.print(
-        f"duplicate charges in the emulator ledger: {duplicates}; "
-        f"took {time.perf_counter() - started:.1f} s"
-    )
-    return rows, duplicates
+    return DemoResult(rows, duplicates, out, time.perf_counter() - started)
 
 
 def _run_one(
@@ -250,10 +306,13 @@ def _run_one(
         )
         progress.update(task, completed=done, status=snapshot.status_word or snapshot.state.value)
 
+    row = DemoRow(case)
     try:
-        row = run_case(client, case, out, on_progress, console)
-    except Exception as error:  # shown in the table; the demo goes on with the next system
-        return DemoRow(case, state="ERROR", error=f"{type(error).__name__}: {error}")
+        run_case(client, case, out, on_progress, console, row)
+    except Exception as error:  # shown in the summary; the demo goes on with the next system
+        row.state, row.error = "ERROR", f"{type(error).__name__}: {error}"
+        progress.update(task, status="ERROR")
+        return row
     progress.update(task, completed=1.0, status=row.state)
     return row
 
@@ -266,24 +325,3 @@ def _progress(console: Console) -> Progress:
         TimeElapsedColumn(),
         console=console,
     )
-
-
-def _table(rows: list[DemoRow], out: Path) -> Table:
-    table = Table(title=f"musicbind demo (files under {out})", expand=True)
-    for column in ("system / job", "state", "estimate", "files", "seconds (expected)", "ok"):
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        expected = row.case.expected_seconds
-        measured = ", ".join(f"{d:.2f}" for d in row.durations) or "-"
-        table.add_row(
-            f"{row.case.title}\n{row.job_id[:14]}",
-            row.state if not row.error else f"{row.state}: {row.error[:80]}",
-            row.estimate,
-            "\n".join(
-                str(f.relative_to(out)) if f.is_relative_to(out) else str(f) for f in row.files
-            )
-            or "-",
-            f"{measured} ({expected:g})" if expected is not None else f"{measured} (model decides)",
-            "yes" if row.ok else "NO",
-        )
-    return table

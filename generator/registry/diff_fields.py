@@ -2,8 +2,11 @@
 
 Used by :mod:`generator.registry.diff` for a model's inputs, outputs and shapes. A
 field is matched by wire name; an unmatched pair with the same python name is a
-rename. What breaks depends on the direction: callers send inputs (a narrower range
-breaks them) and read outputs (a field that may now be missing breaks them).
+rename. Of the fields left unmatched, a removed one and an added one with the same
+type and constraints, each the other's only such match, are hinted as a possible
+rename (both changes stay: the hint only helps a person read them). What breaks
+depends on the direction: callers send inputs (a narrower range breaks them) and read
+outputs (a field that may now be missing breaks them).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class Change:
     ``subject`` is what changed inside the model: ``""`` for the model itself, a
     wire name for an input field, ``output <name>`` or ``<Shape>.<name>`` otherwise.
     ``location`` is where the newer document states it (the older one for removals).
+    ``hint`` helps a person read the change (``possibly renamed from duration``).
     """
 
     severity: Severity
@@ -43,6 +47,7 @@ class Change:
     old: JsonValue = None
     new: JsonValue = None
     location: str | None = None
+    hint: str | None = None
 
 
 # (attribute, is a lower bound) for every range-like constraint; attributes are provenance facts.
@@ -90,10 +95,18 @@ def diff_fields(
             renamed.append((field, match))
             removed.remove(field)
             added.remove(match)
+    renamed_to = dict(likely_renames(removed, added))
+    renamed_from = {new: old for old, new in renamed_to.items()}
     for field in removed:
-        changes.append(_removed(ref, prefix + field.wire_name, field))
+        change = _removed(ref, prefix + field.wire_name, field)
+        if field.wire_name in renamed_to:
+            change = replace(change, hint=f"possibly renamed to {renamed_to[field.wire_name]}")
+        changes.append(change)
     for field in added:
-        changes.append(_added(ref, prefix + field.wire_name, field, direction))
+        change = _added(ref, prefix + field.wire_name, field, direction)
+        if field.wire_name in renamed_from:
+            change = replace(change, hint=f"possibly renamed from {renamed_from[field.wire_name]}")
+        changes.append(change)
     for before, after in renamed:
         subject = prefix + after.wire_name
         changes.append(
@@ -114,6 +127,25 @@ def diff_fields(
             after = new_by_wire[field.wire_name]
             changes += _diff_field(ref, prefix + field.wire_name, field, after, direction)
     return changes
+
+
+def likely_renames(removed: Sequence[Field], added: Sequence[Field]) -> list[tuple[str, str]]:
+    """(old wire name, new wire name) for each removed field whose only match among the
+    added ones, by type and constraints, has it as its only match among the removed."""
+
+    def matches(field: Field, others: Sequence[Field]) -> list[Field]:
+        return [
+            other
+            for other in others
+            if other.type == field.type and _constraints(other) == _constraints(field)
+        ]
+
+    pairs: list[tuple[str, str]] = []
+    for field in removed:
+        found = matches(field, added)
+        if len(found) == 1 and len(matches(found[0], removed)) == 1:
+            pairs.append((field.wire_name, found[0].wire_name))
+    return pairs
 
 
 def _removed(ref: str, subject: str, field: Field) -> Change:

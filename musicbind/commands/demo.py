@@ -8,6 +8,18 @@ from pathlib import Path
 
 import click
 
+from musicbind.demo import DEMO_TIMING
+
+
+def _check_timing(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    from musicbind.emulator.jobs import Timing
+
+    try:
+        Timing.parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
+
 
 @click.command("demo")
 @click.option(
@@ -17,25 +29,48 @@ import click
     help="Where the downloaded files and the demo's job journal go "
     "[default: a new musicbind-demo-* folder in the temporary directory].",
 )
-def demo_command(out: Path | None) -> None:
+@click.option(
+    "--wide", is_flag=True, help="Show whole job ids and each job's state (wider than 80 columns)."
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the full records (ids, states, estimates, files, lengths) as JSON on stdout; "
+    "the progress and the table go to stderr.",
+)
+@click.option(
+    "--timing",
+    default=DEMO_TIMING,
+    show_default=True,
+    metavar="QUEUE,RUN",
+    callback=_check_timing,
+    help="Seconds each emulated job waits in the queue, then runs (as musicbind emulate).",
+)
+def demo_command(out: Path | None, wide: bool, as_json: bool, timing: str) -> None:
     """Run Scenario, fal and AIgateway models end to end against the local emulator.
 
     No credentials and no network needed: regenerates the bindings if specs/ changed,
     starts the emulator on a free loopback port, shows each cost estimate, submits
     through the generated clients, waits with progress bars, downloads, and measures
-    every file's duration. Exits 1 unless every system succeeded with the right lengths.
-    The files go to a new temporary folder, named at the end, unless --out says where.
+    every file's duration. Ends with a summary that fits 80 columns (job ids shortened:
+    --wide shows them whole, --json prints every record). Exits 1 unless every system
+    succeeded with the right lengths. The files go to a new temporary folder, named at
+    the end, unless --out says where.
     """
     from rich.console import Console
 
     from musicbind.demo import run_demo
+    from musicbind.demo_summary import json_text, print_summary
 
-    console = Console()
+    console = Console(stderr=as_json)
     if out is None:
         # Not the current folder: the demo is often run from a clone, where a new folder of
         # downloads would surprise (and show up in git status).
         out = Path(tempfile.mkdtemp(prefix="musicbind-demo-"))
-    rows, duplicates = run_demo(out, console)
-    console.print(f"demo files and journal: {out}", markup=False, highlight=False)
-    if duplicates or not all(row.ok for row in rows):
+    result = run_demo(out, console, timing=timing)
+    print_summary(result, console, wide=wide)
+    if as_json:
+        click.echo(json_text(result))
+    if not result.ok:
         sys.exit(1)

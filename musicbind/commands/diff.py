@@ -7,11 +7,16 @@ did, 2 on a usage error or a source that cannot be read.
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from musicbind.tooling.diff_report import FORMATS
+
+if TYPE_CHECKING:
+    from musicbind.generator.load.records import SpecProblem
 
 
 @click.command("diff")
@@ -73,6 +78,7 @@ def diff_command(
     elif project is not None and specs is not None and specs.resolve() == project.specs.resolve():
         settings = project.build_settings()
     specs = specs if specs is not None else Path("specs")
+    first: str | None = None
     try:
         if revisions is not None:
             if old is not None or new is not None:
@@ -92,7 +98,7 @@ def diff_command(
     except SourceError as exc:
         click.secho(f"musicbind diff: {exc}", fg="red", err=True)
         sys.exit(2)
-    print_problems([*before.problems, *after.problems])
+    print_problems(problems_once(before.problems, after.problems, first))
     changes = diff_registries(before.registry, after.registry)
     if output_format == "json":
         click.echo(diff_report.json_text(changes, before.label, after.label))
@@ -106,3 +112,22 @@ def diff_command(
     click.echo(f"{before.label} -> {after.label}: {summary}", err=True)
     if numbers[Severity.BREAKING.value] and not allow_breaking:
         sys.exit(1)
+
+
+def problems_once(
+    old: tuple[SpecProblem, ...], new: tuple[SpecProblem, ...], old_revision: str | None
+) -> list[SpecProblem]:
+    """Each problem once: the older version's that the newer one does not have, then the
+    newer version's. With ``--rev`` both versions name the same files, so an older-only
+    problem's file is shown at its revision (``HEAD~1:specs/x.md:20``, as git names it)."""
+    fresh = {str(problem) for problem in new}
+    shown: list[SpecProblem] = []
+    for problem in old:
+        if str(problem) in fresh:
+            continue
+        if old_revision is not None:
+            where = replace(problem.location, path=f"{old_revision}:{problem.location.path}")
+            problem = replace(problem, location=where)
+        shown.append(problem)
+    shown += new
+    return list(dict.fromkeys(shown))

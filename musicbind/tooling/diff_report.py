@@ -25,7 +25,12 @@ def text_lines(changes: Sequence[Change]) -> Iterator[str]:
     """``BREAKING   scenario:x  duration: maximum 600 -> 300 (specs/...md:27)`` lines."""
     for change in changes:
         where = f" ({change.location})" if change.location else ""
-        yield f"{change.severity.value.upper():<10} {change.ref}  {change.message}{where}"
+        yield f"{change.severity.value.upper():<10} {change.ref}  {described(change)}{where}"
+
+
+def described(change: Change) -> str:
+    """The change's message with its hint: ``seed: field removed; possibly renamed to x``."""
+    return f"{change.message}; {change.hint}" if change.hint else change.message
 
 
 def markdown(changes: Sequence[Change], old: str, new: str) -> str:
@@ -44,7 +49,7 @@ def markdown(changes: Sequence[Change], old: str, new: str) -> str:
         lines.append("| --- | --- | --- |")
         for change in chosen:
             where = md_code(change.location) if change.location else ""
-            lines.append(f"| {md_code(change.ref)} | {md_text(change.message)} | {where} |")
+            lines.append(f"| {md_code(change.ref)} | {md_text(described(change))} | {where} |")
     return "\n".join(lines) + "\n"
 
 
@@ -64,6 +69,7 @@ def json_text(changes: Sequence[Change], old: str, new: str) -> str:
                 "old": c.old,
                 "new": c.new,
                 "location": c.location,
+                "hint": c.hint,
             }
             for c in changes
         ],

@@ -370,6 +370,36 @@ def test_rules_outputs_and_null_are_classified() -> None:
     assert (widened.kind, widened.severity) == ("null-allowed", C)
 
 
+def test_rename_hints_pair_one_removed_and_one_added_field_of_the_same_kind() -> None:
+    """A removed and an added field with the same type and constraints, each the other's
+    only match, carry "possibly renamed" hints; a pair that is ambiguous carries none."""
+    from dataclasses import replace
+
+    from tooling_support import snapshot
+
+    registry = snapshot()
+    fal = next(m for m in registry.models if m.ref.startswith("fal:"))
+    field = next(f for f in fal.inputs if f.wire_name == "num_samples")
+    renamed = replace(field, wire_name="sample_count", python_name="sample_count")
+
+    def with_inputs(*inputs: object) -> Registry:
+        return replace(registry, models=(replace(fal, inputs=tuple(inputs)),))
+
+    others = [f for f in fal.inputs if f is not field]
+    changes = diff_registries(with_inputs(*fal.inputs), with_inputs(*others, renamed))
+    hints = {(c.kind, c.subject): c.hint for c in changes}
+    assert hints == {
+        ("field-removed", "num_samples"): "possibly renamed to sample_count",
+        ("optional-field-added", "sample_count"): "possibly renamed from num_samples",
+    }
+    twin = replace(field, wire_name="takes", python_name="takes")
+    ambiguous = diff_registries(with_inputs(*fal.inputs), with_inputs(*others, renamed, twin))
+    assert [c.hint for c in ambiguous] == [None, None, None]
+    narrower = replace(renamed, maximum=2)
+    unlike = diff_registries(with_inputs(*fal.inputs), with_inputs(*others, narrower))
+    assert [c.hint for c in unlike] == [None, None]
+
+
 # -- the command line -------------------------------------------------------------------
 
 
@@ -415,6 +445,7 @@ def test_cli_on_spec_folders_in_every_format(tmp_path: Path) -> None:
         "old": 600,
         "new": 300,
         "location": "specs/scenario/sonilo-parameters.md:27",
+        "hint": None,
     }
     reverse = run_cli("diff", str(new), str(old))
     assert reverse.returncode == 0 and "COMPATIBLE" in reverse.stdout
