@@ -27,6 +27,10 @@ _NEEDS: dict[DocumentKind, str] = {
         "(info.x-fal-metadata.endpointId) or from each POST operation whose JSON request "
         "body has a `model` property (a gateway endpoint); it has neither"
     ),
+    DocumentKind.FAL_MODELS_API: (
+        "a fal models API answer yields a model from each entry of `models` with an "
+        "`endpoint_id` and an `openapi` document; none had both"
+    ),
     DocumentKind.SCENARIO_TABLE: (
         "a Scenario parameters page yields a model from each section with a "
         "`**Model ID:**` line and a parameter table under it; none was found"

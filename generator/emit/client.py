@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from musicbind.generator.emit.literals import py_literal
 from musicbind.generator.emit.outputs import (
@@ -15,6 +16,7 @@ from musicbind.generator.emit.outputs import (
 from musicbind.generator.load.records import SpecType, TypeKind
 from musicbind.generator.registry import naming
 from musicbind.generator.registry.model import Field, Model, Provider
+from musicbind.generator.registry.validate import fits_type
 
 _SCALARS = {
     TypeKind.STRING: "str",
@@ -57,11 +59,24 @@ def annotation(spec: SpecType, model: Model) -> str:
 
 def field_annotation(field: Field, model: Model) -> str:
     """A field's annotation: Literal for allowed values, else the type; | None when optional."""
-    if field.allowed:
-        text = f"Literal[{', '.join(py_literal(v) for v in field.allowed)}]"
-    else:
-        text = annotation(field.type, model)
+    text = _allowed_annotation(field.type, field.allowed, model) if field.allowed else None
+    text = text or annotation(field.type, model)
     return text if field.required else f"{text} | None"
+
+
+def _allowed_annotation(spec: SpecType, allowed: tuple[Any, ...], model: Model) -> str:
+    """Literal of the allowed values where they apply: the value, an array's items, or the
+    union variants of their kinds (the other variants keep their own annotation)."""
+    if spec.kind is TypeKind.ARRAY and spec.items is not None:
+        return f"list[{_allowed_annotation(spec.items, allowed, model)}]"
+    if spec.kind is TypeKind.UNION:
+        fitting = [v for v in spec.variants if any(fits_type(a, v) for a in allowed)]
+        if fitting:
+            others = [annotation(v, model) for v in spec.variants if v not in fitting]
+            values = [a for a in allowed if any(fits_type(a, v) for v in fitting)]
+            literal = f"Literal[{', '.join(py_literal(v) for v in values)}]"
+            return " | ".join(dict.fromkeys([literal, *others]))
+    return f"Literal[{', '.join(py_literal(v) for v in allowed)}]"
 
 
 def params(model: Model) -> list[Param]:

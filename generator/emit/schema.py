@@ -73,7 +73,30 @@ def _constrain(schema: dict[str, Any], keyword: str, value: Any) -> None:
         _constrain(schema["items"], keyword, value)
     elif "anyOf" in schema:
         for variant in schema["anyOf"]:
-            _constrain(variant, keyword, value)
+            if keyword != "enum" or variant.get("type") == "array":
+                _constrain(variant, keyword, value)
+                continue
+            # A union's allowed values hold for the variants of their kinds only: in
+            # ``"auto" | integer``, "auto" constrains the string variant, not the integer.
+            fitting = [v for v in value if _enum_fits(variant, v)]
+            if fitting:
+                _constrain(variant, keyword, fitting)
+
+
+_JSON_KINDS = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+}
+
+
+def _enum_fits(schema: dict[str, Any], value: Any) -> bool:
+    """Whether an allowed value is of a (scalar) variant's type; bool is never a number."""
+    kinds = _JSON_KINDS.get(str(schema.get("type")))
+    if kinds is None or (isinstance(value, bool) and bool not in kinds):
+        return False
+    return isinstance(value, kinds)
 
 
 def field_schema(

@@ -25,6 +25,7 @@ MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 # carry a pasted OpenAPI document, so fal pages are tried before the other markdown kinds.
 _LOADER_MODULES: tuple[tuple[DocumentKind, str], ...] = (
     (DocumentKind.OPENAPI, "musicbind.generator.load.openapi"),
+    (DocumentKind.FAL_MODELS_API, "musicbind.generator.load.fal_models_api"),
     (DocumentKind.FAL_PAGE, "musicbind.generator.load.fal_page"),
     (DocumentKind.SCENARIO_TABLE, "musicbind.generator.load.scenario_table"),
     (DocumentKind.GATEWAY_PAGE, "musicbind.generator.load.gateway_page"),

@@ -240,7 +240,13 @@ class _PageReader:
                     Level.WARNING, 1, f"no {title.title()} section: the outputs are unknown"
                 )
             return None
-        return shapes.read_fields(section[1])
+        # A problem in the output section never costs the model its inputs: an output
+        # field of a type the loader cannot read is a warning and any JSON value.
+        shapes.loose = title == "output schema"
+        try:
+            return shapes.read_fields(section[1])
+        finally:
+            shapes.loose = False
 
     def no_input_schema(self) -> str:
         """Why a page that reads as a fal model page yields no inputs, and what it has."""
@@ -341,6 +347,7 @@ class _ShapeBook:
             if (match := _SHAPE_HEADING.match(heading.text)) and _has_schema_bullets(body)
         }
         self.shapes: dict[str, SpecShape | None] = {}
+        self.loose = False  # reading the output section: unknown types are any value
 
     def used(self) -> tuple[SpecShape, ...]:
         return tuple(shape for shape in self.shapes.values() if shape is not None)
@@ -408,6 +415,13 @@ class _ShapeBook:
 
     def field_type(self, name: str, text: str, facts: _Facts, line: int) -> SpecType | None:
         spec_type = _parse_type(text)
+        if spec_type is None and self.loose:
+            message = (
+                f"{name}: unknown type {text!r} in the output section; "
+                "the output field takes any JSON value"
+            )
+            self.page.problem(Level.WARNING, line, message)
+            return SpecType(TypeKind.ANY)
         if spec_type is None:
             self.page.problem(Level.ERROR, line, f"{name}: unknown type {text!r}; field skipped")
             return None
@@ -425,6 +439,11 @@ class _ShapeBook:
         if spec_type.kind is not TypeKind.OBJECT or spec_type.ref is None:
             return spec_type
         ref = spec_type.ref
+        if _is_url_name(name) and (ref in FILE_SHAPES or ref not in self.defined):
+            # ``video_url`` (`Video`): fal names the file's kind, but takes the file's URL.
+            return SpecType(TypeKind.FILE, media=_media_word(ref), nullable=spec_type.nullable)
+        if ref in self.defined and self.shape(ref, line) is not None:
+            return spec_type  # a shape the page defines, even beside options (`Size | Enum`)
         if facts.options is not None or (ref.endswith("Enum") and ref not in self.defined):
             kind = _enum_kind(facts.options or [])
             return SpecType(kind, nullable=spec_type.nullable)
@@ -497,6 +516,12 @@ class _ShapeBook:
         if text is None or text.strip().lower() in _NULL_WORDS:
             return False, None
         kind = _scalar_kind(spec_type) if spec_type.kind is not TypeKind.ARRAY else TypeKind.ARRAY
+        structured = _json_or_text(text.strip())
+        if spec_type.kind is TypeKind.UNION and isinstance(structured, dict | list):
+            # ``Size | Enum`` whose default is the object: a value of the object variant.
+            wanted = TypeKind.OBJECT if isinstance(structured, dict) else TypeKind.ARRAY
+            if any(v.kind is wanted for v in spec_type.variants):
+                return True, structured
         ok, value = _typed(text, kind)
         if not ok:
             self.page.problem(Level.ERROR, line, f"{name}: default {text!r} is not a {kind}")
@@ -526,6 +551,16 @@ def _has_schema_bullets(body: Sequence[Block]) -> bool:
         )
         for b in body
     )
+
+
+def _is_url_name(name: str) -> bool:
+    return name.endswith(("_url", "_urls"))
+
+
+def _media_word(ref: str) -> str | None:
+    """``Video``/``VideoFile`` -> "video"; None for a type that names no medium (``File``)."""
+    word = ref.removesuffix("File").lower()
+    return word if word in ("audio", "video", "image") else None
 
 
 def _file_shape(name: str, location: Location) -> SpecShape:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from musicbind.generator.load.document_text import read_document
@@ -54,7 +55,7 @@ def looks_like(text: str) -> bool:
         bare = text.removeprefix("\ufeff")
         return bool(_BROKEN_JSON.match(bare) or _BROKEN_YAML.match(bare))
     root = as_mapping(parsed.value)
-    return root is not None and _is_version_3(root.get("openapi"))
+    return root is not None and is_version_3(root.get("openapi"))
 
 
 def load(text: str, path: str) -> SpecDocument:
@@ -71,7 +72,7 @@ def load(text: str, path: str) -> SpecDocument:
             "", f"an OpenAPI document must be a mapping at the top level, got {show(parsed.value)}"
         )
         return SpecDocument(path, DocumentKind.OPENAPI, sha256, problems=doc.problems())
-    if not _is_version_3(root.get("openapi")):
+    if not is_version_3(root.get("openapi")):
         doc.error(
             "/openapi" if "openapi" in root else "",
             f"openapi version {show(root.get('openapi'))} is not supported; musicbind reads "
@@ -98,7 +99,7 @@ def detect_provider(root: dict[str, JsonValue]) -> str | None:
     return None
 
 
-def _is_version_3(value: JsonValue) -> bool:
+def is_version_3(value: JsonValue) -> bool:
     if isinstance(value, str):
         return value.startswith("3.")
     return isinstance(value, int | float) and not isinstance(value, bool) and 3 <= value < 4
@@ -170,6 +171,19 @@ def _read_fal_model(
             pointer_child(_FAL_METADATA, "category"),
             f"category should be text, got {show(category)}",
         )
+    model = read_fal_endpoint(doc, root, endpoint_id, pointer_child(_FAL_METADATA, "endpointId"))
+    return replace(
+        model,
+        title=as_text(info.get("title")) or "",
+        description=as_text(info.get("description")) or "",
+        category=category if isinstance(category, str) else None,
+    )
+
+
+def read_fal_endpoint(
+    doc: OpenApiDocument, root: dict[str, JsonValue], endpoint_id: str, where: str
+) -> SpecModel:
+    """The model of a fal queue document for ``endpoint_id`` (named at pointer ``where``)."""
     paths = as_mapping(root.get("paths")) or {}
     submit_path = "/" + endpoint_id.strip("/")
     body = _fal_body(doc, paths, submit_path, "post", "Input", _request_schema)
@@ -191,10 +205,7 @@ def _read_fal_model(
     return SpecModel(
         provider="fal",
         model_id=endpoint_id,
-        location=doc.locate(pointer_child(_FAL_METADATA, "endpointId")),
-        title=as_text(info.get("title")) or "",
-        description=as_text(info.get("description")) or "",
-        category=category if isinstance(category, str) else None,
+        location=doc.locate(where),
         inputs=inputs,
         outputs=outputs,
         shapes=reader.shapes(),

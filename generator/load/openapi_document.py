@@ -56,11 +56,21 @@ class OpenApiDocument:
         self.root: JsonValue = text.value
         self.path = path
         self._text = text
+        self._base = ""  # where this document sits in the file (an embedded one: not "")
         self._problems: list[SpecProblem] = list(text.problems)
+
+    def embedded(self, pointer: str, value: JsonValue) -> OpenApiDocument:
+        """The OpenAPI document embedded at ``pointer`` of this file (fal's models API).
+
+        Its ``$ref`` values point inside it; its problems are located in the whole file.
+        """
+        inner = OpenApiDocument(self._text, self.path)
+        inner.root, inner._base, inner._problems = value, self._base + pointer, []
+        return inner
 
     def locate(self, pointer: str) -> Location:
         """The location of a JSON pointer in this document (with its line when known)."""
-        return self._text.locate(self.path, pointer)
+        return self._text.locate(self.path, self._base + pointer)
 
     def error(self, pointer: str, message: str) -> None:
         """Record an error at ``pointer``."""

@@ -141,13 +141,41 @@ def union_constraints(variants: list[Facts]) -> Facts:
     for name, (_, kinds) in CONSTRAINTS.items():
         applicable = [v for v in variants if leaf_kinds(v.type) & kinds]
         values = [getattr(v, name) for v in applicable]
-        if not values or any(value is None for value in values):
-            continue
         if name == "allowed":
-            changes[name] = _merge_allowed([v.allowed or () for v in applicable])
-        else:
+            allowed = _union_allowed(applicable)
+            if allowed is not None:
+                changes[name] = allowed
+            continue
+        if values and all(value is not None for value in values):
             changes[name] = _loosest(name, values)
     return replace(Facts(), **changes)
+
+
+def _union_allowed(variants: list[Facts]) -> tuple[JsonScalar, ...] | None:
+    """The allowed values of a union, or None when some variant takes values of their kinds.
+
+    ``const "auto" | integer 40..240`` keeps ``("auto",)``: the value constrains the string
+    variant only, and the integer variant takes no string. ``const "a" | any string`` keeps
+    nothing: the second variant takes every string.
+    """
+    stated = [v for v in variants if v.allowed is not None]
+    if not stated:
+        return None
+    values = _merge_allowed([v.allowed or () for v in stated])
+    kinds = frozenset().union(*(_value_kinds(value) for value in values))
+    for variant in variants:
+        if variant.allowed is None and leaf_kinds(variant.type) & (kinds | {TypeKind.ANY}):
+            return None
+    return values
+
+
+def _value_kinds(value: JsonScalar) -> frozenset[TypeKind]:
+    """The kinds of variant that take ``value``."""
+    if isinstance(value, bool):
+        return frozenset({TypeKind.BOOLEAN})
+    if isinstance(value, int | float):
+        return frozenset({TypeKind.INTEGER, TypeKind.NUMBER})
+    return frozenset({TypeKind.STRING, TypeKind.FILE})
 
 
 def leaf_kinds(spec_type: SpecType) -> frozenset[TypeKind]:

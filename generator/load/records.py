@@ -23,6 +23,7 @@ class DocumentKind(StrEnum):
     SCENARIO_TABLE = "scenario-table"
     FAL_PAGE = "fal-page"
     GATEWAY_PAGE = "gateway-page"
+    FAL_MODELS_API = "fal-models-api"  # fal's models API answer: OpenAPI documents in an envelope
     UNKNOWN = "unknown"  # unreadable, or of no kind musicbind reads
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from musicbind.generator.load.records import (
     DocumentKind,
@@ -307,6 +307,7 @@ _SCALAR_TYPES = {
     "boolean": TypeKind.BOOLEAN,
 }
 _ARRAY_TYPES = {
+    "array": TypeKind.ANY,  # items of the kind of the row's allowed values, else any
     "string_array": TypeKind.STRING,
     "number_array": TypeKind.NUMBER,
     "inputs_array": TypeKind.OBJECT,
@@ -351,9 +352,16 @@ class _RowReader:
         if spec_type is None:
             return None
         description = self.text("description")
+        allowed = self.allowed(name, spec_type)
+        if spec_type.items is not None and spec_type.items.kind is TypeKind.ANY and allowed:
+            # A bare ``array`` row: its items are of the kind of its allowed values.
+            spec_type = replace(spec_type, items=SpecType(_kind_of(allowed)))
         has_default, default = self.default(name, spec_type)
         bounds = self.bounds(name, spec_type)
-        allowed = self.allowed(name, spec_type)
+        if _counts_things(name, spec_type, default, bounds):
+            spec_type = SpecType(TypeKind.INTEGER)
+            default = int(default) if isinstance(default, float) else default
+            bounds = _Bounds(minimum=_whole(bounds.minimum), maximum=_whole(bounds.maximum))
         if has_default and allowed is not None and not _allowed_holds(default, allowed):
             self.problem(Level.WARNING, f"{name}: default {default!r} is not an allowed value")
         return SpecParam(
@@ -459,8 +467,13 @@ class _RowReader:
         if cell is None or _is_empty(cell):
             return None
         kind = spec_type.items.kind if spec_type.items is not None else spec_type.kind
+        # The page renders an empty choice as a lone quote or dash: not a value to send.
+        items = [item for item in _list_items(cell) if item.lower() not in _EMPTY]
+        if kind is TypeKind.ANY:
+            numeric = all(parse_number(item) is not None for item in items)
+            kind = TypeKind.NUMBER if numeric else TypeKind.STRING
         values: list[JsonScalar] = []
-        for item in _list_items(cell):
+        for item in items:
             ok, value = _scalar(item, kind)
             if not ok:
                 self.problem(Level.ERROR, f"{name}: allowed value {item!r} is not a {kind}")
@@ -479,6 +492,39 @@ class _Bounds:
     max_length: int | None = None
     min_items: int | None = None
     max_items: int | None = None
+
+
+# The words of a parameter name that say it counts things (``numSamples``, ``num_steps``,
+# ``sampleCount``); see "Integral Scenario numbers" in docs/design.md.
+_COUNT_FIRST = frozenset({"num", "number", "count", "n"})
+_COUNT_LAST = frozenset({"count", "samples", "steps", "outputs", "images", "variations"})
+
+
+def _counts_things(name: str, spec_type: SpecType, default: JsonValue, bounds: _Bounds) -> bool:
+    """Whether a ``number`` row is a count: a counting name, and integral min, max and default.
+
+    Scenario's tables only know "number"; a count bound as a float would accept 2.5 and send
+    2 as 2.0. At least one of min, max and default must be stated, and each stated is whole.
+    """
+    if spec_type.kind is not TypeKind.NUMBER:
+        return False
+    words = re.findall(r"[a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", name).lower())
+    if not words or (words[0] not in _COUNT_FIRST and words[-1] not in _COUNT_LAST):
+        return False
+    stated = [v for v in (default, bounds.minimum, bounds.maximum) if v is not None]
+    return bool(stated) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) and float(v).is_integer()
+        for v in stated
+    )
+
+
+def _whole(value: int | float | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _kind_of(values: tuple[JsonScalar, ...]) -> TypeKind:
+    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    return TypeKind.NUMBER if numeric else TypeKind.STRING
 
 
 def _count(value: int | float | None) -> int | None:
@@ -557,6 +603,9 @@ def _scalar(text: str, kind: TypeKind) -> tuple[bool, JsonScalar]:
         return flag is not None, flag
     if kind in (TypeKind.STRING, TypeKind.FILE):
         return True, _unquote(text)
+    if kind is TypeKind.ANY:
+        number = parse_number(text)
+        return True, number if number is not None else _unquote(text)
     return False, None
 
 

@@ -24,7 +24,12 @@ from musicbind.generator.registry.model import Provenance
 
 # Kinds whose "required" and "default" silence means "no" rather than "not stated".
 _STATES_REQUIRED = frozenset(
-    {DocumentKind.OPENAPI, DocumentKind.FAL_PAGE, DocumentKind.SCENARIO_TABLE}
+    {
+        DocumentKind.OPENAPI,
+        DocumentKind.FAL_MODELS_API,
+        DocumentKind.FAL_PAGE,
+        DocumentKind.SCENARIO_TABLE,
+    }
 )
 # Facts compared between documents; the rest (examples, title) are taken from the first.
 _FACTS = (
@@ -45,6 +50,7 @@ _FACTS = (
 )
 _AUTHORITY = {
     DocumentKind.OPENAPI: 0,
+    DocumentKind.FAL_MODELS_API: 0,
     DocumentKind.SCENARIO_TABLE: 1,
     DocumentKind.FAL_PAGE: 2,
     DocumentKind.GATEWAY_PAGE: 3,

@@ -28,7 +28,7 @@ def check_field(param: SpecParam, ref: str) -> list[SpecProblem]:
     ):
         problems.append(f"minLength {param.min_length} is above maxLength {param.max_length}")
     if param.allowed is not None:
-        bad = [v for v in param.allowed if not fits_type(v, param.type)]
+        bad = [v for v in param.allowed if not fits_type(v, _allowed_type(param.type))]
         if bad:
             problems.append(f"allowed values {bad!r} are not of type {param.type.kind.value}")
     if param.has_default and param.default is not None:
@@ -43,7 +43,7 @@ def _check_default(param: SpecParam) -> list[str]:
     value = param.default
     if not fits_type(value, param.type):
         return [f"default {value!r} is not of type {param.type.kind.value}"]
-    if param.allowed is not None and value not in param.allowed:
+    if param.allowed is not None and not _default_allowed(value, param):
         return [f"default {value!r} is not one of the allowed values {list(param.allowed)!r}"]
     if isinstance(value, int | float) and not isinstance(value, bool):
         checks: tuple[tuple[int | float | None, str, Callable[[int | float], bool]], ...] = (
@@ -56,6 +56,34 @@ def _check_default(param: SpecParam) -> list[str]:
             if bound is not None and not holds(bound):
                 return [f"default {value!r} breaks the range (must be {sign} {bound})"]
     return []
+
+
+def _allowed_type(spec: SpecType) -> SpecType:
+    """The type allowed values are of: an array's allowed values are its items' values."""
+    if spec.kind is TypeKind.ARRAY and spec.items is not None:
+        return _allowed_type(spec.items)
+    return spec
+
+
+def _default_allowed(value: JsonValue, param: SpecParam) -> bool:
+    """Whether a default keeps to the allowed values, which constrain scalar values only.
+
+    An array's default keeps to them item by item; an object or list default of a union
+    (``image_size``: a preset name or a width and height) is a value of a variant the
+    allowed values do not constrain, as is a scalar default of such a variant.
+    """
+    allowed = param.allowed or ()
+    if param.type.kind is TypeKind.ARRAY and isinstance(value, list):
+        return all(item in allowed for item in value)
+    if param.type.kind is TypeKind.UNION:
+        # Allowed values hold for the variants of their kind (``"auto" | integer``).
+        constrained = [v for v in param.type.variants if any(fits_type(a, v) for a in allowed)]
+        free = [v for v in param.type.variants if v not in constrained]
+        if any(fits_type(value, v) for v in free):
+            return True
+    if isinstance(value, dict | list):
+        return False
+    return value in allowed
 
 
 def fits_type(value: JsonValue, spec: SpecType) -> bool:

@@ -31,9 +31,15 @@ FIXTURES = ROOT / "tests" / "unit" / "fixtures"
 _counter = itertools.count()
 
 
+# Documents that show one construct each (issue 12): every one must bind.
+CONSTRUCTS = sorted((FIXTURES / "constructs").glob("*.*"))
+
+
 def _documents() -> list[Path]:
-    found = sorted((FIXTURES / "openapi").glob("fal-*")) + sorted(
-        (FIXTURES / "markdown").glob("*.md")
+    found = (
+        sorted((FIXTURES / "openapi").glob("fal-*"))
+        + sorted((FIXTURES / "markdown").glob("*.md"))
+        + CONSTRUCTS
     )
     usable = []
     for path in found:
@@ -137,6 +143,39 @@ DOCUMENTS = _documents()
 
 def test_enough_realistic_documents() -> None:
     assert len(DOCUMENTS) >= 10, DOCUMENTS
+    assert len(CONSTRUCTS) >= 8 and set(CONSTRUCTS) <= set(DOCUMENTS), CONSTRUCTS
+
+
+def test_cli_binds_every_construct_document(tmp_path: Path) -> None:
+    out = tmp_path / "w" / "constructs"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-P",
+            "-m",
+            "musicbind",
+            "generate",
+            *map(str, CONSTRUCTS),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "error" not in done.stderr, done.stderr
+    expected = sorted(
+        m.ref
+        for p in CONSTRUCTS
+        for m in build_from_paths([p], default_overlay_path(), p.parent).registry.models
+    )
+    assert len(expected) >= 9
+    code = "import constructs; print('\\n'.join(constructs.list_bindings()))"
+    shown = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path / "w", capture_output=True, text=True, check=True
+    )
+    assert shown.stdout.split() == expected
 
 
 @pytest.mark.parametrize("document", DOCUMENTS, ids=[p.name for p in DOCUMENTS])

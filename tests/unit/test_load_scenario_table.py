@@ -383,7 +383,7 @@ def test_project_sonilo_page() -> None:
     document = scenario_table.load(text, "sonilo.md")
     video = params(model(document, "model_sonilo-v1-1-video-to-music"))
     assert video["video"].required and video["video"].type.kind is TypeKind.FILE
-    assert (video["numSamples"].type.kind, video["numSamples"].default) == (TypeKind.NUMBER, 1)
+    assert (video["numSamples"].type.kind, video["numSamples"].default) == (TypeKind.INTEGER, 1)
     assert (video["startOffset"].minimum, video["startOffset"].maximum) == (0, 600)
     assert not video["duration"].has_default
 
