@@ -21,11 +21,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run", "Validate, estimate, submit, wait for and download one job."),
     "jobs": ("jobs", "List the job journal."),
     "resume": ("jobs", "Resume waiting for and downloading a journalled job."),
+    "reconcile": ("jobs", "Attach a provider job id to an uncertain journal entry, then resume."),
     "emulate": ("emulate", "Serve the local provider emulator on 127.0.0.1."),
     "demo": ("demo", "Run every seeded system end to end against the local emulator."),
     "validate": ("validate", "Validate payload files against the generated models."),
     "diff": ("diff", "Classify the changes between two spec versions (breaking or not)."),
     "schema": ("schema", "Print the JSON Schema (2020-12) of a model's input."),
+    "rules": ("rules", "List the rules the documents' sentences state, and sentences left alone."),
 }
 
 # import name -> the extra that installs it: `pip install musicbind` is the light install

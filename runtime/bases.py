@@ -28,6 +28,29 @@ def _numeric_literal(annotation: Any) -> bool:
     return any(_numeric_literal(arg) for arg in get_args(annotation))
 
 
+def _strings(value: Any, loc: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every string value inside ``value`` with its location."""
+    if isinstance(value, str):
+        return [(loc, value)]
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            # Keys are not checked here: an unknown key is refused as unknown anyway.
+            found.extend(_strings(item, (*loc, key if isinstance(key, str | int) else str(key))))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found.extend(_strings(item, (*loc, index)))
+    return found
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 class InputModel(BaseModel):
     """Base of generated request models."""
 
@@ -41,6 +64,24 @@ class InputModel(BaseModel):
         # journal entry is written, or turn a cost estimate into NaN.
         allow_inf_nan=False,
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_lone_surrogates(cls, data: Any) -> Any:
+        # A lone surrogate ("\ud800") is not Unicode text: it cannot be encoded to send,
+        # nor journalled; refused here, before anything is written or sent.
+        errors = [
+            InitErrorDetails(
+                type="string_unicode",
+                loc=loc,
+                input=value,
+            )
+            for loc, value in _strings(data, ())
+            if _has_lone_surrogate(value)
+        ]
+        if errors:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
+        return data
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON body to send: wire names, JSON types, unset optional values left out."""

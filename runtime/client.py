@@ -22,11 +22,16 @@ from pydantic import BaseModel
 
 from musicbind.runtime.binding import Binding, ProviderProtocol
 from musicbind.runtime.clock import SYSTEM_CLOCK, Clock
-from musicbind.runtime.download import DEFAULT_MAX_DOWNLOAD_BYTES
-from musicbind.runtime.errors import APIResponseError, MusicbindError
+from musicbind.runtime.download import (
+    DEFAULT_MAX_DOWNLOAD_BYTES,
+    DEFAULT_MAX_FILES_PER_JOB,
+    DEFAULT_MAX_JOB_BYTES,
+)
+from musicbind.runtime.errors import MusicbindError
 from musicbind.runtime.http import ErrorContext
 from musicbind.runtime.jobs import AsyncJob, Job, ProgressCallback
 from musicbind.runtime.journal import Journal
+from musicbind.runtime.plans import arun_plan, run_plan
 from musicbind.runtime.polling import DEFAULT_POLL_POLICY, PollPolicy
 from musicbind.runtime.providers import Quote
 from musicbind.runtime.providers.base import Exchange
@@ -34,9 +39,9 @@ from musicbind.runtime.retry import RetryPolicy
 from musicbind.runtime.secrets import Secret
 from musicbind.runtime.submission import (
     ClientCore,
+    ClientPlan,
+    DriveStep,
     Payload,
-    upload_key,
-    wire_payload,
     with_submit_headers,
 )
 from musicbind.runtime.transport import DEFAULT_TIMEOUT, AsyncTransport, Transport
@@ -65,6 +70,8 @@ class Client(ClientCore):
         max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
         idempotency_header: str | None = None,
         http_client: httpx.Client | None = None,
+        max_files_per_job: int = DEFAULT_MAX_FILES_PER_JOB,
+        max_job_bytes: int = DEFAULT_MAX_JOB_BYTES,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -77,6 +84,8 @@ class Client(ClientCore):
             clock=clock,
             max_download_bytes=max_download_bytes,
             idempotency_header=idempotency_header,
+            max_files_per_job=max_files_per_job,
+            max_job_bytes=max_job_bytes,
         )
         self._transport = Transport(
             provider=self.protocol.name,
@@ -102,13 +111,18 @@ class Client(ClientCore):
         self.close()
 
     def _drive(
-        self, exchange: Exchange[T], ctx: ErrorContext, headers: Mapping[str, str] | None = None
+        self,
+        exchange: Exchange[T],
+        ctx: ErrorContext,
+        headers: Mapping[str, str] | None = None,
+        *,
+        deadline: float | None = None,
     ) -> T:
         """Run an adapter exchange through the transport (``headers`` go with a submit)."""
         try:
             call = next(exchange)
             while True:
-                answer = self._transport.request(with_submit_headers(call, headers), ctx)
+                answer = self._transport.request(with_submit_headers(call, headers), ctx, deadline)
                 call = exchange.send(answer)
         except StopIteration as stop:
             return cast(T, stop.value)
@@ -150,23 +164,8 @@ class Client(ClientCore):
         media_duration: Durations = None,
     ) -> Job[Any]:
         """Validate, check the cost, journal and submit; returns once the job id is journalled."""
-        bound = self.binding(binding)
-        model = self.validate(bound, payload, media_duration=media_duration)
-        estimate = self._check_cost(bound, model, max_cost, media_duration)
-        model = self._upload_files(bound, model)
-        wire = wire_payload(model)
-        intent_id = self._intent(bound, wire, estimate)
-        ctx = ErrorContext(self.protocol.name, bound.ref)
-        try:
-            exchange = self._adapter.submit(bound.model_id, wire)
-            answer = self._drive(exchange, ctx, self._submit_headers(intent_id))
-        except BaseException as error:
-            replacement = self._submit_failed(intent_id, error, bound, wire)
-            if replacement is error:
-                raise
-            raise replacement from error
-        self._accepted(intent_id, answer, ctx)
-        return Job(self, **self._job_kwargs(bound, intent_id, answer, output_type))
+        done = self._run(self._submit_plan(binding, payload, max_cost, media_duration))
+        return Job(self, **self._job_kwargs(done.binding, done.intent_id, done.answer, output_type))
 
     @overload
     def run(
@@ -223,38 +222,29 @@ class Client(ClientCore):
         self, binding: Binding | str, payload: Payload, *, media_duration: Durations = None
     ) -> Quote:
         """The provider's own price from a dry run that runs nothing (Scenario only)."""
-        bound = self.binding(binding)
-        model = self._upload_files(
-            bound, self.validate(bound, payload, media_duration=media_duration)
-        )
-        wire = wire_payload(model)
-        try:
-            return self._drive(
-                self._adapter.quote(bound.model_id, wire),
-                ErrorContext(self.protocol.name, bound.ref),
-            )
-        except APIResponseError as error:
-            self._quote_escaped(bound, wire, error)
-            raise
+        return self._run(self._quote_plan(binding, payload, media_duration))
 
-    def _upload_files(self, binding: Binding, model: BaseModel) -> BaseModel:
-        local = self._local_files(binding, model)
-        if not local:
-            return model
-        ctx = ErrorContext(self.protocol.name, binding.ref)
-        uploaded: dict[str, dict[str, str]] = {}
-        for name, paths in local.items():
-            uploaded[name] = {}
-            for path in paths:
-                key = upload_key(path)
-                if key not in self._uploads:
-                    self._uploads[key] = self._drive(self._adapter.upload(path), ctx)
-                uploaded[name][str(path)] = self._uploads[key]
-        return self._with_uploads(model, uploaded)
+    def _perform(self, step: DriveStep) -> Any:
+        return self._drive(step.exchange, step.ctx, step.headers)
+
+    def _run(self, plan: ClientPlan[T]) -> T:
+        return run_plan(plan, self._perform)
 
     def job(self, key: str) -> Job[BaseModel]:
         """A journalled job by intent id or job id, driven by this client."""
         return Job.from_journal(key, client=self)
+
+    def reconcile(self, key: str, job_id: str) -> Job[BaseModel]:
+        """Attach the provider's ``job_id`` to a ``pending``/``uncertain`` journal entry.
+
+        ``key`` is the entry's intent id (or a unique prefix). Returns the job, ready to
+        wait for and download.
+        """
+        return Job.from_journal(self._reconcile_entry(key, job_id), client=self)
+
+    def attach(self, binding: Binding | str, job_id: str) -> Job[BaseModel]:
+        """A job the journal never recorded (its id from the provider), journalled now."""
+        return Job.from_journal(self._attach_entry(self.binding(binding), job_id), client=self)
 
 
 class AsyncClient(ClientCore):
@@ -275,6 +265,8 @@ class AsyncClient(ClientCore):
         max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
         idempotency_header: str | None = None,
         http_client: httpx.AsyncClient | None = None,
+        max_files_per_job: int = DEFAULT_MAX_FILES_PER_JOB,
+        max_job_bytes: int = DEFAULT_MAX_JOB_BYTES,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -287,6 +279,8 @@ class AsyncClient(ClientCore):
             clock=clock,
             max_download_bytes=max_download_bytes,
             idempotency_header=idempotency_header,
+            max_files_per_job=max_files_per_job,
+            max_job_bytes=max_job_bytes,
         )
         self._transport = AsyncTransport(
             provider=self.protocol.name,
@@ -312,13 +306,20 @@ class AsyncClient(ClientCore):
         await self.close()
 
     async def _drive(
-        self, exchange: Exchange[T], ctx: ErrorContext, headers: Mapping[str, str] | None = None
+        self,
+        exchange: Exchange[T],
+        ctx: ErrorContext,
+        headers: Mapping[str, str] | None = None,
+        *,
+        deadline: float | None = None,
     ) -> T:
         """Run an adapter exchange through the async transport (``headers`` go with a submit)."""
         try:
             call = next(exchange)
             while True:
-                answer = await self._transport.request(with_submit_headers(call, headers), ctx)
+                answer = await self._transport.request(
+                    with_submit_headers(call, headers), ctx, deadline
+                )
                 call = exchange.send(answer)
         except StopIteration as stop:
             return cast(T, stop.value)
@@ -360,23 +361,10 @@ class AsyncClient(ClientCore):
         media_duration: Durations = None,
     ) -> AsyncJob[Any]:
         """Async :meth:`Client.submit`."""
-        bound = self.binding(binding)
-        model = self.validate(bound, payload, media_duration=media_duration)
-        estimate = self._check_cost(bound, model, max_cost, media_duration)
-        model = await self._upload_files(bound, model)
-        wire = wire_payload(model)
-        intent_id = self._intent(bound, wire, estimate)
-        ctx = ErrorContext(self.protocol.name, bound.ref)
-        try:
-            exchange = self._adapter.submit(bound.model_id, wire)
-            answer = await self._drive(exchange, ctx, self._submit_headers(intent_id))
-        except BaseException as error:
-            replacement = self._submit_failed(intent_id, error, bound, wire)
-            if replacement is error:
-                raise
-            raise replacement from error
-        self._accepted(intent_id, answer, ctx)
-        return AsyncJob(self, **self._job_kwargs(bound, intent_id, answer, output_type))
+        done = await self._run(self._submit_plan(binding, payload, max_cost, media_duration))
+        return AsyncJob(
+            self, **self._job_kwargs(done.binding, done.intent_id, done.answer, output_type)
+        )
 
     @overload
     async def run(
@@ -429,34 +417,25 @@ class AsyncClient(ClientCore):
         self, binding: Binding | str, payload: Payload, *, media_duration: Durations = None
     ) -> Quote:
         """Async :meth:`Client.quote`."""
-        bound = self.binding(binding)
-        model = self.validate(bound, payload, media_duration=media_duration)
-        wire = wire_payload(await self._upload_files(bound, model))
-        ctx = ErrorContext(self.protocol.name, bound.ref)
-        try:
-            return await self._drive(self._adapter.quote(bound.model_id, wire), ctx)
-        except APIResponseError as error:
-            self._quote_escaped(bound, wire, error)
-            raise
+        return await self._run(self._quote_plan(binding, payload, media_duration))
 
-    async def _upload_files(self, binding: Binding, model: BaseModel) -> BaseModel:
-        local = self._local_files(binding, model)
-        if not local:
-            return model
-        ctx = ErrorContext(self.protocol.name, binding.ref)
-        uploaded: dict[str, dict[str, str]] = {}
-        for name, paths in local.items():
-            uploaded[name] = {}
-            for path in paths:
-                key = upload_key(path)
-                if key not in self._uploads:
-                    self._uploads[key] = await self._drive(self._adapter.upload(path), ctx)
-                uploaded[name][str(path)] = self._uploads[key]
-        return self._with_uploads(model, uploaded)
+    async def _perform(self, step: DriveStep) -> Any:
+        return await self._drive(step.exchange, step.ctx, step.headers)
+
+    async def _run(self, plan: ClientPlan[T]) -> T:
+        return await arun_plan(plan, self._perform)
 
     def job(self, key: str) -> AsyncJob[BaseModel]:
         """A journalled job by intent id or job id, driven by this client."""
         return AsyncJob.from_journal(key, client=self)
+
+    def reconcile(self, key: str, job_id: str) -> AsyncJob[BaseModel]:
+        """Async :meth:`Client.reconcile` (journal work only: nothing is awaited)."""
+        return AsyncJob.from_journal(self._reconcile_entry(key, job_id), client=self)
+
+    def attach(self, binding: Binding | str, job_id: str) -> AsyncJob[BaseModel]:
+        """Async :meth:`Client.attach` (journal work only: nothing is awaited)."""
+        return AsyncJob.from_journal(self._attach_entry(self.binding(binding), job_id), client=self)
 
 
 __all__ = ["AsyncClient", "Client"]

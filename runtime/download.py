@@ -11,19 +11,26 @@
   survives, restricted to ``[A-Za-z0-9._-]``, no leading dots, no reserved device names,
   bounded length. An existing file is never overwritten: ``name-1.ext``, ``name-2.ext``...
   (placed with a hard link, which fails rather than replaces).
+- Temporary files are named ``.musicbind-<pid>-*.part``; :func:`remove_stale_parts`
+  removes those of processes no longer running, so a killed download leaves nothing for
+  long. :func:`job_lock` lets one process at a time download a job.
 """
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 import os
 import re
 import tempfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
+from musicbind.runtime.decoding import BoundedDecoder, UnsupportedEncodingError
 from musicbind.runtime.errors import (
     ContentLengthMismatchError,
     DownloadError,
@@ -35,8 +42,10 @@ from musicbind.runtime.retry import Operation
 from musicbind.runtime.transport import AsyncTransport, Transport
 
 DEFAULT_MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024
+DEFAULT_MAX_FILES_PER_JOB = 64
+DEFAULT_MAX_JOB_BYTES = 2 * 1024 * 1024 * 1024
+PART_PREFIX = ".musicbind-"
 MAX_NAME_LENGTH = 100
-DECODE_STEP_BYTES = 256 * 1024  # most decoded bytes produced per decompression step
 # Audio types first: the platform's mimetypes table may lack some (audio/wav on Debian).
 KNOWN_EXTENSIONS = {
     "audio/wav": "wav",
@@ -110,11 +119,17 @@ class BodyWriter:
             raise DownloadTooLargeError(
                 f"{self.url} is {self.expected} bytes, above the {max_bytes}-byte cap"
             )
-        encoding = response.headers.get("content-encoding", "").strip().lower()
-        self._decoder = _decoder_for(encoding, self.url)
+        try:
+            self._decoder = BoundedDecoder(
+                response.headers.get("content-encoding", ""), self._write
+            )
+        except UnsupportedEncodingError as error:
+            raise DownloadError(f"{self.url}: {error}") from None
         self.received = 0
         self.written = 0
-        fd, name = tempfile.mkstemp(dir=directory, prefix=".musicbind-", suffix=".part")
+        fd, name = tempfile.mkstemp(
+            dir=directory, prefix=f"{PART_PREFIX}{os.getpid()}-", suffix=".part"
+        )
         self.path = Path(name)
         self._file = os.fdopen(fd, "wb")
 
@@ -123,22 +138,21 @@ class BodyWriter:
         self.received += len(raw)
         if self.expected is not None and self.received > self.expected:
             raise self._mismatch()
-        if self._decoder is None:
-            self._write(raw)
-            return
-        data = raw
-        while data:
-            self._write(self._decoder.decompress(data, DECODE_STEP_BYTES))
-            data = self._decoder.unconsumed_tail
+        try:
+            self._decoder.feed(raw)
+        except zlib.error as error:
+            raise DownloadError(f"{self.url}: a broken compressed body ({error})") from None
 
     def finish(self) -> Path:
         """Check the totals and close; returns the temporary file."""
         if self.expected is not None and self.received != self.expected:
             raise self._mismatch()
-        if self._decoder is not None:
-            self._write(self._decoder.flush(DECODE_STEP_BYTES))
-            if not self._decoder.eof:
-                raise DownloadError(f"{self.url}: the compressed body ended early")
+        try:
+            complete = self._decoder.finish()
+        except zlib.error as error:
+            raise DownloadError(f"{self.url}: a broken compressed body ({error})") from None
+        if not complete:
+            raise DownloadError(f"{self.url}: the compressed body ended early")
         self._file.close()
         return self.path
 
@@ -235,11 +249,61 @@ def _content_length(value: str | None) -> int | None:
     return length if length >= 0 else None
 
 
-def _decoder_for(encoding: str, url: str) -> zlib._Decompress | None:
-    if encoding in ("", "identity"):
-        return None
-    if encoding in ("gzip", "x-gzip"):
-        return zlib.decompressobj(16 + zlib.MAX_WBITS)
-    if encoding == "deflate":
-        return zlib.decompressobj()
-    raise DownloadError(f"{url}: unsupported Content-Encoding {encoding!r}")
+def remove_stale_parts(directory: Path) -> list[Path]:
+    """Remove temporary ``.part`` files that processes no longer running left in ``directory``."""
+    removed: list[Path] = []
+    try:
+        candidates = list(directory.glob(f"{PART_PREFIX}*.part"))
+    except OSError:
+        return removed
+    for path in candidates:
+        pid_text = path.name[len(PART_PREFIX) :].split("-", 1)[0]
+        if pid_text.isdigit() and _alive(int(pid_text)):
+            continue
+        try:
+            path.unlink()
+        except OSError:
+            continue
+        removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+@contextmanager
+def job_lock(journal_path: Path, key: str) -> Iterator[None]:
+    """Hold the download lock of one job: one byte of a lock file next to the journal.
+
+    A second process resuming the same job waits here, then finds the files journalled.
+    POSIX record locks; elsewhere (Windows) no lock, and downloads stay idempotent.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    offset = int(hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:8], 16)
+    try:
+        fd = os.open(
+            journal_path.with_name(journal_path.name + ".download-lock"),
+            os.O_RDWR | os.O_CREAT,
+            0o600,
+        )
+    except OSError:  # a journal folder we cannot write: no lock, still idempotent
+        yield
+        return
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX, 1, offset)
+        yield
+    finally:
+        os.close(fd)

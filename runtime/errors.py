@@ -23,15 +23,20 @@
     │   │   ├── RateLimitError              429  retry_after
     │   │   └── ServerError                 5xx
     │   └── APIResponseError          an answer the protocol does not allow (bad JSON, no id)
+    │       ├── SubmitRedirectError   a submit redirected to another host (not followed)
     │       └── UnknownJobStatusError also runtime.binding.UnknownStatusError
     ├── JobError
     │   ├── JobFailedError            the provider says the job failed: detail
     │   ├── JobCanceledError
     │   └── JobTimeoutError           the caller's deadline passed; the job still runs
     ├── SubmissionUncertainError      a paid submit may or may not have created a job
+    ├── UnrecordedJobError            a job was created but the journal could not record it
+    ├── OutputValidationError         a paid result no longer fits its model: raw
+    ├── JournalError                  the journal cannot be opened or written: path
     └── DownloadError
         ├── ContentLengthMismatchError
-        └── DownloadTooLargeError
+        ├── DownloadTooLargeError
+        └── TooManyFilesError         more result files than the per-job cap
 
 Every message passes through :func:`runtime.secrets.redact`; no error keeps a request
 or response object (their headers carry credentials).
@@ -42,6 +47,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from musicbind.runtime.binding import UnknownStatusError
 from musicbind.runtime.secrets import redact
@@ -222,6 +228,14 @@ class APIResponseError(APIError):
 
 # For mypy, UnknownStatusError types ``provider`` as str, MusicbindError as str | None; this
 # class always sets it, so both readings hold.
+class SubmitRedirectError(APIResponseError):
+    """A paid submit was answered with a redirect to another host: not followed.
+
+    The provider answered (it ran nothing: a redirect is not a job), and nothing was sent
+    to the other host, so the submission is journalled ``rejected``.
+    """
+
+
 class UnknownJobStatusError(APIResponseError, UnknownStatusError):  # type: ignore[misc]
     """A status word the protocol does not list: an error, never success."""
 
@@ -284,6 +298,50 @@ class ContentLengthMismatchError(DownloadError):
 
 class DownloadTooLargeError(DownloadError):
     """The body (after decompression) grew past the size cap."""
+
+
+class TooManyFilesError(DownloadError):
+    """A result names more files than the per-job cap allows; nothing was fetched."""
+
+
+class OutputValidationError(MusicbindError):
+    """A paid result does not fit the output model (its shape changed at the provider).
+
+    ``raw`` is the provider's JSON as received: nothing is lost, and ``Job.download``
+    still fetches the file URLs found in it.
+    """
+
+    def __init__(self, message: str, *, raw: Mapping[str, Any], **context: str | None) -> None:
+        super().__init__(message, **context)
+        self.raw = raw
+
+
+class JournalError(MusicbindError):
+    """The journal cannot be opened, read or written; ``path`` names it."""
+
+    def __init__(self, message: str, *, path: Path, **context: str | None) -> None:
+        super().__init__(message, **context)
+        self.path = path
+
+
+class UnrecordedJobError(MusicbindError):
+    """The provider created a job but the journal could not record it.
+
+    ``fallback_path`` is where its id was written instead (None when that failed too);
+    ``resume_command`` is the exact command that finishes it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        fallback_path: Path | None,
+        resume_command: str,
+        **context: str | None,
+    ) -> None:
+        super().__init__(message, **context)
+        self.fallback_path = fallback_path
+        self.resume_command = resume_command
 
 
 STATUS_ERRORS: Mapping[int, type[APIStatusError]] = {

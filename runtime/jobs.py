@@ -11,26 +11,44 @@ job after the process died; ``download`` is idempotent per target directory.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from musicbind.runtime.binding import Binding
-from musicbind.runtime.download import adownload_file, download_file
+from musicbind.runtime.download import (
+    adownload_file,
+    download_file,
+    job_lock,
+    remove_stale_parts,
+)
 from musicbind.runtime.errors import (
+    APITimeoutError,
+    DownloadTooLargeError,
     JobCanceledError,
     JobFailedError,
     JobTimeoutError,
     MusicbindError,
+    OutputValidationError,
     SubmissionUncertainError,
+    TooManyFilesError,
 )
 from musicbind.runtime.http import ErrorContext
 from musicbind.runtime.jobstate import JobState
 from musicbind.runtime.journal import Journal, JournalEntry
+from musicbind.runtime.plans import arun_plan, run_plan
 from musicbind.runtime.polling import DEFAULT_WAIT_TIMEOUT, poll_delay
-from musicbind.runtime.providers.base import JobHandle, JobSnapshot, ProviderAdapter
+from musicbind.runtime.providers.base import (
+    Exchange,
+    FileRef,
+    JobHandle,
+    JobSnapshot,
+    ProviderAdapter,
+)
 
 if TYPE_CHECKING:
     from musicbind.runtime.client import AsyncClient, Client
@@ -40,6 +58,7 @@ __all__ = ["AsyncJob", "Job", "JobSnapshot", "OutT", "ProgressCallback", "RawOut
 
 # The output model a result parses into; public, for the generated clients' run/submit overloads.
 OutT = TypeVar("OutT", bound=BaseModel)
+T = TypeVar("T")
 ProgressCallback = Callable[[JobSnapshot], None]
 
 
@@ -126,23 +145,224 @@ class _JobCore(Generic[OutT]):
     def _failed_result(self, error: JobFailedError) -> None:
         self._journal_update(state=str(JobState.FAILED), error=error.detail or error.message)
 
-    def _store_result(self, data: dict[str, Any]) -> OutT:
+    def _deadline(self, timeout: float) -> float | None:
+        """The clock's monotonic time at which a wait of ``timeout`` seconds ends."""
+        if not math.isfinite(timeout):
+            return None
+        return self._core().clock.monotonic() + max(timeout, 0.0)
+
+    def _passed(self, deadline: float | None) -> bool:
+        return deadline is not None and self._core().clock.monotonic() >= deadline
+
+    def _keep_result(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Keep (and journal) the raw result before anything may refuse its shape."""
         self._result = data
         self._journal_update(result_json=json.dumps(data, sort_keys=True, default=str))
-        return self.output_type.model_validate(data)
+        return data
 
-    def _already_downloaded(self, directory: Path) -> list[Path] | None:
-        if self.intent_id is None:
-            return None
-        entry = self.journal.get(self.intent_id)
-        files = [Path(name) for name in entry.files]
-        if files and entry.out_dir == str(directory) and all(p.is_file() for p in files):
-            return files
-        return None
+    def _journalled_result(self) -> dict[str, Any] | None:
+        if self._result is not None or self.intent_id is None:
+            return self._result
+        text = self.journal.get(self.intent_id).result_json
+        if text:
+            data = json.loads(text)
+            if isinstance(data, dict):
+                self._result = data
+        return self._result
+
+    def _parse(self, data: dict[str, Any]) -> OutT:
+        """The result as the output model; OutputValidationError (with the raw JSON) if not."""
+        try:
+            return self.output_type.model_validate(data)
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in item['loc']) or '(top)'}: {item['msg']}"
+                for item in error.errors()[:5]
+            )
+            raise OutputValidationError(
+                f"the result does not fit {self.output_type.__name__} (the provider may have "
+                f"changed its output): {problems}. The raw result is kept on the error "
+                f"(.raw) and in the journal; `download` still fetches its files",
+                raw=data,
+                **self._ctx().as_kwargs(),
+            ) from None
+
+    def _plan_download(self, data: Mapping[str, Any], directory: Path) -> list[_PlannedFile]:
+        """Each result file with its journalled copy in ``directory``, when that copy exists.
+
+        The journalled list is never trusted on its own: every file the result names is
+        checked, so a download interrupted after file 1 of 3 fetches files 2 and 3.
+        """
+        core = self._core()
+        refs = core._adapter.file_refs(data)
+        if len(refs) > core.max_files_per_job:
+            raise TooManyFilesError(
+                f"the result names {len(refs)} files, more than the cap of "
+                f"{core.max_files_per_job} per job; nothing was downloaded (raise "
+                "max_files_per_job to fetch them)",
+                **self._ctx().as_kwargs(),
+            )
+        stored: list[str] = []
+        if self.intent_id is not None:
+            entry = self.journal.get(self.intent_id)
+            if entry.out_dir == str(directory):
+                stored = entry.files
+        plan = []
+        for index, ref in enumerate(refs):
+            existing = Path(stored[index]) if index < len(stored) else None
+            if existing is not None and not existing.is_file():
+                existing = None
+            plan.append(_PlannedFile(index + 1, ref, existing))
+        return plan
+
+    def _byte_budget(self, planned: list[_PlannedFile], max_bytes: int | None) -> _ByteBudget:
+        core = self._core()
+        done = sum(p.existing.stat().st_size for p in planned if p.existing is not None)
+        return _ByteBudget(max_bytes or core.max_download_bytes, core.max_job_bytes - done)
+
+    # The job's operations, written once as plans: generators that yield the I/O steps
+    # they need (a provider exchange, a sleep, a file download) and receive each step's
+    # result. Job and AsyncJob only perform the steps (see _perform).
+
+    def _status_plan(self, deadline: float | None = None) -> Plan[JobSnapshot]:
+        snapshot = yield ReadStep(self._core()._adapter.status(self.handle), deadline)
+        return self._observe(snapshot)
+
+    def _cancel_plan(self) -> Plan[JobSnapshot]:
+        snapshot = yield ReadStep(self._core()._adapter.cancel(self.handle))
+        return self._observe(snapshot)
+
+    def _wait_plan(
+        self, timeout: float | None, on_progress: ProgressCallback | None
+    ) -> Plan[JobSnapshot]:
+        timeout = DEFAULT_WAIT_TIMEOUT if timeout is None else timeout
+        core = self._core()
+        started = core.clock.monotonic()
+        deadline = self._deadline(timeout)
+        polls = 0
+        while True:
+            try:
+                snapshot = yield from self._status_plan(deadline)
+            except APITimeoutError:
+                if self._passed(deadline):
+                    raise self._timeout(timeout) from None
+                raise
+            polls += 1
+            if on_progress is not None:
+                on_progress(snapshot)
+            if snapshot.state.is_terminal:
+                return self._ended(snapshot)
+            elapsed = core.clock.monotonic() - started
+            delay = poll_delay(polls, elapsed, hint=snapshot.poll_after, policy=core.poll)
+            if elapsed >= timeout:
+                raise self._timeout(timeout)
+            yield SleepStep(min(delay, timeout - elapsed))
+
+    def _raw_result_plan(
+        self, timeout: float | None, on_progress: ProgressCallback | None
+    ) -> Plan[dict[str, Any]]:
+        if self.last is None or self.last.state is not JobState.SUCCEEDED:
+            yield from self._wait_plan(timeout, on_progress)
+        try:
+            data = yield ReadStep(self._core()._adapter.result(self.handle))
+        except JobFailedError as error:
+            self._failed_result(error)
+            raise
+        return self._keep_result(data)
+
+    def _result_plan(
+        self, timeout: float | None, on_progress: ProgressCallback | None
+    ) -> Plan[OutT]:
+        return self._parse((yield from self._raw_result_plan(timeout, on_progress)))
+
+    def _download_job_plan(
+        self, directory: str | Path, timeout: float | None, max_bytes: int | None
+    ) -> Plan[list[Path]]:
+        target = Path(directory).resolve()
+        target.mkdir(parents=True, exist_ok=True)
+        remove_stale_parts(target)
+        with job_lock(self.journal.path, self._lock_key()):
+            data = self._journalled_result()
+            if data is None:
+                data = yield from self._raw_result_plan(timeout, None)
+            planned = self._plan_download(data, target)
+            budget = self._byte_budget(planned, max_bytes)
+            paths: list[Path] = []
+            for item in planned:
+                if item.existing is None:
+                    fallback = f"{self.job_id}-{item.number}"
+                    path = yield FetchStep(item.ref, target, fallback, budget.cap(self._ctx()))
+                    budget.spend(path)
+                    paths.append(path)
+                    self._record_files(paths, target)
+                else:
+                    paths.append(item.existing)
+            self._record_files(paths, target)
+            return paths
 
     def _record_files(self, files: list[Path], directory: Path) -> None:
         if self.intent_id is not None:
             self.journal.record_files(self.intent_id, files, directory)
+
+    def _lock_key(self) -> str:
+        return self.intent_id or f"{self._core().protocol.name}:{self.job_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class _PlannedFile:
+    number: int  # 1-based, for the fallback name
+    ref: FileRef
+    existing: Path | None
+
+
+@dataclass(slots=True)
+class _ByteBudget:
+    """Per-file and per-job caps on downloaded bytes."""
+
+    per_file: int
+    remaining: int
+
+    def cap(self, ctx: ErrorContext) -> int:
+        """The most the next file may take."""
+        if self.remaining <= 0:
+            raise DownloadTooLargeError(
+                "the job's files reached the per-job cap (max_job_bytes); the rest were not "
+                "downloaded",
+                **ctx.as_kwargs(),
+            )
+        return min(self.per_file, self.remaining)
+
+    def spend(self, path: Path) -> None:
+        self.remaining -= path.stat().st_size
+
+
+@dataclass(frozen=True, slots=True)
+class ReadStep:
+    """Run a provider exchange through the client (``deadline``: the wait's)."""
+
+    exchange: Exchange[Any]
+    deadline: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SleepStep:
+    """Wait ``seconds`` on the client's clock."""
+
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class FetchStep:
+    """Download one result file into ``directory``."""
+
+    ref: FileRef
+    directory: Path
+    fallback_name: str
+    max_bytes: int
+
+
+Step = ReadStep | SleepStep | FetchStep
+Plan = Generator[Step, Any, T]
 
 
 class Job(_JobCore[OutT]):
@@ -156,6 +376,24 @@ class Job(_JobCore[OutT]):
 
     def _core(self) -> ClientCore:
         return self.client
+
+    def _perform(self, step: Step) -> Any:
+        if isinstance(step, ReadStep):
+            return self.client._drive(step.exchange, self._ctx(), deadline=step.deadline)
+        if isinstance(step, SleepStep):
+            self.client.clock.sleep(step.seconds)
+            return None
+        return download_file(
+            self.client._transport,
+            step.ref,
+            step.directory,
+            fallback_name=step.fallback_name,
+            ctx=self._ctx(),
+            max_bytes=step.max_bytes,
+        )
+
+    def _run(self, plan: Plan[T]) -> T:
+        return run_plan(plan, self._perform)
 
     @classmethod
     def from_journal(
@@ -172,25 +410,11 @@ class Job(_JobCore[OutT]):
         """
         from musicbind.runtime.client import Client
 
-        book, own_book = _journal(journal, client)
-        try:
-            entry = book.get(key)
-            handle = _handle_of(entry, book)
-        except BaseException:
-            if own_book:
-                book.close()
-            raise
+        book, own_book, entry, handle = _journal_entry(key, journal, client)
         owned = client is None
         if client is None:
             client = Client(protocol=entry.protocol, base_url=entry.base_url, journal=book)
-        job: Job[BaseModel] = Job(
-            client,
-            ref=entry.ref,
-            handle=handle,
-            intent_id=entry.intent_id,
-            output_type=output_model_of(client.binding_or_none(entry.ref), client._adapter),
-            journal=book,
-        )
+        job: Job[BaseModel] = Job(client, **_job_fields(entry, handle, client, book))
         job._owns_client, job._owns_journal = owned, own_book
         return job
 
@@ -209,9 +433,7 @@ class Job(_JobCore[OutT]):
 
     def status(self) -> JobSnapshot:
         """Read the job once (and journal a changed state)."""
-        return self._observe(
-            self.client._drive(self.client._adapter.status(self.handle), self._ctx())
-        )
+        return self._run(self._status_plan())
 
     def wait(
         self,
@@ -220,47 +442,34 @@ class Job(_JobCore[OutT]):
     ) -> JobSnapshot:
         """Poll until the job ends; the final reading when it succeeded.
 
-        ``timeout`` in seconds; None means :data:`~runtime.polling.DEFAULT_WAIT_TIMEOUT`
+        ``timeout`` in seconds is an overall deadline: it also cuts short a status
+        request that hangs or trickles. None means :data:`~runtime.polling.DEFAULT_WAIT_TIMEOUT`
         and ``math.inf`` waits without a deadline.
         """
-        timeout = DEFAULT_WAIT_TIMEOUT if timeout is None else timeout
-        clock = self.client.clock
-        started = clock.monotonic()
-        polls = 0
-        while True:
-            snapshot = self.status()
-            polls += 1
-            if on_progress is not None:
-                on_progress(snapshot)
-            if snapshot.state.is_terminal:
-                return self._ended(snapshot)
-            elapsed = clock.monotonic() - started
-            delay = poll_delay(polls, elapsed, hint=snapshot.poll_after, policy=self.client.poll)
-            if elapsed >= timeout:
-                raise self._timeout(timeout)
-            delay = min(delay, timeout - elapsed)
-            clock.sleep(delay)
+        return self._run(self._wait_plan(timeout, on_progress))
 
     def cancel(self) -> JobSnapshot:
         """Ask the provider to cancel; the job's state read afterwards (it may still succeed)."""
-        return self._observe(
-            self.client._drive(self.client._adapter.cancel(self.handle), self._ctx())
-        )
+        return self._run(self._cancel_plan())
+
+    def raw_result(
+        self,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> dict[str, Any]:
+        """The provider's result JSON as received (journalled), waiting for the job first."""
+        return self._run(self._raw_result_plan(timeout, on_progress))
 
     def result(
         self,
         timeout: float | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> OutT:
-        """The parsed output, waiting for the job first when it has not succeeded yet."""
-        if self.last is None or self.last.state is not JobState.SUCCEEDED:
-            self.wait(timeout, on_progress)
-        try:
-            data = self.client._drive(self.client._adapter.result(self.handle), self._ctx())
-        except JobFailedError as error:
-            self._failed_result(error)
-            raise
-        return self._store_result(data)
+        """The parsed output, waiting for the job first when it has not succeeded yet.
+
+        OutputValidationError (carrying the raw JSON) when the result no longer fits.
+        """
+        return self._run(self._result_plan(timeout, on_progress))
 
     def download(
         self,
@@ -271,33 +480,16 @@ class Job(_JobCore[OutT]):
     ) -> list[Path]:
         """Store every result file in ``directory``; their paths (journalled).
 
-        ``max_bytes`` caps each file (default: the client's ``max_download_bytes``).
+        Files already stored there are kept; the missing ones are fetched. ``max_bytes``
+        caps each file (default: the client's ``max_download_bytes``); the client's
+        ``max_files_per_job`` and ``max_job_bytes`` cap the job. One process at a time
+        downloads a job (a lock next to the journal).
         """
-        target = Path(directory).resolve()
-        done = self._already_downloaded(target)
-        if done is not None:
-            return done
-        if self._result is None:
-            self.result(timeout)
-        assert self._result is not None
-        paths: list[Path] = []
-        for index, ref in enumerate(self.client._adapter.file_refs(self._result), start=1):
-            paths.append(
-                download_file(
-                    self.client._transport,
-                    ref,
-                    target,
-                    fallback_name=f"{self.job_id}-{index}",
-                    ctx=self._ctx(),
-                    max_bytes=max_bytes or self.client.max_download_bytes,
-                )
-            )
-            self._record_files(paths, target)
-        return paths
+        return self._run(self._download_job_plan(directory, timeout, max_bytes))
 
 
 class AsyncJob(_JobCore[OutT]):
-    """Asynchronous twin of :class:`Job`."""
+    """Asynchronous twin of :class:`Job`: the same plans, performed with ``await``."""
 
     def __init__(self, client: AsyncClient, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -307,6 +499,24 @@ class AsyncJob(_JobCore[OutT]):
 
     def _core(self) -> ClientCore:
         return self.client
+
+    async def _perform(self, step: Step) -> Any:
+        if isinstance(step, ReadStep):
+            return await self.client._drive(step.exchange, self._ctx(), deadline=step.deadline)
+        if isinstance(step, SleepStep):
+            await self.client.clock.async_sleep(step.seconds)
+            return None
+        return await adownload_file(
+            self.client._transport,
+            step.ref,
+            step.directory,
+            fallback_name=step.fallback_name,
+            ctx=self._ctx(),
+            max_bytes=step.max_bytes,
+        )
+
+    async def _run(self, plan: Plan[T]) -> T:
+        return await arun_plan(plan, self._perform)
 
     @classmethod
     def from_journal(
@@ -319,25 +529,11 @@ class AsyncJob(_JobCore[OutT]):
         """Async :meth:`Job.from_journal`."""
         from musicbind.runtime.client import AsyncClient
 
-        book, own_book = _journal(journal, client)
-        try:
-            entry = book.get(key)
-            handle = _handle_of(entry, book)
-        except BaseException:
-            if own_book:
-                book.close()
-            raise
+        book, own_book, entry, handle = _journal_entry(key, journal, client)
         owned = client is None
         if client is None:
             client = AsyncClient(protocol=entry.protocol, base_url=entry.base_url, journal=book)
-        job: AsyncJob[BaseModel] = AsyncJob(
-            client,
-            ref=entry.ref,
-            handle=handle,
-            intent_id=entry.intent_id,
-            output_type=output_model_of(client.binding_or_none(entry.ref), client._adapter),
-            journal=book,
-        )
+        job: AsyncJob[BaseModel] = AsyncJob(client, **_job_fields(entry, handle, client, book))
         job._owns_client, job._owns_journal = owned, own_book
         return job
 
@@ -356,56 +552,35 @@ class AsyncJob(_JobCore[OutT]):
 
     async def status(self) -> JobSnapshot:
         """Read the job once (and journal a changed state)."""
-        exchange = self.client._adapter.status(self.handle)
-        return self._observe(await self.client._drive(exchange, self._ctx()))
+        return await self._run(self._status_plan())
 
     async def wait(
         self,
         timeout: float | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> JobSnapshot:
-        """Poll until the job ends; the final reading when it succeeded.
-
-        ``timeout`` in seconds; None means :data:`~runtime.polling.DEFAULT_WAIT_TIMEOUT`
-        and ``math.inf`` waits without a deadline.
-        """
-        timeout = DEFAULT_WAIT_TIMEOUT if timeout is None else timeout
-        clock = self.client.clock
-        started = clock.monotonic()
-        polls = 0
-        while True:
-            snapshot = await self.status()
-            polls += 1
-            if on_progress is not None:
-                on_progress(snapshot)
-            if snapshot.state.is_terminal:
-                return self._ended(snapshot)
-            elapsed = clock.monotonic() - started
-            delay = poll_delay(polls, elapsed, hint=snapshot.poll_after, policy=self.client.poll)
-            if elapsed >= timeout:
-                raise self._timeout(timeout)
-            delay = min(delay, timeout - elapsed)
-            await clock.async_sleep(delay)
+        """Async :meth:`Job.wait` (``timeout`` is an overall deadline)."""
+        return await self._run(self._wait_plan(timeout, on_progress))
 
     async def cancel(self) -> JobSnapshot:
         """Ask the provider to cancel; the job's state read afterwards (it may still succeed)."""
-        exchange = self.client._adapter.cancel(self.handle)
-        return self._observe(await self.client._drive(exchange, self._ctx()))
+        return await self._run(self._cancel_plan())
+
+    async def raw_result(
+        self,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> dict[str, Any]:
+        """Async :meth:`Job.raw_result`."""
+        return await self._run(self._raw_result_plan(timeout, on_progress))
 
     async def result(
         self,
         timeout: float | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> OutT:
-        """The parsed output, waiting for the job first when it has not succeeded yet."""
-        if self.last is None or self.last.state is not JobState.SUCCEEDED:
-            await self.wait(timeout, on_progress)
-        try:
-            data = await self.client._drive(self.client._adapter.result(self.handle), self._ctx())
-        except JobFailedError as error:
-            self._failed_result(error)
-            raise
-        return self._store_result(data)
+        """Async :meth:`Job.result`."""
+        return await self._run(self._result_plan(timeout, on_progress))
 
     async def download(
         self,
@@ -414,31 +589,35 @@ class AsyncJob(_JobCore[OutT]):
         timeout: float | None = None,
         max_bytes: int | None = None,
     ) -> list[Path]:
-        """Store every result file in ``directory``; their paths (journalled).
+        """Async :meth:`Job.download`."""
+        return await self._run(self._download_job_plan(directory, timeout, max_bytes))
 
-        ``max_bytes`` caps each file (default: the client's ``max_download_bytes``).
-        """
-        target = Path(directory).resolve()
-        done = self._already_downloaded(target)
-        if done is not None:
-            return done
-        if self._result is None:
-            await self.result(timeout)
-        assert self._result is not None
-        paths: list[Path] = []
-        for index, ref in enumerate(self.client._adapter.file_refs(self._result), start=1):
-            paths.append(
-                await adownload_file(
-                    self.client._transport,
-                    ref,
-                    target,
-                    fallback_name=f"{self.job_id}-{index}",
-                    ctx=self._ctx(),
-                    max_bytes=max_bytes or self.client.max_download_bytes,
-                )
-            )
-            self._record_files(paths, target)
-        return paths
+
+def _journal_entry(
+    key: str, journal: Journal | str | Path | None, client: ClientCore | None
+) -> tuple[Journal, bool, JournalEntry, JobHandle]:
+    """The journal, whether it was opened here, and the entry and handle ``key`` names."""
+    book, own_book = _journal(journal, client)
+    try:
+        entry = book.get(key)
+        handle = _handle_of(entry, book)
+    except BaseException:
+        if own_book:
+            book.close()
+        raise
+    return book, own_book, entry, handle
+
+
+def _job_fields(
+    entry: JournalEntry, handle: JobHandle, client: ClientCore, book: Journal
+) -> dict[str, Any]:
+    return {
+        "ref": entry.ref,
+        "handle": handle,
+        "intent_id": entry.intent_id,
+        "output_type": output_model_of(client.binding_or_none(entry.ref), client._adapter),
+        "journal": book,
+    }
 
 
 def _journal(

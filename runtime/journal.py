@@ -14,6 +14,13 @@ process died mid-submit and the submission is as uncertain as ``uncertain``),
 ``not_sent`` (provably never reached the provider), ``uncertain`` (may have created a
 job: see ``reconcile``). ``state`` is the JobState once known. No secret is stored:
 payloads, errors and URLs pass through the redactor, and credentials are never passed in.
+
+A journal that cannot be used (not a database, damaged, read-only, someone else's
+database, not a regular file, empty although it exists, locked past
+``lock_timeout`` seconds, default ``$MUSICBIND_JOURNAL_LOCK_TIMEOUT`` or 30) raises
+:class:`~runtime.errors.JournalError` naming the path and what to do; an existing file
+is never replaced or silently re-initialised. When a created job cannot be recorded,
+:func:`write_unrecorded_job` appends it to :func:`fallback_path` next to the journal.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import stat
 import sys
 import threading
 import uuid
@@ -33,10 +41,13 @@ from pathlib import Path
 from typing import Any
 
 from musicbind.runtime.binding import ProviderProtocol
+from musicbind.runtime.errors import JournalError
 from musicbind.runtime.jobstate import JobState
 from musicbind.runtime.secrets import redact
 
 SCHEMA_VERSION = 1
+DEFAULT_LOCK_TIMEOUT = 30.0  # seconds to wait for another process's write
+LOCK_TIMEOUT_ENV = "MUSICBIND_JOURNAL_LOCK_TIMEOUT"
 SUBMISSION_STATES = ("pending", "accepted", "rejected", "not_sent", "uncertain")
 
 _SCHEMA = """
@@ -180,19 +191,110 @@ class Journal:
     Several processes may share the file: SQLite's WAL locking serialises the writes.
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        read_only: bool = False,
+        lock_timeout: float | None = None,
+    ) -> None:
         self.path = Path(path) if path is not None else default_journal_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.read_only = read_only
+        self.lock_timeout = lock_timeout if lock_timeout is not None else _env_lock_timeout()
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
+        existed = self._check_file()
+        if not existed:
+            if read_only:
+                raise JournalError(f"journal {self.path} does not exist", path=self.path)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            except OSError as error:
+                raise self._error(error, "create its folder") from None
+        self._verified = False
         with self._connect() as db:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    db.execute(statement)
-            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        # Private by default; a shared path may not be ours to change (it holds no secret).
-        with suppress(OSError):
-            self.path.chmod(0o600)
+            self._check_schema(db, existed)
+        self._verified = True
+        if not read_only:
+            with self._lock:
+                try:
+                    self._open().execute("PRAGMA journal_mode=WAL")
+                except sqlite3.Error as error:
+                    self._drop()
+                    raise self._error(error, "open it") from None
+        if not read_only:
+            # Private by default; a shared path may not be ours to change (no secret in it).
+            with suppress(OSError):
+                self.path.chmod(0o600)
+
+    def _check_file(self) -> bool:
+        """Whether the journal exists; refuses what cannot be a journal (never touching it)."""
+        try:
+            info = self.path.stat()
+        except FileNotFoundError:
+            return False
+        except OSError as error:
+            raise self._error(error, "read it") from None
+        if not stat.S_ISREG(info.st_mode):
+            raise JournalError(
+                f"journal {self.path} is not a regular file; pass --journal (or set "
+                "MUSICBIND_JOURNAL) to a file path",
+                path=self.path,
+            )
+        if info.st_size == 0:
+            raise JournalError(
+                f"journal {self.path} is empty (0 bytes): it may have been truncated, and its "
+                "jobs lost. Restore it from a backup, or move it aside to start a new journal",
+                path=self.path,
+            )
+        return True
+
+    def _check_schema(self, db: sqlite3.Connection, existed: bool) -> None:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if existed and "submissions" not in tables:
+            raise JournalError(
+                f"journal {self.path} is a database of something else (tables: "
+                f"{', '.join(sorted(tables)) or 'none'}); it was not changed. Pass --journal "
+                "(or set MUSICBIND_JOURNAL) to musicbind's journal or a new file",
+                path=self.path,
+            )
+        if "submissions" in tables:
+            columns = {row[1] for row in db.execute("PRAGMA table_info(submissions)")}
+            missing = set(_COLUMNS) - columns
+            if missing:
+                raise JournalError(
+                    f"journal {self.path} has a 'submissions' table that is not musicbind's "
+                    f"(no {', '.join(sorted(missing))}); it was not changed",
+                    path=self.path,
+                )
+            return
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def _error(self, error: BaseException, doing: str) -> JournalError:
+        """A one-line error naming the journal and what to do about ``error``."""
+        text = str(error)
+        if isinstance(error, sqlite3.OperationalError) and "locked" in text:
+            advice = (
+                f"another process holds it locked (waited {self.lock_timeout:g} s); try again "
+                "when it is done"
+            )
+        elif isinstance(error, sqlite3.DatabaseError) and (
+            "not a database" in text or "malformed" in text
+        ):
+            advice = (
+                "it is damaged or not a database; restore it from a backup, or move it aside "
+                "to start a new journal (it was not changed)"
+            )
+        elif "readonly" in text or "read-only" in text or isinstance(error, PermissionError):
+            advice = "it cannot be written here; check its and its folder's permissions"
+        elif "disk" in text or "full" in text:
+            advice = "the disk is full; free space and try again"
+        else:
+            advice = f"{type(error).__name__}: {text}"
+        return JournalError(f"journal {self.path}: cannot {doing}: {advice}", path=self.path)
 
     def __repr__(self) -> str:
         return f"Journal({str(self.path)!r})"
@@ -200,9 +302,7 @@ class Journal:
     def close(self) -> None:
         """Close the connection (it reopens on the next call)."""
         with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+            self._drop()
 
     def __enter__(self) -> Journal:
         return self
@@ -212,23 +312,60 @@ class Journal:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        """The connection, inside one immediate transaction (committed unless it raises)."""
+        """The connection, inside one transaction (committed unless it raises).
+
+        sqlite errors leave as :class:`~runtime.errors.JournalError`, never as tracebacks.
+        """
         with self._lock:
-            if self._db is None:
-                db = sqlite3.connect(
-                    self.path, timeout=30.0, isolation_level=None, check_same_thread=False
-                )
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=FULL")  # a journalled job id survives power loss
-                self._db = db
-            db = self._db
-            db.execute("BEGIN IMMEDIATE")
+            try:
+                db = self._open()
+                db.execute("BEGIN" if self.read_only else "BEGIN IMMEDIATE")
+            except sqlite3.Error as error:
+                self._drop()
+                raise self._error(error, "open it") from None
             try:
                 yield db
+                db.execute("COMMIT")
+            except sqlite3.Error as error:
+                with suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+                raise self._error(error, "read or write it") from None
             except BaseException:
-                db.execute("ROLLBACK")
+                with suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
                 raise
-            db.execute("COMMIT")
+
+    def _open(self) -> sqlite3.Connection:
+        if self._db is not None:
+            return self._db
+        if self.read_only:
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
+            db = sqlite3.connect(
+                uri,
+                uri=True,
+                timeout=self.lock_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        else:
+            db = sqlite3.connect(
+                self.path,
+                timeout=self.lock_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        self._db = db
+        if not self.read_only:
+            db.execute("PRAGMA synchronous=FULL")  # a journalled job id survives power loss
+            if self._verified:  # WAL is written into the file: only once it is known ours
+                db.execute("PRAGMA journal_mode=WAL")
+        return db
+
+    def _drop(self) -> None:
+        if self._db is not None:
+            with suppress(sqlite3.Error):
+                self._db.close()
+            self._db = None
 
     def record_intent(
         self,
@@ -318,6 +455,35 @@ class Journal:
                 f"SELECT {', '.join(_COLUMNS)} FROM submissions ORDER BY created_at, rowid"  # noqa: S608
             ).fetchall()
         return [JournalEntry(*row) for row in rows]
+
+
+def fallback_path(journal_path: Path) -> Path:
+    """Where job ids the journal could not record are written: next to the journal."""
+    return journal_path.with_name(journal_path.name + ".unrecorded-jobs.jsonl")
+
+
+def write_unrecorded_job(journal_path: Path, record: Mapping[str, Any]) -> Path | None:
+    """Append ``record`` (job id, provider, ref, ...) to the fallback file; None on failure."""
+    target = fallback_path(journal_path)
+    line = json.dumps({"recorded_at": _now(), **record}, sort_keys=True) + "\n"
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, redact(line).encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        return None
+    return target
+
+
+def _env_lock_timeout() -> float:
+    try:
+        value = float(os.environ.get(LOCK_TIMEOUT_ENV, DEFAULT_LOCK_TIMEOUT))
+    except ValueError:
+        return DEFAULT_LOCK_TIMEOUT
+    return value if value >= 0 and value == value else DEFAULT_LOCK_TIMEOUT
 
 
 def _now() -> str:

@@ -14,7 +14,7 @@ import hmac
 import logging
 import re
 import threading
-from typing import NoReturn
+from typing import Any, NoReturn
 
 MASK = "***"
 # Values shorter than this are not registered: redacting "a" everywhere would
@@ -101,6 +101,34 @@ def basic_credentials(user: Secret, password: Secret) -> Secret:
     return Secret(f"Basic {token}")
 
 
+# Stripped from both ends of a credential: what key files and copy-paste add (a trailing
+# newline, CR LF, a tab, a no-break space, a zero-width space or BOM).
+_EDGE_JUNK = " \t\r\n\v\f\u00a0\u200b\u200c\u200d\u2060\ufeff"
+
+
+class InvalidCredentialError(ValueError):
+    """A credential holding characters no HTTP header can carry (never shows the value)."""
+
+
+def clean_credential(value: str, *, name: str) -> str:
+    """``value`` without the whitespace around it; refuses what is still not printable ASCII.
+
+    Both forms are registered with the redactor first, so neither can leak afterwards.
+    The error says where the odd character is, never what the credential is.
+    """
+    register_secret(value)
+    cleaned = value.strip(_EDGE_JUNK)
+    register_secret(cleaned)
+    for position, char in enumerate(cleaned):
+        if not (" " < char < "\x7f"):
+            raise InvalidCredentialError(
+                f"{name} has a character that cannot be sent (U+{ord(char):04X} at position "
+                f"{position + 1} of {len(cleaned)}); check how the key was copied. Nothing "
+                "was sent"
+            )
+    return cleaned
+
+
 class RedactingFilter(logging.Filter):
     """Rewrites each record's message with :func:`redact` (arguments are merged first)."""
 
@@ -126,11 +154,36 @@ REDACTED_LOGGERS = (
     "httpcore.proxy",
 )
 _filter = RedactingFilter()
+_factory_installed = False
+
+
+def _covered(name: str) -> bool:
+    return any(name == root or name.startswith(root + ".") for root in REDACTED_LOGGERS)
 
 
 def install_log_redaction() -> None:
-    """Attach the redacting filter to the runtime's and httpx's loggers (idempotent)."""
+    """Redact every record of the runtime's and httpx's loggers and their children (idempotent).
+
+    A filter on a logger sees only records logged to that very logger, not those of its
+    children (``musicbind.http``) passing through on their way to the handlers; so the
+    filter is attached to the named loggers and also applied by the log record factory
+    to every record whose logger lies under one of them.
+    """
+    global _factory_installed
     for name in REDACTED_LOGGERS:
         logger = logging.getLogger(name)
         if _filter not in logger.filters:
             logger.addFilter(_filter)
+    with _lock:
+        if _factory_installed:
+            return
+        previous = logging.getLogRecordFactory()
+
+        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = previous(*args, **kwargs)
+            if _covered(record.name):
+                _filter.filter(record)
+            return record
+
+        logging.setLogRecordFactory(factory)
+        _factory_installed = True

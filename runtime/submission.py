@@ -13,18 +13,23 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
-from dataclasses import replace
+import shlex
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
 from musicbind.runtime.binding import Binding, ProviderProtocol
 from musicbind.runtime.clock import SYSTEM_CLOCK, Clock
-from musicbind.runtime.download import DEFAULT_MAX_DOWNLOAD_BYTES
+from musicbind.runtime.download import (
+    DEFAULT_MAX_DOWNLOAD_BYTES,
+    DEFAULT_MAX_FILES_PER_JOB,
+    DEFAULT_MAX_JOB_BYTES,
+)
 from musicbind.runtime.errors import (
     APIConnectionError,
     APIError,
@@ -35,14 +40,17 @@ from musicbind.runtime.errors import (
     FileInputError,
     MusicbindError,
     SubmissionUncertainError,
+    SubmitRedirectError,
+    UnrecordedJobError,
 )
 from musicbind.runtime.http import ErrorContext, HttpCall, display_url
 from musicbind.runtime.jobs import output_model_of
-from musicbind.runtime.journal import Journal, payload_digest
+from musicbind.runtime.journal import Journal, write_unrecorded_job
 from musicbind.runtime.polling import DEFAULT_POLL_POLICY, PollPolicy
-from musicbind.runtime.providers import JobHandle, SubmitAnswer, adapter_for
+from musicbind.runtime.providers import JobHandle, Quote, SubmitAnswer, adapter_for
+from musicbind.runtime.providers.base import Exchange
 from musicbind.runtime.retry import Operation, RetryPolicy, is_ambiguous_submit
-from musicbind.runtime.secrets import Secret
+from musicbind.runtime.secrets import InvalidCredentialError, Secret, clean_credential
 
 Payload = BaseModel | Mapping[str, Any]
 
@@ -57,6 +65,28 @@ CREDENTIAL_ENV: Mapping[str, tuple[str, str | None]] = {
 def base_url_env(provider: str) -> str:
     """The environment variable that overrides ``provider``'s base URL."""
     return f"MUSICBIND_{provider.upper()}_BASE_URL"
+
+
+@dataclass(frozen=True, slots=True)
+class DriveStep:
+    """One provider exchange for a client to drive (``headers`` go with a submit)."""
+
+    exchange: Exchange[Any]
+    ctx: ErrorContext
+    headers: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    """What a finished submit plan hands the client to build its job from."""
+
+    binding: Binding
+    intent_id: str
+    answer: SubmitAnswer
+
+
+T = TypeVar("T")
+ClientPlan = Generator[DriveStep, Any, T]
 
 
 class ClientCore:
@@ -77,6 +107,8 @@ class ClientCore:
         clock: Clock = SYSTEM_CLOCK,
         max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
         idempotency_header: str | None = None,
+        max_files_per_job: int = DEFAULT_MAX_FILES_PER_JOB,
+        max_job_bytes: int = DEFAULT_MAX_JOB_BYTES,
     ) -> None:
         chosen = protocol or getattr(type(self), "protocol", None)
         if not isinstance(chosen, ProviderProtocol):
@@ -93,8 +125,8 @@ class ClientCore:
                 f"{name} base URL must be http(s): {display_url(self.base_url)}", provider=name
             )
         key_var, secret_var = CREDENTIAL_ENV.get(name, (f"{name.upper()}_API_KEY", None))
-        key = _secret(api_key, key_var)
-        secret = _secret(api_secret, secret_var) if chosen.auth == "basic" else None
+        key = _secret(api_key, key_var, provider=name)
+        secret = _secret(api_secret, secret_var, provider=name) if chosen.auth == "basic" else None
         self._adapter = adapter_for(chosen, self.base_url)
         self._auth = self._adapter.auth_header(key, secret)
         wanted = " and ".join(
@@ -107,6 +139,8 @@ class ClientCore:
         self.poll = poll
         self.clock = clock
         self.max_download_bytes = max_download_bytes
+        self.max_files_per_job = max_files_per_job
+        self.max_job_bytes = max_job_bytes
         # Only for a provider (or stand-in) that honours idempotency keys: each submit then
         # carries "<header>: <intent id>" and is retried like a read.
         self.idempotency_header = idempotency_header
@@ -277,6 +311,67 @@ class ClientCore:
         """The idempotency key header for a submit, when the provider honours one."""
         return {self.idempotency_header: intent_id} if self.idempotency_header else None
 
+    # Submit, quote and upload written once as plans (generators yielding the provider
+    # exchanges they need); Client and AsyncClient only drive the exchanges.
+
+    def _upload_plan(self, binding: Binding, model: BaseModel) -> ClientPlan[BaseModel]:
+        local = self._local_files(binding, model)
+        if not local:
+            return model
+        ctx = ErrorContext(self.protocol.name, binding.ref)
+        uploaded: dict[str, dict[str, str]] = {}
+        for name, paths in local.items():
+            uploaded[name] = {}
+            for path in paths:
+                key = upload_key(path)
+                if key not in self._uploads:
+                    self._uploads[key] = yield DriveStep(self._adapter.upload(path), ctx)
+                uploaded[name][str(path)] = self._uploads[key]
+        return self._with_uploads(model, uploaded)
+
+    def _submit_plan(
+        self,
+        binding: Binding | str,
+        payload: Payload,
+        max_cost: Decimal | float | str | None,
+        media_duration: Mapping[str, float] | None,
+    ) -> ClientPlan[Submitted]:
+        """Validate, check the cost, upload, journal, submit, journal the job id."""
+        bound = self.binding(binding)
+        model = self.validate(bound, payload, media_duration=media_duration)
+        estimate = self._check_cost(bound, model, max_cost, media_duration)
+        model = yield from self._upload_plan(bound, model)
+        wire = wire_payload(model)
+        intent_id = self._intent(bound, wire, estimate)
+        ctx = ErrorContext(self.protocol.name, bound.ref)
+        try:
+            exchange = self._adapter.submit(bound.model_id, wire)
+            answer = yield DriveStep(exchange, ctx, self._submit_headers(intent_id))
+        except BaseException as error:  # also an interrupt: the submit may have left
+            replacement = self._submit_failed(intent_id, error, bound, wire)
+            if replacement is error:
+                raise
+            raise replacement from error
+        self._accepted(intent_id, answer, ctx)
+        return Submitted(bound, intent_id, answer)
+
+    def _quote_plan(
+        self,
+        binding: Binding | str,
+        payload: Payload,
+        media_duration: Mapping[str, float] | None,
+    ) -> ClientPlan[Quote]:
+        bound = self.binding(binding)
+        model = self.validate(bound, payload, media_duration=media_duration)
+        wire = wire_payload((yield from self._upload_plan(bound, model)))
+        ctx = ErrorContext(self.protocol.name, bound.ref)
+        try:
+            quote: Quote = yield DriveStep(self._adapter.quote(bound.model_id, wire), ctx)
+        except APIResponseError as error:
+            self._quote_escaped(bound, wire, error)
+            raise
+        return quote
+
     def _accepted(self, intent_id: str, answer: SubmitAnswer, ctx: ErrorContext) -> None:
         handle = answer.handle
         snapshot = answer.snapshot
@@ -293,11 +388,89 @@ class ClientCore:
                 status_word=snapshot.status_word if snapshot else None,
             )
         except Exception as exc:
+            raise self._unrecorded(binding_ref_of(ctx), handle, intent_id, exc) from None
+
+    def _unrecorded(
+        self, ref: str, handle: JobHandle, intent_id: str, error: Exception
+    ) -> UnrecordedJobError:
+        """The job exists but the journal failed: keep its id in the fallback file, say how."""
+        path = self.journal.path
+        written = write_unrecorded_job(
+            path,
+            {
+                "job_id": handle.job_id,
+                "provider": self.protocol.name,
+                "ref": ref,
+                "model_id": handle.model_id,
+                "request_id": handle.request_id,
+                "intent_id": intent_id,
+                "handle": handle.to_json(),
+            },
+        )
+        command = resume_command(handle.job_id, ref, path)
+        kept = f"its id was written to {written}" if written else "KEEP THIS JOB ID"
+        reason = error.message if isinstance(error, MusicbindError) else str(error)
+        return UnrecordedJobError(
+            f"{self.protocol.display_name} created job {handle.job_id} for {ref}, but the "
+            f"journal could not record it ({reason}); {kept}. Finish it with: {command}",
+            fallback_path=written,
+            resume_command=command,
+            provider=self.protocol.name,
+            ref=ref,
+            job_id=handle.job_id,
+            request_id=handle.request_id,
+        )
+
+    def _reconcile_entry(self, key: str, job_id: str) -> str:
+        """Attach ``job_id`` to a ``pending``/``uncertain`` journal entry; its intent id."""
+        entry = self.journal.get(key)
+        if entry.provider != self.protocol.name:
+            raise ConfigurationError(
+                f"journal entry {entry.intent_id} is a {entry.provider} job; this client speaks "
+                f"{self.protocol.name}",
+                provider=self.protocol.name,
+            )
+        if entry.submission == "accepted" and entry.job_id == job_id:
+            return entry.intent_id
+        if entry.submission not in ("pending", "uncertain"):
             raise MusicbindError(
-                f"job {handle.job_id} was created but could not be written to the journal "
-                f"{self.journal.path}: {exc}; keep this job id",
-                **ctx.as_kwargs(),
-            ) from exc
+                f"journal entry {entry.intent_id} is {entry.submission}"
+                + (f" (job {entry.job_id})" if entry.job_id else "")
+                + "; only a pending or uncertain entry can be given a job id",
+                provider=entry.provider,
+                ref=entry.ref,
+            )
+        handle = JobHandle(entry.model_id, job_id)
+        self.journal.update(
+            entry.intent_id,
+            submission="accepted",
+            job_id=job_id,
+            handle_json=json.dumps(handle.to_json(), sort_keys=True),
+            reconcile=f"job id {job_id} attached by hand (was {entry.submission})",
+        )
+        return entry.intent_id
+
+    def _attach_entry(self, binding: Binding, job_id: str) -> str:
+        """A journal entry for a job the journal never recorded; its intent id."""
+        for entry in self.journal.entries():
+            if entry.job_id == job_id and entry.provider == self.protocol.name:
+                return entry.intent_id
+        intent_id = self.journal.record_intent(
+            protocol=self.protocol,
+            ref=binding.ref,
+            model_id=binding.model_id,
+            base_url=self.base_url,
+            payload={},
+        )
+        handle = JobHandle(binding.model_id, job_id)
+        self.journal.update(
+            intent_id,
+            submission="accepted",
+            job_id=job_id,
+            handle_json=json.dumps(handle.to_json(), sort_keys=True),
+            reconcile="attached by job id: the payload was not recorded",
+        )
+        return intent_id
 
     def _submit_failed(
         self, intent_id: str, error: BaseException, binding: Binding, wire: Mapping[str, Any]
@@ -305,19 +478,20 @@ class ClientCore:
         """Journal why a submit failed; the exception to raise instead (or ``error``)."""
         ambiguous = _is_ambiguous(error)
         if not ambiguous:
-            refused = isinstance(error, APIStatusError)
+            refused = isinstance(error, APIStatusError | SubmitRedirectError)
             self.journal.update(
                 intent_id,
                 submission="rejected" if refused else "not_sent",
                 error=str(error),
             )
             return error
-        digest = payload_digest(binding.ref, wire)
+        created = self.journal.get(intent_id).created_at[:19].replace("T", " ")
         reconcile = (
             f"The submit of {binding.ref} may have created a job at {self.protocol.display_name}. "
-            f"Check the provider's job list for a job created around this time (payload sha256 "
-            f"{digest[:16]}) before submitting again; `musicbind jobs` lists this entry "
-            f"({intent_id})."
+            f"Look in its dashboard for a {binding.model_id} job created around {created} UTC "
+            f"before submitting again; if there is one, run `musicbind reconcile {intent_id} "
+            f"--job-id JOB_ID` to attach it and fetch its result (`musicbind jobs` lists this "
+            f"entry, {intent_id})."
         )
         self.journal.update(
             intent_id,
@@ -370,12 +544,21 @@ class ClientCore:
         )
 
 
-def _secret(value: str | Secret | None, variable: str | None) -> Secret | None:
+def _secret(value: str | Secret | None, variable: str | None, *, provider: str) -> Secret | None:
+    """The credential from the argument or ``variable``, stripped and checked before any use."""
+    name = "the api_key/api_secret argument"
     if isinstance(value, Secret):
-        return value
-    if value is None and variable is not None:
+        value = value.reveal()
+    elif value is None and variable is not None:
         value = os.environ.get(variable) or None
-    return Secret(value) if value else None
+        name = f"${variable}"
+    if not value:
+        return None
+    try:
+        cleaned = clean_credential(value, name=name)
+    except InvalidCredentialError as error:
+        raise ConfigurationError(str(error), provider=provider) from None
+    return Secret(cleaned) if cleaned else None
 
 
 def _path_to_str(value: Any) -> Any:
@@ -408,6 +591,8 @@ def upload_key(path: Path) -> tuple[str, int, int]:
 
 
 def _is_ambiguous(error: BaseException) -> bool:
+    if isinstance(error, SubmitRedirectError):
+        return False  # the provider answered with a redirect: it ran nothing
     if isinstance(error, APIStatusError):
         return is_ambiguous_submit(status=error.status_code)
     if isinstance(error, APIConnectionError):
@@ -417,6 +602,19 @@ def _is_ambiguous(error: BaseException) -> bool:
     # Other runtime errors are raised before sending (missing credentials); anything
     # else (KeyboardInterrupt, CancelledError) interrupted the request: no way to know.
     return not isinstance(error, MusicbindError)
+
+
+def binding_ref_of(ctx: ErrorContext) -> str:
+    """The model ref an error context names (always set for a submit)."""
+    return ctx.ref or ""
+
+
+def resume_command(job_id: str, ref: str, journal_path: Path) -> str:
+    """The exact command that resumes a job the journal does not hold."""
+    command = f"musicbind resume --job-id {shlex.quote(job_id)} --ref {shlex.quote(ref)}"
+    if os.environ.get("MUSICBIND_JOURNAL") != str(journal_path):
+        command += f" --journal {shlex.quote(str(journal_path))}"
+    return command
 
 
 def why_no_estimate(binding: Binding, model: BaseModel, media: Mapping[str, float] | None) -> str:

@@ -9,7 +9,15 @@
   paid submit is retried only when provably unsent (see :mod:`runtime.retry`).
 - Each attempt is logged at DEBUG as method, URL and status on the ``musicbind.http``
   logger; headers are never logged, and URLs and messages pass through the redactor.
-- Bodies of API answers are read up to :data:`MAX_API_RESPONSE_BYTES`.
+- A redirect of a paid submit is followed only on the provider's origin; a hop that
+  fails after the first is never "provably unsent" (the first host had the request),
+  and the error names the host that failed.
+- Bodies of API answers are decoded under a byte budget checked while decoding
+  (:mod:`runtime.decoding`): :data:`MAX_API_RESPONSE_BYTES` for submit and status
+  answers, :data:`MAX_RESULT_RESPONSE_BYTES` for results, :data:`ERROR_BODY_LIMIT` for
+  error answers.
+- A ``deadline`` (the clock's monotonic time) bounds a whole request, retries and a
+  body that trickles in included: each hop's timeouts are cut to what remains.
 
 Errors (see :mod:`runtime.errors`): APIStatusError subclasses for HTTP error answers,
 APIConnectionError / APITimeoutError when no answer arrived, MissingCredentialsError
@@ -19,6 +27,7 @@ when the provider origin is addressed without credentials (nothing is sent).
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -27,12 +36,19 @@ import httpx
 
 from musicbind import __version__
 from musicbind.runtime.clock import SYSTEM_CLOCK, Clock
+from musicbind.runtime.decoding import (
+    ACCEPT_ENCODING,
+    BudgetExceededError,
+    CappedBody,
+    UnsupportedEncodingError,
+)
 from musicbind.runtime.errors import (
     APIConnectionError,
     APIResponseError,
     APIStatusError,
     APITimeoutError,
     MissingCredentialsError,
+    SubmitRedirectError,
     error_class_for_status,
 )
 from musicbind.runtime.http import (
@@ -60,7 +76,9 @@ log = logging.getLogger("musicbind.http")
 
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0, pool=10.0)
 MAX_REDIRECTS = 5
-MAX_API_RESPONSE_BYTES = 16 * 1024 * 1024
+MAX_API_RESPONSE_BYTES = 8 * 1024 * 1024  # submit, status, cancel, upload, quote answers
+MAX_RESULT_RESPONSE_BYTES = 16 * 1024 * 1024  # a result may list many files
+ERROR_BODY_LIMIT = 64 * 1024  # the first bytes of an error answer are its explanation
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = f"musicbind/{__version__}"
 
@@ -119,6 +137,7 @@ class _TransportCore:
         headers = {"User-Agent": USER_AGENT}
         if operation is not Operation.DOWNLOAD:
             headers["Accept"] = "application/json"
+            headers["Accept-Encoding"] = ACCEPT_ENCODING
         else:
             headers["Accept-Encoding"] = "identity"
         if self.carries_credentials(url):
@@ -135,11 +154,26 @@ class _TransportCore:
         idempotent = operation is Operation.SUBMIT and self._idempotent_submit
         return RetryBudget(operation, self.retry, self.clock, idempotent=idempotent)
 
-    @staticmethod
-    def _redirect(response: httpx.Response, method: str, body: Any) -> tuple[str, str, Any] | None:
+    def _redirect(
+        self, call: HttpCall, response: httpx.Response, method: str, body: Any, ctx: ErrorContext
+    ) -> tuple[str, str, Any] | None:
         if response.status_code not in REDIRECT_STATUSES or "location" not in response.headers:
             return None
-        target = response.url.join(response.headers["location"])
+        try:
+            target = response.url.join(response.headers["location"])
+        except httpx.InvalidURL:
+            raise APIResponseError(
+                f"{call.operation} {display_url(response.url)}: a redirect to an invalid URL",
+                **ctx.as_kwargs(),
+            ) from None
+        if call.operation is Operation.SUBMIT and not self.is_provider_origin(target):
+            # Following would send the paid request to a host we know nothing about.
+            raise SubmitRedirectError(
+                f"the submit to {_host(response.url)} was redirected to another host, "
+                f"{_host(target)}; not followed (a paid request is only sent to "
+                f"{_host(self.base_url)})",
+                **ctx.as_kwargs(),
+            )
         if response.status_code == 303 or (
             response.status_code in (301, 302) and method not in ("GET", "HEAD")
         ):
@@ -173,14 +207,100 @@ class _TransportCore:
         )
 
     def _connection_error(
-        self, call: HttpCall, error: httpx.TransportError, ctx: ErrorContext
+        self, call: HttpCall, failure: _HopFailure, ctx: ErrorContext
     ) -> APIConnectionError:
+        error = failure.error
         kind = APITimeoutError if isinstance(error, httpx.TimeoutException) else APIConnectionError
         what = "timed out" if kind is APITimeoutError else "failed"
+        where = display_url(failure.url)
+        if failure.hop:
+            where += f" (redirect {failure.hop} of {display_url(call.url)})"
         return kind(
-            f"{call.operation} {call.method} {display_url(call.url)} {what}: "
-            f"{type(error).__name__}: {error}",
-            ambiguous=is_ambiguous_submit(error=error),
+            f"{call.operation} {call.method} {where} {what}: {type(error).__name__}: {error}",
+            ambiguous=failure.hop > 0 or is_ambiguous_submit(error=error),
+            **ctx.as_kwargs(),
+        )
+
+    def _delay_after_failure(
+        self, budget: RetryBudget, failure: _HopFailure, deadline: float | None
+    ) -> float | None:
+        """The wait before retrying a failed attempt, or None when it is final."""
+        if failure.hop and budget.operation is Operation.SUBMIT and not budget.idempotent:
+            return None  # the first host had the whole request: never "provably unsent"
+        return self._within(deadline, budget.delay_after(error=failure.error))
+
+    def _within(self, deadline: float | None, delay: float | None) -> float | None:
+        if delay is None or deadline is None:
+            return delay
+        return delay if self.clock.monotonic() + delay < deadline else None
+
+    def _hop_timeout(self, configured: httpx.Timeout, deadline: float | None) -> httpx.Timeout:
+        """The client's timeouts, each cut to what remains before ``deadline``."""
+        if deadline is None:
+            return configured
+        remaining = deadline - self.clock.monotonic()
+        if remaining <= 0:
+            raise httpx.ReadTimeout("the overall deadline passed")
+
+        def cut(value: float | None) -> float:
+            return remaining if value is None else min(value, remaining)
+
+        return httpx.Timeout(
+            connect=cut(configured.connect),
+            read=cut(configured.read),
+            write=cut(configured.write),
+            pool=cut(configured.pool),
+        )
+
+    def _check_deadline(self, deadline: float | None) -> None:
+        if deadline is not None and self.clock.monotonic() >= deadline:
+            raise httpx.ReadTimeout("the overall deadline passed while the body was arriving")
+
+    def _start_body(
+        self, call: HttpCall, response: httpx.Response, *, error_body: bool
+    ) -> CappedBody:
+        if error_body:
+            limit = ERROR_BODY_LIMIT
+        elif call.operation is Operation.RESULT:
+            limit = MAX_RESULT_RESPONSE_BYTES
+        else:
+            limit = MAX_API_RESPONSE_BYTES
+        # A body httpx has read already (an in-memory response) is decoded already.
+        coding = "" if response.is_stream_consumed else response.headers.get("content-encoding", "")
+        try:
+            return CappedBody(coding, limit, truncate=error_body)
+        except UnsupportedEncodingError as error:
+            raise APIResponseError(f"answer from {display_url(response.url)}: {error}") from None
+
+    def _feed(self, body: CappedBody, chunk: bytes, response: httpx.Response) -> None:
+        try:
+            body.feed(chunk)
+        except BudgetExceededError:
+            raise APIResponseError(
+                f"answer from {display_url(response.url)} exceeds {body.limit} bytes (decoded)"
+            ) from None
+        except zlib.error as error:
+            raise APIResponseError(
+                f"answer from {display_url(response.url)}: a broken compressed body ({error})"
+            ) from None
+
+    def _api_response(self, response: httpx.Response, content: bytes) -> ApiResponse:
+        return ApiResponse(
+            response.status_code, response.headers, content, str(response.url), self.clock.wall()
+        )
+
+    def _error_answer(self, response: httpx.Response, content: bytes) -> _ErrorAnswer:
+        return _ErrorAnswer(
+            response.status_code,
+            response.headers,
+            content,
+            str(response.url),
+            parse_retry_after(response.headers, self.clock.wall()),
+        )
+
+    def _too_many_redirects(self, call: HttpCall, ctx: ErrorContext) -> APIResponseError:
+        return APIResponseError(
+            f"{call.operation} {display_url(call.url)}: more than {MAX_REDIRECTS} redirects",
             **ctx.as_kwargs(),
         )
 
@@ -245,11 +365,27 @@ class _Hop:
     params: Mapping[str, str] | None = field(default=None)
 
 
+class _HopFailure(Exception):
+    """A transport error on hop ``hop`` (0: the first request) to ``url``."""
+
+    def __init__(self, error: httpx.TransportError, url: str, hop: int) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.url = url
+        self.hop = hop
+
+
 def _first_hop(call: HttpCall) -> _Hop:
     return _Hop(call.method, call.url, call.json, call.params)
 
 
-_ERROR_BODY_LIMIT = 64 * 1024
+def _hop_url(hop: _Hop) -> httpx.URL:
+    return httpx.URL(hop.url, params=hop.params) if hop.params else httpx.URL(hop.url)
+
+
+def _host(url: str | httpx.URL) -> str:
+    parsed = httpx.URL(url)
+    return f"{parsed.host}:{parsed.port}" if parsed.port else parsed.host
 
 
 class Transport(_TransportCore):
@@ -285,11 +421,23 @@ class Transport(_TransportCore):
         if self._owns_client:
             self._client.close()
 
-    def request(self, call: HttpCall, ctx: ErrorContext) -> ApiResponse:
+    def request(
+        self, call: HttpCall, ctx: ErrorContext, deadline: float | None = None
+    ) -> ApiResponse:
         """Send ``call`` with retries; the fully read answer (2xx or an accepted status)."""
-        return self.exchange(call, ctx, self._read_api_body)
 
-    def exchange(self, call: HttpCall, ctx: ErrorContext, consume: Consumer[T]) -> T:
+        def read(response: httpx.Response) -> ApiResponse:
+            return self._api_response(response, self._read_body(call, response, deadline))
+
+        return self.exchange(call, ctx, read, deadline)
+
+    def exchange(
+        self,
+        call: HttpCall,
+        ctx: ErrorContext,
+        consume: Consumer[T],
+        deadline: float | None = None,
+    ) -> T:
         """Send ``call`` with retries and hand the final answer's stream to ``consume``.
 
         A transport error raised while ``consume`` reads the body counts as a failed
@@ -299,18 +447,18 @@ class Transport(_TransportCore):
         while True:
             attempt = budget.begin_attempt()
             try:
-                outcome = self._attempt(call, ctx, consume, attempt)
-            except httpx.TransportError as exc:
-                delay = budget.delay_after(error=exc)
-                self._log_failure(call, exc, attempt, delay)
+                outcome = self._attempt(call, ctx, consume, attempt, deadline)
+            except _HopFailure as failure:
+                delay = self._delay_after_failure(budget, failure, deadline)
+                self._log_failure(call, failure.error, attempt, delay)
                 if delay is None:
-                    raise self._connection_error(call, exc, ctx) from None
+                    raise self._connection_error(call, failure, ctx) from None
                 self.clock.sleep(delay)
                 continue
             if not isinstance(outcome, _ErrorAnswer):
                 return outcome
             delay = budget.delay_after(status=outcome.status, retry_after=outcome.retry_after)
-            if delay is None:
+            if self._within(deadline, delay) is None:
                 raise self._status_error(
                     call,
                     outcome.status,
@@ -320,52 +468,67 @@ class Transport(_TransportCore):
                     ctx,
                     outcome.retry_after,
                 )
-            self.clock.sleep(delay)
+            self.clock.sleep(delay or 0.0)
 
     def _attempt(
-        self, call: HttpCall, ctx: ErrorContext, consume: Consumer[T], attempt: int
+        self,
+        call: HttpCall,
+        ctx: ErrorContext,
+        consume: Consumer[T],
+        attempt: int,
+        deadline: float | None,
     ) -> T | _ErrorAnswer:
         hop = _first_hop(call)
-        for _ in range(MAX_REDIRECTS + 1):
-            url = httpx.URL(hop.url, params=hop.params) if hop.params else httpx.URL(hop.url)
-            request = self._client.build_request(
-                hop.method,
-                url,
-                json=hop.body,
-                headers=self._headers_for(url, call.operation, ctx, call.headers),
-            )
-            response = self._client.send(request, stream=True)
+        for index in range(MAX_REDIRECTS + 1):
+            url = _hop_url(hop)
+            try:
+                request = self._client.build_request(
+                    hop.method,
+                    url,
+                    json=hop.body,
+                    headers=self._headers_for(url, call.operation, ctx, call.headers),
+                    timeout=self._hop_timeout(self._client.timeout, deadline),
+                )
+                response = self._client.send(request, stream=True)
+            except httpx.TransportError as error:
+                raise _HopFailure(error, str(url), index) from None
             try:
                 self._log_answer(call, response.url, response.status_code, attempt)
-                target = self._redirect(response, hop.method, hop.body)
+                target = self._redirect(call, response, hop.method, hop.body, ctx)
                 if target is None:
                     if response.is_success or response.status_code in call.accept:
                         return consume(response)
-                    content = _read_limited(response.iter_bytes(), _ERROR_BODY_LIMIT)
-                    return _ErrorAnswer(
-                        response.status_code,
-                        response.headers,
-                        content,
-                        str(response.url),
-                        parse_retry_after(response.headers, self.clock.wall()),
-                    )
+                    content = self._read_body(call, response, deadline, error_body=True)
+                    return self._error_answer(response, content)
+            except httpx.TransportError as error:
+                raise _HopFailure(error, str(url), index) from None
             finally:
                 response.close()
             hop = _Hop(*target)
-        raise APIResponseError(
-            f"{call.operation} {display_url(call.url)}: more than {MAX_REDIRECTS} redirects",
-            **ctx.as_kwargs(),
-        )
+        raise self._too_many_redirects(call, ctx)
 
-    def _read_api_body(self, response: httpx.Response) -> ApiResponse:
-        content = _read_capped(response.iter_bytes(), MAX_API_RESPONSE_BYTES, response)
-        return ApiResponse(
-            response.status_code, response.headers, content, str(response.url), self.clock.wall()
-        )
+    def _read_body(
+        self,
+        call: HttpCall,
+        response: httpx.Response,
+        deadline: float | None,
+        *,
+        error_body: bool = False,
+    ) -> bytes:
+        body = self._start_body(call, response, error_body=error_body)
+        if response.is_stream_consumed:
+            self._feed(body, response.content, response)
+            return body.finish()
+        for chunk in response.iter_raw():
+            self._feed(body, chunk, response)
+            if body.full:
+                break
+            self._check_deadline(deadline)
+        return body.finish()
 
 
 class AsyncTransport(_TransportCore):
-    """Asynchronous twin of :class:`Transport`."""
+    """Asynchronous twin of :class:`Transport` (the shared steps live in the core)."""
 
     def __init__(
         self,
@@ -397,28 +560,40 @@ class AsyncTransport(_TransportCore):
         if self._owns_client:
             await self._client.aclose()
 
-    async def request(self, call: HttpCall, ctx: ErrorContext) -> ApiResponse:
+    async def request(
+        self, call: HttpCall, ctx: ErrorContext, deadline: float | None = None
+    ) -> ApiResponse:
         """Send ``call`` with retries; the fully read answer (2xx or an accepted status)."""
-        return await self.exchange(call, ctx, self._read_api_body)
 
-    async def exchange(self, call: HttpCall, ctx: ErrorContext, consume: AsyncConsumer[T]) -> T:
+        async def read(response: httpx.Response) -> ApiResponse:
+            return self._api_response(response, await self._read_body(call, response, deadline))
+
+        return await self.exchange(call, ctx, read, deadline)
+
+    async def exchange(
+        self,
+        call: HttpCall,
+        ctx: ErrorContext,
+        consume: AsyncConsumer[T],
+        deadline: float | None = None,
+    ) -> T:
         """Async :meth:`Transport.exchange`."""
         budget = self._budget(call.operation)
         while True:
             attempt = budget.begin_attempt()
             try:
-                outcome = await self._attempt(call, ctx, consume, attempt)
-            except httpx.TransportError as exc:
-                delay = budget.delay_after(error=exc)
-                self._log_failure(call, exc, attempt, delay)
+                outcome = await self._attempt(call, ctx, consume, attempt, deadline)
+            except _HopFailure as failure:
+                delay = self._delay_after_failure(budget, failure, deadline)
+                self._log_failure(call, failure.error, attempt, delay)
                 if delay is None:
-                    raise self._connection_error(call, exc, ctx) from None
+                    raise self._connection_error(call, failure, ctx) from None
                 await self.clock.async_sleep(delay)
                 continue
             if not isinstance(outcome, _ErrorAnswer):
                 return outcome
             delay = budget.delay_after(status=outcome.status, retry_after=outcome.retry_after)
-            if delay is None:
+            if self._within(deadline, delay) is None:
                 raise self._status_error(
                     call,
                     outcome.status,
@@ -428,82 +603,60 @@ class AsyncTransport(_TransportCore):
                     ctx,
                     outcome.retry_after,
                 )
-            await self.clock.async_sleep(delay)
+            await self.clock.async_sleep(delay or 0.0)
 
     async def _attempt(
-        self, call: HttpCall, ctx: ErrorContext, consume: AsyncConsumer[T], attempt: int
+        self,
+        call: HttpCall,
+        ctx: ErrorContext,
+        consume: AsyncConsumer[T],
+        attempt: int,
+        deadline: float | None,
     ) -> T | _ErrorAnswer:
         hop = _first_hop(call)
-        for _ in range(MAX_REDIRECTS + 1):
-            url = httpx.URL(hop.url, params=hop.params) if hop.params else httpx.URL(hop.url)
-            request = self._client.build_request(
-                hop.method,
-                url,
-                json=hop.body,
-                headers=self._headers_for(url, call.operation, ctx, call.headers),
-            )
-            response = await self._client.send(request, stream=True)
+        for index in range(MAX_REDIRECTS + 1):
+            url = _hop_url(hop)
+            try:
+                request = self._client.build_request(
+                    hop.method,
+                    url,
+                    json=hop.body,
+                    headers=self._headers_for(url, call.operation, ctx, call.headers),
+                    timeout=self._hop_timeout(self._client.timeout, deadline),
+                )
+                response = await self._client.send(request, stream=True)
+            except httpx.TransportError as error:
+                raise _HopFailure(error, str(url), index) from None
             try:
                 self._log_answer(call, response.url, response.status_code, attempt)
-                target = self._redirect(response, hop.method, hop.body)
+                target = self._redirect(call, response, hop.method, hop.body, ctx)
                 if target is None:
                     if response.is_success or response.status_code in call.accept:
                         return await consume(response)
-                    chunks = bytearray()
-                    async for chunk in response.aiter_bytes():
-                        chunks += chunk[: _ERROR_BODY_LIMIT - len(chunks)]
-                        if len(chunks) >= _ERROR_BODY_LIMIT:
-                            break
-                    return _ErrorAnswer(
-                        response.status_code,
-                        response.headers,
-                        bytes(chunks),
-                        str(response.url),
-                        parse_retry_after(response.headers, self.clock.wall()),
-                    )
+                    content = await self._read_body(call, response, deadline, error_body=True)
+                    return self._error_answer(response, content)
+            except httpx.TransportError as error:
+                raise _HopFailure(error, str(url), index) from None
             finally:
                 await response.aclose()
             hop = _Hop(*target)
-        raise APIResponseError(
-            f"{call.operation} {display_url(call.url)}: more than {MAX_REDIRECTS} redirects",
-            **ctx.as_kwargs(),
-        )
+        raise self._too_many_redirects(call, ctx)
 
-    async def _read_api_body(self, response: httpx.Response) -> ApiResponse:
-        chunks = bytearray()
-        async for chunk in response.aiter_bytes():
-            chunks += chunk
-            if len(chunks) > MAX_API_RESPONSE_BYTES:
-                raise _too_large(response)
-        return ApiResponse(
-            response.status_code,
-            response.headers,
-            bytes(chunks),
-            str(response.url),
-            self.clock.wall(),
-        )
-
-
-def _read_limited(chunks: Any, limit: int) -> bytes:
-    """Up to ``limit`` bytes of an error body (the rest is dropped)."""
-    data = bytearray()
-    for chunk in chunks:
-        data += chunk[: limit - len(data)]
-        if len(data) >= limit:
-            break
-    return bytes(data)
-
-
-def _read_capped(chunks: Any, limit: int, response: httpx.Response) -> bytes:
-    data = bytearray()
-    for chunk in chunks:
-        data += chunk
-        if len(data) > limit:
-            raise _too_large(response)
-    return bytes(data)
-
-
-def _too_large(response: httpx.Response) -> APIResponseError:
-    return APIResponseError(
-        f"answer from {display_url(response.url)} exceeds {MAX_API_RESPONSE_BYTES} bytes"
-    )
+    async def _read_body(
+        self,
+        call: HttpCall,
+        response: httpx.Response,
+        deadline: float | None,
+        *,
+        error_body: bool = False,
+    ) -> bytes:
+        body = self._start_body(call, response, error_body=error_body)
+        if response.is_stream_consumed:
+            self._feed(body, response.content, response)
+            return body.finish()
+        async for chunk in response.aiter_raw():
+            self._feed(body, chunk, response)
+            if body.full:
+                break
+            self._check_deadline(deadline)
+        return body.finish()

@@ -1,8 +1,13 @@
 """Command line: ``musicbind jobs`` lists the job journal; ``musicbind resume`` finishes a job.
 
 ``resume`` works after the submitting process died: it reads the job from the journal,
-waits (with a progress bar), downloads and prints the files' paths. Exit statuses as for
-``musicbind run`` (1 error, 3 no job id to resume, 4 timeout).
+waits (with a progress bar), downloads the files still missing and prints every file's
+path. ``resume --job-id ID --ref REF`` resumes a job the journal never recorded (its id
+from the provider, or from the fallback file next to the journal); ``reconcile ENTRY
+--job-id ID`` attaches the job a ``pending``/``uncertain`` submit did create, then
+resumes it. Exit statuses as for ``musicbind run`` (1 error, 3 no job id to resume, 4
+timeout). Provider text (job ids, refs, status words, logs) is shown inert: rich markup
+escaped, control characters written as ``\\x..``.
 """
 
 from __future__ import annotations
@@ -14,7 +19,15 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from musicbind.commands.run import PACKAGE_HELP, bindings_for, client_for, finish, reported_errors
+from musicbind.commands.run import (
+    PACKAGE_HELP,
+    bindings_for,
+    client_for,
+    finish,
+    lookup_binding,
+    reported_errors,
+    shown,
+)
 from musicbind.runtime.jobs import Job
 from musicbind.runtime.journal import Journal, JournalEntry, default_journal_path
 from musicbind.runtime.polling import DEFAULT_WAIT_TIMEOUT
@@ -53,7 +66,7 @@ def jobs_command(
     with reported_errors():
         entries: list[JournalEntry] = []
         if path.exists():
-            with Journal(path) as journal:
+            with Journal(path, read_only=True) as journal:
                 entries = journal.entries()
     wanted_states = {s.lower() for s in states}
     wanted_providers = {p.lower() for p in providers}
@@ -66,36 +79,43 @@ def jobs_command(
     if as_json:
         click.echo(json.dumps([entry.as_dict() for entry in entries], indent=2))
         return
-    console = Console()
+    console = Console(emoji=False, highlight=False)
     if not entries:
-        console.print(f"no jobs in {path}")
+        console.print(f"no jobs in {shown(path)}")
         return
-    table = Table(title=str(path))
+    table = Table(title=shown(path))
     for column in ("created", "entry", "model", "job id", "submission", "state", "cost", "files"):
         table.add_column(column)
     for entry in entries:
         table.add_row(
-            entry.created_at[:19].replace("T", " "),
-            entry.intent_id[:12],
-            entry.ref,
-            entry.job_id or "-",
-            entry.submission,
-            entry.state or "-",
-            _cost(entry),
-            str(len(entry.files)),
+            *(
+                shown(cell)
+                for cell in (
+                    entry.created_at[:19].replace("T", " "),
+                    entry.intent_id[:12],
+                    entry.ref,
+                    entry.job_id or "-",
+                    entry.submission,
+                    entry.state or "-",
+                    _cost(entry),
+                    str(len(entry.files)),
+                )
+            )
         )
     console.print(table)
     for entry in entries:
         if entry.submission in ("pending", "uncertain"):
+            reconcile = entry.reconcile or (
+                "the process stopped mid-submit; a job may exist. If the provider shows one, "
+                f"run `musicbind reconcile {entry.intent_id} --job-id JOB_ID`."
+            )
             console.print(
-                f"[bold]{entry.intent_id[:12]}[/bold] {entry.submission}: "
-                f"{entry.reconcile or 'the process stopped mid-submit; a job may exist.'}"
+                f"[bold]{shown(entry.intent_id[:12])}[/bold] {shown(entry.submission)}: "
+                f"{shown(reconcile)}"
             )
 
 
-@click.command("resume")
-@click.argument("job")
-@click.option(
+OUT_OPTION = click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -103,41 +123,113 @@ def jobs_command(
     show_default=True,
     help="Directory for the result files.",
 )
-@click.option(
+JOURNAL_OPTION = click.option(
     "--journal",
     "journal_path",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Job journal (default: $MUSICBIND_JOURNAL or the user data directory).",
 )
-@click.option(
+TIMEOUT_OPTION = click.option(
     "--timeout",
     type=float,
     default=DEFAULT_WAIT_TIMEOUT,
     show_default=True,
     help="Stop waiting after this many seconds (the job keeps running; resume it later).",
 )
+
+
+@click.command("resume")
+@click.argument("job", required=False)
+@OUT_OPTION
+@JOURNAL_OPTION
+@TIMEOUT_OPTION
+@click.option(
+    "--job-id",
+    help="The provider's job id: with --ref, for a job the journal never recorded; with "
+    "JOB, attaches it to that pending or uncertain entry (as `musicbind reconcile`).",
+)
+@click.option("--ref", help="The model ref of --job-id (e.g. fal:sonilo/v1.1/video-to-music).")
 @click.option("--package", help=PACKAGE_HELP)
 def resume_command(
-    job: str, out_dir: Path, journal_path: Path | None, timeout: float | None, package: str | None
+    job: str | None,
+    out_dir: Path,
+    journal_path: Path | None,
+    timeout: float | None,
+    job_id: str | None,
+    ref: str | None,
+    package: str | None,
 ) -> None:
     """Resume waiting for and downloading JOB (a journal entry id, a job id, or a unique prefix).
 
-    The job's provider protocol comes from the bindings package when it has that provider,
-    else from the journal entry, so a job of any package can be resumed.
+    Files already downloaded are kept and the missing ones fetched. The job's provider
+    protocol comes from the bindings package when it has that provider, else from the
+    journal entry, so a job of any package can be resumed.
     """
-    console = Console(stderr=True)
+    if job is None and (job_id is None or ref is None):
+        raise click.UsageError("give JOB, or --job-id ID with --ref REF")
+    _resume(job, job_id, ref, out_dir, journal_path, timeout, package)
+
+
+@click.command("reconcile")
+@click.argument("job")
+@click.option(
+    "--job-id",
+    required=True,
+    help="The job the provider shows for this submit (its dashboard or job list).",
+)
+@OUT_OPTION
+@JOURNAL_OPTION
+@TIMEOUT_OPTION
+@click.option("--package", help=PACKAGE_HELP)
+def reconcile_command(
+    job: str,
+    job_id: str,
+    out_dir: Path,
+    journal_path: Path | None,
+    timeout: float | None,
+    package: str | None,
+) -> None:
+    """Attach the provider's job id to the pending or uncertain journal entry JOB, then resume.
+
+    For a submit that may or may not have created a job: when the provider shows the
+    job it did create, this records it, waits for it and downloads its files, so it is
+    never submitted (and paid for) again.
+    """
+    _resume(job, job_id, None, out_dir, journal_path, timeout, package)
+
+
+def _resume(
+    key: str | None,
+    job_id: str | None,
+    ref: str | None,
+    out_dir: Path,
+    journal_path: Path | None,
+    timeout: float | None,
+    package: str | None,
+) -> None:
+    console = Console(stderr=True, emoji=False, highlight=False)
     bindings = bindings_for(package)
     with reported_errors(), Journal(journal_path) as journal:
-        entry = journal.get(job)
+        if key is not None:
+            entry = journal.get(key)
+            provider, base_url, fallback = entry.provider, entry.base_url, entry.protocol
+        else:
+            assert ref is not None
+            provider, base_url, fallback = ref.partition(":")[0], None, None
         with client_for(
-            entry.provider,
-            journal=journal,
-            base_url=entry.base_url,
-            fallback=entry.protocol,
-            package=bindings,
+            provider, journal=journal, base_url=base_url, fallback=fallback, package=bindings
         ) as client:
-            resumed = Job.from_journal(entry.intent_id, client=client)
-            console.print(f"resuming {entry.ref}: job {resumed.job_id}")
+            if key is None:
+                assert job_id is not None and ref is not None
+                resumed = client.attach(lookup_binding(ref, bindings), job_id)
+            elif job_id is not None:
+                resumed = client.reconcile(key, job_id)
+            else:
+                resumed = Job.from_journal(key, client=client)
+            console.print(
+                f"resuming {shown(resumed.ref)}: job {shown(resumed.job_id)} "
+                f"(journal entry {resumed.intent_id})"
+            )
             finish(resumed, out_dir, console, timeout)
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +21,7 @@ from typing import Any
 import click
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from musicbind.runtime.binding import Binding, UnknownStatusError
@@ -29,7 +32,9 @@ from musicbind.runtime.journal import Journal, JournalLookupError
 from musicbind.runtime.polling import DEFAULT_WAIT_TIMEOUT
 from musicbind.runtime.providers.base import JobSnapshot
 from musicbind.runtime.submission import why_no_estimate
+from musicbind.tooling.files import read_regular_file
 
+MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
 EXIT_UNCERTAIN = 3
 EXIT_TIMEOUT = 4
 
@@ -50,13 +55,37 @@ class TimeoutExit(CommandError):
     exit_code = EXIT_TIMEOUT
 
 
+# C0 and C1 controls, DEL, and the bidirectional overrides and isolates that reorder text.
+_UNSAFE_TERMINAL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f]")
+
+
+def plain_text(text: str) -> str:
+    """Provider text made inert for a terminal: control and bidi characters shown escaped.
+
+    Also a lone surrogate, which no terminal encoding can write.
+    """
+    text = _UNSAFE_TERMINAL.sub(
+        lambda m: (
+            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}"
+        ),
+        text,
+    )
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def shown(text: object) -> str:
+    """Provider text for rich output: :func:`plain_text`, then rich markup escaped."""
+    return escape(plain_text(str(text)))
+
+
 def command_error(error: BaseException) -> CommandError:
-    """The click exception that reports ``error``."""
+    """The click exception that reports ``error`` (its text made inert for a terminal)."""
+    message = plain_text(str(error))
     if isinstance(error, SubmissionUncertainError):
-        return UncertainSubmissionExit(str(error))
+        return UncertainSubmissionExit(message)
     if isinstance(error, JobTimeoutError):
-        return TimeoutExit(str(error))
-    return CommandError(str(error))
+        return TimeoutExit(message)
+    return CommandError(message)
 
 
 HANDLED_ERRORS = (
@@ -154,7 +183,21 @@ def lookup_binding(ref: str, package: str = "musicbind.generated") -> Binding:
 
 def read_payload(path: Path) -> dict[str, Any]:
     """The JSON object in ``path`` (``-`` reads standard input)."""
-    text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    if str(path) == "-":
+        text = sys.stdin.read(MAX_PAYLOAD_BYTES + 1)
+    else:
+        try:
+            data = read_regular_file(path, MAX_PAYLOAD_BYTES)
+        except OSError as error:
+            raise click.ClickException(f"{path}: {error.strerror or error}") from None
+        if data is None:
+            raise click.ClickException(f"{path}: larger than {MAX_PAYLOAD_BYTES} bytes")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise click.ClickException(f"{path}: not UTF-8 text (byte {error.start})") from None
+    if len(text) > MAX_PAYLOAD_BYTES:
+        raise click.ClickException(f"{path}: larger than {MAX_PAYLOAD_BYTES} bytes")
     try:
         payload = json.loads(text)
     except ValueError as error:
@@ -170,9 +213,16 @@ def parse_durations(values: tuple[str, ...]) -> dict[str, float] | None:
     for value in values:
         name, sep, seconds = value.partition("=")
         try:
-            durations[name.strip()] = float(seconds)
+            number = float(seconds)
         except ValueError:
             sep = ""
+        else:
+            if not math.isfinite(number) or number <= 0:
+                raise click.BadParameter(
+                    f"{value!r}: SECONDS must be a finite number above 0",
+                    param_hint="--media-duration",
+                )
+            durations[name.strip()] = number
         if not sep or not name.strip():
             raise click.BadParameter(
                 f"{value!r}: expected FIELD=SECONDS", param_hint="--media-duration"
@@ -190,14 +240,14 @@ def wait_with_progress(job: Job[Any], console: Console, timeout: float | None) -
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task(f"job {job.job_id}", total=None)
+        task = progress.add_task(f"job {shown(job.job_id)}", total=None)
 
         def show(snapshot: JobSnapshot) -> None:
-            parts = [f"{snapshot.state.value.lower()} ({snapshot.status_word})"]
+            parts = [f"{snapshot.state.value.lower()} ({shown(snapshot.status_word)})"]
             if snapshot.queue_position is not None:
                 parts.append(f"queue position {snapshot.queue_position}")
             if snapshot.logs:
-                parts.append(snapshot.logs[-1][:60])
+                parts.append(shown(snapshot.logs[-1][:60]))
             total = 1.0 if snapshot.progress is not None else None
             progress.update(
                 task,
@@ -216,7 +266,7 @@ def finish(job: Job[Any], out_dir: Path, console: Console, timeout: float | None
     if not paths:
         console.print("the job succeeded but its result names no file")
     for path in paths:
-        click.echo(str(path))
+        click.echo(plain_text(str(path)))
 
 
 @click.command("run")
@@ -267,7 +317,7 @@ def run_command(
 
     The result files' paths are printed on standard output, one per line.
     """
-    console = Console(stderr=True)
+    console = Console(stderr=True, emoji=False, highlight=False)
     durations = parse_durations(media_duration)
     limit = _decimal(max_cost)
     payload = read_payload(payload_file)
@@ -281,7 +331,9 @@ def run_command(
             model = client.validate(binding, payload, media_duration=durations)
             _show_estimate(client, binding, model, durations, console)
             job = client.submit(binding, model, max_cost=limit, media_duration=durations)
-            console.print(f"submitted {ref}: job {job.job_id} (journal entry {job.intent_id})")
+            console.print(
+                f"submitted {shown(ref)}: job {shown(job.job_id)} (journal entry {job.intent_id})"
+            )
             finish(job, out_dir, console, timeout)
 
 

@@ -10,7 +10,10 @@ dependency (the emulator uses it).
 
 from __future__ import annotations
 
+import io
 import math
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -87,11 +90,33 @@ class MediaProber:
         return self.cache[key]
 
 
+class _BoundedReads(io.FileIO):
+    """A file whose reads never ask for more than what is left of it.
+
+    A header may claim any size (a RIFF chunk of 4 GiB in a 100-byte file); a plain
+    ``read(n)`` allocates ``n`` bytes before it finds the file shorter, so the parser's
+    reads are cut to the bytes that exist.
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, "rb")
+        self._size = os.fstat(self.fileno()).st_size
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is not None and size >= 0:
+            size = min(size, max(self._size - self.tell(), 0))
+        data = super().read(size)
+        return data if data is not None else b""
+
+
 def _probe(path: Path) -> Probed:
     import mutagen  # imported on first use: most runs name no local media
 
     try:
-        media = mutagen.File(path)
+        if not stat.S_ISREG(path.stat().st_mode):
+            return Probed(None, f"{path.name} is not a regular file")
+        with _BoundedReads(path) as handle:
+            media = mutagen.File(handle)
     except (mutagen.MutagenError, OSError, ValueError) as exc:
         return Probed(None, f"cannot read the length of {path.name}: {exc}")
     length = getattr(getattr(media, "info", None), "length", None)

@@ -10,9 +10,6 @@ The format comes from the file's suffix (``.json``, ``.jsonl``/``.ndjson``,
 
 from __future__ import annotations
 
-import errno
-import os
-import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +18,7 @@ from typing import Any
 from musicbind.generator.load.located import JsonPath, Located
 from musicbind.generator.load.located_json import DECLINED, fast_json, read_json
 from musicbind.generator.load.located_yaml import read_yaml
+from musicbind.tooling.files import read_regular_file
 
 JSON_SUFFIXES = frozenset({".json"})
 LINES_SUFFIXES = frozenset({".jsonl", ".ndjson"})
@@ -97,21 +95,6 @@ def read_payload_file(path: Path, shown: str) -> PayloadFile | Unreadable:
         return Unreadable(path, shown, exc.strerror or str(exc))
     text = text.removeprefix("\ufeff")
     return PayloadFile(path, shown, tuple(parse_text(text, _format(path, text))))
-
-
-def read_regular_file(path: Path, limit: int) -> bytes | None:
-    """The bytes of a regular file, or None past ``limit``; OSError for anything else.
-
-    A device (``/dev/zero``, ``/dev/urandom``), FIFO or socket is refused from its file
-    type, before a byte is read (it could be endless, or block forever); a regular file
-    is read at most ``limit + 1`` bytes, whatever its size said a moment before.
-    """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file (a device, FIFO or socket)")
-        data = handle.read(limit + 1)
-    return None if len(data) > limit else data
 
 
 def _format(path: Path, text: str) -> str:

@@ -16,6 +16,11 @@ from musicbind.tooling.findings import Finding, Report
 FORMATS = ("text", "json", "github")
 
 
+def writable(text: str) -> str:
+    """``text`` that any UTF-8 stream can write: a lone surrogate becomes ``\\udXXX``."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def escape_data(text: str) -> str:
     """Escape a workflow command's message."""
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
@@ -55,7 +60,7 @@ def explanation(finding: Finding) -> str:
 def text_lines(report: Report) -> Iterator[str]:
     """One line per finding: ``file:line:col: error: explanation``."""
     for finding in report.findings:
-        yield f"{location(finding)}: error: {explanation(finding)}"
+        yield writable(f"{location(finding)}: error: {explanation(finding)}")
 
 
 def github_lines(report: Report) -> Iterator[str]:
@@ -68,7 +73,7 @@ def github_lines(report: Report) -> Iterator[str]:
             properties.append(("col", str(finding.column)))
         properties.append(("title", f"musicbind validate: {finding.code}"))
         shown = ",".join(f"{key}={escape_property(value)}" for key, value in properties)
-        yield f"::error {shown}::{escape_data(explanation(finding))}"
+        yield writable(f"::error {shown}::{escape_data(explanation(finding))}")
 
 
 def json_text(report: Report) -> str:
@@ -81,7 +86,7 @@ def json_text(report: Report) -> str:
         "unreadable_files": report.unreadable,
         "problems": [f.as_data() for f in report.findings],
     }
-    return json.dumps(data, indent=2, ensure_ascii=False)
+    return writable(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def plural(count: int, noun: str) -> str:

@@ -19,11 +19,11 @@ from musicbind.emulator.server import EmulatorServer
 from musicbind.runtime.client import Client
 from musicbind.runtime.errors import (
     APIResponseError,
-    AuthenticationError,
     JobCanceledError,
     JobFailedError,
     JobTimeoutError,
     SubmissionUncertainError,
+    SubmitRedirectError,
     UnknownJobStatusError,
 )
 from musicbind.runtime.journal import Journal
@@ -48,7 +48,7 @@ EXPECTED: dict[str, type[Exception] | None] = {
     "submit=500": SubmissionUncertainError,  # may have run: never retried blindly
     "submit=reset": SubmissionUncertainError,
     "submit=reset_after_accept": SubmissionUncertainError,  # the double-charge trap
-    "submit=redirect": AuthenticationError,  # followed without credentials: refused there
+    "submit=redirect": SubmitRedirectError,  # another host: a paid submit is not followed
     "submit=fail": JobFailedError,
     "submit=fail_422": JobFailedError,
     "submit=cancel": JobCanceledError,
