@@ -172,12 +172,12 @@ def init_command(specs: str, out: str, package: str | None) -> None:
         click.echo(line)
     click.echo(
         "\nNext:\n"
-        f"  1. Save provider documents under {specs}/ (a fal model page, a Scenario parameters\n"
-        f"     page, an OpenAPI document) and list each in {specs}/manifest.yaml.\n"
-        f"  2. musicbind generate      writes {out}/ (needs: pip install 'musicbind[codegen]')\n"
+        f"  1. Save provider documents under {specs}/ (a fal model page, a Scenario\n"
+        f"     parameters page, an OpenAPI document); list each in {specs}/manifest.yaml.\n"
+        f"  2. musicbind generate   writes {out}/ (pip install 'musicbind[codegen]')\n"
         f"  3. from {package}.fal.client import FalClient\n"
-        f"  4. In CI: musicbind check --strict (is {out}/ what {specs}/ produce?) and\n"
-        "     musicbind validate payloads/ (your payload files against your bindings)"
+        "  4. In CI: musicbind check --strict (the bindings match the specs) and\n"
+        "     musicbind validate payloads/ (payload files against your bindings)"
     )
 
 

@@ -55,9 +55,11 @@ def schema_command(ref: str, package: str | None, specs: Path | None) -> None:
         by_id = {r.split(":", 1)[-1]: r for r in models}
         close = close or [by_id[m] for m in difflib.get_close_matches(ref, list(by_id), n=3)]
         hint = did_you_mean(close)
-        raise click.BadParameter(
-            f"no model {ref!r}" + (f"; {hint}" if hint else ""), param_hint="REF"
-        )
+        if not hint:
+            known = sorted(models)
+            more = f" and {len(known) - 5} more" if len(known) > 5 else ""
+            hint = "known: " + ", ".join(known[:5]) + more if known else "the package has none"
+        raise click.BadParameter(f"no model {ref!r}; {hint}", param_hint="REF")
     click.echo(json.dumps(input_json_schema(model), indent=2, ensure_ascii=False))
 
 
