@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     )
     from musicbind.runtime.providers import JobSnapshot, Quote
     from musicbind.runtime.retry import RetryPolicy
-    from musicbind.runtime.rules import segment_within_media
+    from musicbind.runtime.rules import excludes, required_when, requires, segment_within_media
     from musicbind.runtime.secrets import Secret
     from musicbind.runtime.submission import Payload
 
@@ -66,6 +66,9 @@ _WHERE = {
     "default_journal_path": "musicbind.runtime.journal",
     "present": "musicbind.runtime.bases",
     "segment_within_media": "musicbind.runtime.rules",
+    "requires": "musicbind.runtime.rules",
+    "excludes": "musicbind.runtime.rules",
+    "required_when": "musicbind.runtime.rules",
 }
 
 __all__ = [
@@ -99,7 +102,10 @@ __all__ = [
     "UnknownStatusError",
     "default_journal_path",
     "errors",
+    "excludes",
     "present",
+    "required_when",
+    "requires",
     "segment_within_media",
 ]
 

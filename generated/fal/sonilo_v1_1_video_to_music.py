@@ -75,8 +75,16 @@ class SoniloV11VideoToMusicInput(SoniloV11VideoToMusicInputFields):
 
     @model_validator(mode="after")
     def _check_cross_field_rules(self, info: ValidationInfo) -> Self:
-        """Cross-field rules from the overlay; media lengths come from the validation context."""
-        segment_within_media(self, info, media="video_url", start="start_offset", length="duration")
+        """Cross-field rules from the documents' sentences and the overlay; media lengths come
+        from the validation context."""
+        segment_within_media(
+            self,
+            info,
+            media="video_url",
+            start="start_offset",
+            length="duration",
+            rule="segment_within_media:video_url,start_offset,duration",
+        )
         return self
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, StrictFloat, StrictStr
+from pydantic import Field, StrictFloat, StrictInt, StrictStr
 
 from musicbind.runtime import Binding, InputModel, ScenarioJobOutput
 
@@ -25,7 +25,7 @@ class SoniloV11TextToMusicInput(InputModel):
     """
     Target length of the track in seconds. The price grows with the length.
     """
-    num_samples: Annotated[StrictFloat | None, Field(alias="numSamples", ge=1.0, le=3.0)] = 1
+    num_samples: Annotated[StrictInt | None, Field(alias="numSamples", ge=1, le=3)] = 1
     """
     Number of alternative tracks rendered from one prompt, so you can keep the one you like. Every extra sample is billed.
     """

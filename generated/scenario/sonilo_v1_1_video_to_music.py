@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Self
 
-from pydantic import Field, StrictFloat, StrictStr, ValidationInfo, model_validator
+from pydantic import Field, StrictFloat, StrictInt, StrictStr, ValidationInfo, model_validator
 
 from musicbind.runtime import Binding, InputModel, ScenarioJobOutput, segment_within_media
 
@@ -25,7 +25,7 @@ class SoniloV11VideoToMusicInputFields(InputModel):
     """
     Optional hint about the musical style. Leave it out and Sonilo derives a prompt from the video itself.
     """
-    num_samples: Annotated[StrictFloat | None, Field(alias="numSamples", ge=1.0, le=3.0)] = 1
+    num_samples: Annotated[StrictInt | None, Field(alias="numSamples", ge=1, le=3)] = 1
     """
     Number of alternative soundtracks rendered for one video. Every extra sample is billed.
     """
@@ -44,8 +44,16 @@ class SoniloV11VideoToMusicInput(SoniloV11VideoToMusicInputFields):
 
     @model_validator(mode="after")
     def _check_cross_field_rules(self, info: ValidationInfo) -> Self:
-        """Cross-field rules from the overlay; media lengths come from the validation context."""
-        segment_within_media(self, info, media="video", start="start_offset", length="duration")
+        """Cross-field rules from the documents' sentences and the overlay; media lengths come
+        from the validation context."""
+        segment_within_media(
+            self,
+            info,
+            media="video",
+            start="start_offset",
+            length="duration",
+            rule="segment_within_media:video,startOffset,duration",
+        )
         return self
 
 

@@ -162,7 +162,12 @@ def _model_view(model: Model, provider: Provider, package: str) -> dict[str, Any
         ],
         "price": _price(model.pricing, model.inputs),
         "rules": [
-            {"text": md_text(rule_statement(r, model.inputs)), "source": md_code(str(r.location))}
+            {
+                "name": md_code(r.name),
+                "text": md_text(rule_statement(r, model.inputs)),
+                "source": md_code(str(r.location)),
+                "sentence": md_text(r.sentence),
+            }
             for r in model.rules
         ],
         "python": code_block(_python_call(model, provider, package, example), "python"),

@@ -160,7 +160,8 @@ def render_model(model: Model, head: str) -> str:
         file_fields=tuple(
             f.python_name for f in model.inputs if _is_file(model, f.wire_name, f.type.kind)
         ),
-        media_fields=tuple(sorted({rule.media for rule in model.rules})),
+        media_fields=tuple(sorted({rule.media for rule in model.rules if rule.media})),
+        checked_rules=[rule for rule in model.rules if rule.checked_by_validator],
         output_model=output_model(model),
     )
     imports = env.get_template("model_imports.py.j2").render(protocol_output=protocol_output(model))

@@ -14,6 +14,7 @@ from typing import Any
 
 from musicbind.generator.emit.literals import clean_text
 from musicbind.generator.emit.schema import input_shapes, object_schema
+from musicbind.generator.registry.describe import show_value
 from musicbind.generator.registry.model import CrossFieldRule, Field, Model
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -92,7 +93,22 @@ def wire_name(fields: tuple[Field, ...], python_name: str | None) -> str | None:
 
 
 def rule_statement(rule: CrossFieldRule, fields: tuple[Field, ...]) -> str:
-    """A cross-field rule in words, with wire names (``duration <= length of video_url``)."""
+    """A rule in words, with wire names (``duration <= length of video_url``)."""
+    names = [wire_name(fields, name) or name for name in rule.fields]
+    if rule.kind in {"length", "range"} and names:
+        unit = " characters" if rule.kind == "length" else ""
+        low, high = rule.minimum, rule.maximum
+        if low is not None and high is not None:
+            return f"{names[0]} is {show_value(low)} to {show_value(high)}{unit}"
+        if high is not None:
+            return f"{names[0]} is at most {show_value(high)}{unit}"
+        return f"{names[0]} is at least {show_value(low)}{unit}"
+    if rule.kind == "requires" and len(names) == 2:
+        return f"{names[0]} is only used together with {names[1]}"
+    if rule.kind == "excludes" and len(names) == 2:
+        return f"{names[0]} cannot be used together with {names[1]}"
+    if rule.kind == "required_when" and len(names) == 2:
+        return f"{names[0]} is required when {names[1]} is {show_value(rule.value)}"
     media = wire_name(fields, rule.media)
     start = wire_name(fields, rule.start)
     length = wire_name(fields, rule.length)
@@ -108,11 +124,23 @@ def rule_statement(rule: CrossFieldRule, fields: tuple[Field, ...]) -> str:
 
 
 def _rule_record(rule: CrossFieldRule, fields: tuple[Field, ...]) -> dict[str, Any]:
-    record: dict[str, Any] = {"kind": rule.kind, "media": wire_name(fields, rule.media)}
+    record: dict[str, Any] = {"name": rule.name, "kind": rule.kind}
+    if rule.media:
+        record["media"] = wire_name(fields, rule.media)
     if rule.start is not None:
         record["start"] = wire_name(fields, rule.start)
     if rule.length is not None:
         record["length"] = wire_name(fields, rule.length)
+    if rule.fields:
+        record["fields"] = [wire_name(fields, name) for name in rule.fields]
+    if rule.minimum is not None:
+        record["minimum"] = rule.minimum
+    if rule.maximum is not None:
+        record["maximum"] = rule.maximum
+    if rule.kind == "required_when":
+        record["value"] = rule.value
     record["statement"] = clean_text(rule_statement(rule, fields))
+    if rule.sentence:
+        record["sentence"] = clean_text(rule.sentence)
     record["source"] = str(rule.location)
     return record

@@ -45,6 +45,9 @@ ALLOWED_CALLS = frozenset(
         "BindingIndex",
         "model_validator",
         "segment_within_media",
+        "requires",  # rules stated in the documents' sentences (runtime/rules.py)
+        "excludes",
+        "required_when",
         "JobState",
         "super",
         "dict",

@@ -41,9 +41,9 @@ from musicbind.generator.registry.overlay import (
     ModelFacts,
     Overlay,
     PricingFacts,
-    RuleFacts,
     layer_overlays,
 )
+from musicbind.generator.registry.stated_rules import apply_bounds, combine_rules, document_rules
 from musicbind.generator.registry.validate import check_field
 
 # The gateway's request body carries the model id itself; the client fills it in.
@@ -225,6 +225,7 @@ def _build_model(
         return None
     input_fields = _fields(inputs)
     rules, pricing = _overlay(ref, facts, input_fields, problems)
+    input_fields = apply_bounds(input_fields, rules)
     if any(p.level is Level.ERROR for p in problems[count:]):
         problems.append(_skip(first.location, ref, "of the errors above"))
         return None
@@ -234,7 +235,8 @@ def _build_model(
     stem = naming.class_stem(first.model_id)
     class_scope = naming.Scope(naming.RESERVED_CLASS_NAMES)
     input_class = class_scope.claim(f"{stem}Input")
-    fields_class = class_scope.claim(f"{stem}InputFields") if rules else None
+    checked = any(rule.checked_by_validator for rule in rules)
+    fields_class = class_scope.claim(f"{stem}InputFields") if checked else None
     output_class = class_scope.claim(f"{stem}Output") if outputs is not None else None
     shape_records = tuple(
         Shape(
@@ -329,10 +331,12 @@ def _merge_shapes(
 def _overlay(
     ref: str, facts: ModelFacts | None, inputs: Sequence[Field], problems: list[SpecProblem]
 ) -> tuple[tuple[CrossFieldRule, ...], Pricing | None]:
+    """The model's rules (its sentences', merged with the overlay's) and its overlay price."""
+    prose, _ = document_rules(inputs)
+    rules = combine_rules(ref, prose, facts.rules if facts else (), inputs, problems)
     if facts is None:
-        return (), None
+        return rules, None
     by_wire = {f.wire_name: f for f in inputs}
-    rules = tuple(r for rule in facts.rules if (r := _rule(ref, rule, by_wire, problems)))
     pricing = _pricing(ref, facts.pricing, by_wire, problems) if facts.pricing else None
     return rules, pricing
 
@@ -369,18 +373,6 @@ def _lookup(
         )
         return None
     return found.python_name
-
-
-def _rule(
-    ref: str, rule: RuleFacts, by_wire: dict[str, Field], problems: list[SpecProblem]
-) -> CrossFieldRule | None:
-    count = len(problems)
-    media = _lookup(ref, rule.media, by_wire, rule.location, problems, numeric=False)
-    start = _lookup(ref, rule.start, by_wire, rule.location, problems, numeric=True)
-    length = _lookup(ref, rule.length, by_wire, rule.location, problems, numeric=True)
-    if len(problems) > count or media is None:
-        return None
-    return CrossFieldRule(rule.kind, media, start, length, rule.location)
 
 
 def _pricing(

@@ -233,6 +233,15 @@ def _rule(data: Any, where: str) -> CrossFieldRule:
         start=_optional_text(item, "start", where),
         length=_optional_text(item, "length", where),
         location=_location(item.get("location"), f"{where}.location"),
+        name=_text(item.get("name", ""), f"{where}.name"),
+        fields=tuple(
+            _text(f, f"{where}.fields[{i}]")
+            for i, f in enumerate(_list(item.get("fields", []), f"{where}.fields"))
+        ),
+        minimum=_number(item, "minimum", where),
+        maximum=_number(item, "maximum", where),
+        value=_scalars([item.get("value")], f"{where}.value")[0],
+        sentence=_text(item.get("sentence", ""), f"{where}.sentence"),
     )
 
 

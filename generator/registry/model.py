@@ -7,7 +7,7 @@ Python identifier here was assigned by :mod:`generator.registry.naming`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from musicbind.generator.load.records import JsonScalar, JsonValue, Location, SpecProblem, SpecType
 from musicbind.runtime.jobstate import JobState
@@ -58,18 +58,34 @@ class Shape:
 
 @dataclass(frozen=True, slots=True)
 class CrossFieldRule:
-    """A rule no spec format can state, from the overlay.
+    """A rule stated by a description's sentence (:mod:`generator.registry.prose_rules`) or
+    by the overlay, in python names; ``name`` (``<kind>:<wire fields>``) identifies it.
 
     ``segment_within_media``: with the media's length L (from the validation context
     ``media_duration[media]``), ``start < L`` and ``start + length <= L`` (start
     defaults to 0 when unset; absent fields are skipped).
+    ``length`` / ``range`` (``fields[0]`` between ``minimum`` and ``maximum``): enforced as
+    the field's own constraints. ``requires``: ``fields[0]`` given needs ``fields[1]`` given.
+    ``excludes``: not both given. ``required_when``: ``fields[0]`` must be given when
+    ``fields[1]`` (its default counts) equals ``value``.
     """
 
     kind: str
-    media: str  # python name of the media field
+    media: str  # python name of the media field ("" for kinds without one)
     start: str | None
     length: str | None
     location: Location
+    name: str = ""
+    fields: tuple[str, ...] = ()  # python names, subject first (kinds other than segment)
+    minimum: int | float | None = field(default=None, metadata={"omit_when_none": True})
+    maximum: int | float | None = field(default=None, metadata={"omit_when_none": True})
+    value: JsonScalar = None
+    sentence: str = ""  # the description's sentence that states it; "" from the overlay
+
+    @property
+    def checked_by_validator(self) -> bool:
+        """Whether the generated model checks it in a validator (else by field constraints)."""
+        return self.kind not in {"length", "range"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,18 +15,20 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
-from musicbind.generator.load.records import Location, SpecProblem
+from musicbind.generator.load.records import JsonScalar, Location, SpecProblem
 from musicbind.generator.registry.typed_yaml import Strict, Text, TypedFile
 from musicbind.runtime.jobstate import JobState
 
 AuthScheme = Literal["basic", "key", "bearer"]
-RuleKind = Literal["segment_within_media"]
+RuleKind = Literal[
+    "segment_within_media", "length", "range", "requires", "excludes", "required_when"
+]
 PriceUnit = Literal["second", "request"]
 PartT = TypeVar("PartT", dict[str, Any], list[Any])
 # The document kinds a manifest may list: DocumentKind's, less "unknown".
-ListedKind = Literal["openapi", "scenario-table", "fal-page", "gateway-page"]
+ListedKind = Literal["openapi", "scenario-table", "fal-page", "gateway-page", "fal-models-api"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,13 +57,23 @@ class ProviderFacts:
 
 @dataclass(frozen=True, slots=True)
 class RuleFacts:
-    """A cross-field rule from the overlay, in wire names."""
+    """A rule from the overlay, in wire names: a new rule, a change of a rule the documents'
+    sentences state (same name), or, with ``enabled`` false, that rule switched off.
 
-    kind: str
-    media: str
+    ``kind`` is None only for an entry that names the rule it switches off.
+    """
+
+    kind: str | None
+    media: str | None
     start: str | None
     length: str | None
     location: Location
+    name: str | None = None
+    fields: tuple[str, ...] = ()
+    minimum: int | float | None = None
+    maximum: int | float | None = None
+    value: JsonScalar = None
+    enabled: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,10 +135,28 @@ class _ProviderEntry(Strict):
 
 
 class _RuleEntry(Strict):
-    kind: RuleKind
-    media: Text
+    name: Text | None = None
+    kind: RuleKind | None = None
+    media: Text | None = None
     start: Text | None = None
     length: Text | None = None
+    fields: list[Text] | None = None
+    minimum: int | float | None = None
+    maximum: int | float | None = None
+    value: JsonScalar = None
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _complete(self) -> _RuleEntry:
+        if self.kind is None and (self.name is None or self.enabled):
+            raise ValueError("a rule needs a kind (or a name and enabled: false to switch it off)")
+        if self.kind == "segment_within_media" and self.media is None:
+            raise ValueError("a segment_within_media rule needs media")
+        if self.kind in {"length", "range"} and len(self.fields or ()) != 1:
+            raise ValueError(f"a {self.kind} rule needs fields: [<one field>]")
+        if self.kind in {"requires", "excludes", "required_when"} and len(self.fields or ()) != 2:
+            raise ValueError(f"a {self.kind} rule needs fields: [<field>, <other field>]")
+        return self
 
 
 class _PricingEntry(Strict):
@@ -224,7 +254,19 @@ def _provider(file: TypedFile, name: str, entry: _ProviderEntry) -> ProviderFact
 def _model(file: TypedFile, ref: str, entry: _ModelEntry) -> ModelFacts:
     where = ("models", ref)
     rules = tuple(
-        RuleFacts(rule.kind, rule.media, rule.start, rule.length, file.at((*where, "rules", i)))
+        RuleFacts(
+            rule.kind,
+            rule.media,
+            rule.start,
+            rule.length,
+            file.at((*where, "rules", i)),
+            name=rule.name,
+            fields=tuple(rule.fields or ()),
+            minimum=rule.minimum,
+            maximum=rule.maximum,
+            value=rule.value,
+            enabled=rule.enabled,
+        )
         for i, rule in enumerate(entry.rules or [])
     )
     price = entry.pricing

@@ -64,5 +64,7 @@ def registry_command(
                 f"{model.ref}  inputs={len(model.inputs)}  price={price}  "
                 f"from {', '.join(model.sources)}"
             )
+            for rule in model.rules:
+                click.echo(f"  rule {rule.name}  ({rule.location})")
     if any(p.level.value == "error" for p in registry.problems):
         sys.exit(1)

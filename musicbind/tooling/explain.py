@@ -337,7 +337,7 @@ def _cross_field(error: Mapping[str, Any], data: Any, facts: ModelFacts, where: 
     if rule is not None and facts.record is not None:
         statement = rule_statement(rule, facts.record.inputs)
         source = str(rule.location)
-        for name in (rule.length, rule.start, rule.media):
+        for name in (rule.length, rule.start, rule.media or None, *rule.fields):
             key = _present_key(name, data, facts)
             if key is not None:
                 target = (key,)
@@ -359,7 +359,10 @@ def _cross_field(error: Mapping[str, Any], data: Any, facts: ModelFacts, where: 
 
 def _rule_for(message: str, rules: Sequence[CrossFieldRule]) -> CrossFieldRule | None:
     for rule in rules:
-        if rule.media in message:
+        if rule.name and f"(rule {rule.name})" in message:
+            return rule
+    for rule in rules:
+        if rule.media and rule.media in message:
             return rule
     return rules[0] if rules else None
 

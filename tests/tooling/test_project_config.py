@@ -173,10 +173,12 @@ def test_the_commands_use_the_users_bindings(tmp_path: Path) -> None:
     missing = musicbind("schema", NOT_NAMED[1], cwd=project)
     assert missing.returncode == 2 and "no model" in missing.stderr
 
-    # Bundled overlay facts serve the bundled models the user's documents do name.
+    # Bundled overlay facts serve the bundled models the user's documents do name; the
+    # offset + duration rule comes from the user's document's own sentence.
     sonilo = _registry(project)[FAL_SONILO]
     assert sonilo["pricing"]["amount"] == "0.009"
     assert [rule["kind"] for rule in sonilo["rules"]] == ["segment_within_media"]
+    assert sonilo["rules"][0]["location"]["path"] == "specs/fal/sonilo-video-to-music.md"
 
     table = project / "specs" / "scenario" / "sonilo-text-to-music.md"
     table.write_text(table.read_text(encoding="utf-8").replace("| 120 |", "| 100 |"))
@@ -287,7 +289,8 @@ def test_the_users_overlay_extends_or_replaces_the_bundled_one(tmp_path: Path) -
     assert "https://api.cloud.scenario.com" in scenario  # the bundled protocol, extended
     models = _registry(project)
     assert models[RIFF]["pricing"]["amount"] == "0.5"
-    assert models[FAL_SONILO]["rules"]  # the bundled overlay's rule for a model the user names
+    assert models[FAL_SONILO]["pricing"]["amount"] == "0.009"  # the bundled overlay's price
+    assert models[FAL_SONILO]["rules"]  # and the rule its document's sentence states
     ok(musicbind("check", cwd=project))
 
     pyproject = project / "pyproject.toml"
@@ -303,5 +306,9 @@ def test_the_users_overlay_extends_or_replaces_the_bundled_one(tmp_path: Path) -
     assert "provider 'fal'" not in replaced.stderr
     models = _registry(project)
     assert NARROWED not in models
-    assert models[FAL_SONILO]["rules"] == [] and models[FAL_SONILO]["pricing"] is None
+    assert models[FAL_SONILO]["pricing"] is None  # the bundled price is gone...
+    # ...while the rule its document's sentence states does not depend on any overlay.
+    assert [r["name"] for r in models[FAL_SONILO]["rules"]] == [
+        "segment_within_media:video_url,start_offset,duration"
+    ]
     assert models[RIFF]["pricing"]["amount"] == "0.5"

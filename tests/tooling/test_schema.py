@@ -76,13 +76,16 @@ def test_cross_field_rules_are_stated() -> None:
     schema = json_output(run_cli("schema", "scenario:model_sonilo-v1-1-video-to-music"))
     assert schema[RULES_KEYWORD] == [
         {
+            "name": "segment_within_media:video,startOffset,duration",
             "kind": "segment_within_media",
             "media": "video",
             "start": "startOffset",
             "length": "duration",
             "statement": "startOffset < length of video and startOffset (0 when unset) + "
             "duration <= length of video (media length in seconds)",
-            "source": "specs/overlay.yaml:67",
+            # The rule comes from the parameter table's sentence, not from the overlay.
+            "sentence": "Start offset plus duration may not run past the end of the video",
+            "source": "specs/scenario/sonilo-parameters.md:45",
         }
     ]
     assert "Cross-field rule: startOffset < length of video" in schema["description"]

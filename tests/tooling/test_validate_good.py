@@ -138,7 +138,7 @@ def test_local_media_is_probed_for_its_length(tmp_path: Path) -> None:
     assert problem["code"] == "cross-field"
     assert problem["path"] == "$.input.duration"
     assert "(12 s)" in problem["message"]
-    assert problem["source"] == "specs/overlay.yaml:67"
+    assert problem["source"] == "specs/scenario/sonilo-parameters.md:45"  # the sentence
     # A stated length wins over probing; wire and python names both work.
     for name in ("video", "video"):
         assert run_cli("validate", str(late), "--media-duration", f"{name}=13").returncode == 0

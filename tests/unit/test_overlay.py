@@ -76,6 +76,47 @@ def test_a_misspelled_key_is_an_error_with_a_did_you_mean(
     assert len(overlay.providers) + len(overlay.models) == 1
 
 
+RULES = """\
+models:
+  "fal:x/y":
+    rules:
+      - {name: "length:prompt", enabled: false}
+      - {kind: range, fields: [tempo], minimum: 70, maximum: 180}
+      - {kind: required_when, fields: [lyrics, is_instrumental], value: false}
+"""
+
+
+def test_rule_entries_add_change_and_switch_off() -> None:
+    overlay, problems = load_overlay(RULES, "overlay.yaml")
+    assert problems == []
+    off, tempo, vocal = overlay.models[0].rules
+    assert (off.name, off.kind, off.enabled) == ("length:prompt", None, False)
+    assert (tempo.kind, tempo.fields, tempo.minimum, tempo.maximum) == (
+        "range",
+        ("tempo",),
+        70,
+        180,
+    )
+    assert vocal.value is False and vocal.location.line == 6
+
+
+@pytest.mark.parametrize(
+    ("entry", "words"),
+    [
+        ("{name: length:prompt}", "needs a kind"),
+        ("{kind: requires, fields: [a]}", "a requires rule needs fields: [<field>, <other field>]"),
+        ("{kind: length, fields: [a, b]}", "a length rule needs fields: [<one field>]"),
+        ("{kind: segment_within_media, start: a}", "needs media"),
+    ],
+)
+def test_incomplete_rule_entries_are_located(entry: str, words: str) -> None:
+    text = f'models:\n  "fal:x/y":\n    rules:\n      - {entry}\n'
+    _, problems = load_overlay(text, "overlay.yaml")
+    assert any(str(p).startswith("overlay.yaml:4:") and words in p.message for p in problems), [
+        str(p) for p in problems
+    ]
+
+
 def test_manifest_entries_and_missing_keys() -> None:
     text = (
         "documents:\n"
@@ -89,7 +130,7 @@ def test_manifest_entries_and_missing_keys() -> None:
         'manifest.yaml:3:5: error: documents[1]: missing "provider"',
         'manifest.yaml:3:5: error: documents[1]: missing "kind"',
         "manifest.yaml:4:39: error: documents[2].kind: expected one of 'openapi', "
-        "'scenario-table', 'fal-page' or 'gateway-page', got \"fal_page\"",
+        "'scenario-table', 'fal-page', 'gateway-page' or 'fal-models-api', got \"fal_page\"",
         'manifest.yaml:4:49: error: documents[2]: unknown key "retreived"; did you mean '
         '"retrieved"? (known here: path, provider, kind, origin, retrieved)',
     ]

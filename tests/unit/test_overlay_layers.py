@@ -125,6 +125,6 @@ def test_the_fast_check_names_the_inputs_as_the_pipeline_does(tmp_path: Path) ->
     }
     assert not extend.registry.problems  # the bundled models the documents do not name: silent
     sonilo = models["fal:sonilo/v1.1/video-to-music"]  # named by both: the bundled facts apply
-    assert sonilo.rules and sonilo.rules[0].location.path == BUNDLED_OVERLAY_LABEL
+    assert sonilo.pricing and sonilo.pricing.location.path == BUNDLED_OVERLAY_LABEL
     alone = build_from_specs(specs, cache=False)
     assert not alone.registry.models  # no overlay at all: no provider protocol

@@ -89,3 +89,29 @@ def test_client_overloads_pass() -> None:
 def test_super_calls_and_bare_constants_stay_narrow(source: str) -> None:
     with pytest.raises(UnsafeCodeError):
         check_module(source, "bad.py")
+
+
+RULE_CHECKS = '''
+"""Doc."""
+from __future__ import annotations
+from typing import Self
+from pydantic import ValidationInfo, model_validator
+from musicbind.runtime import InputModel, excludes, required_when, requires
+
+class A(InputModel):
+    """Doc."""
+
+    @model_validator(mode="after")
+    def _check_cross_field_rules(self, info: ValidationInfo) -> Self:
+        """Doc."""
+        requires(self, field="a", other="b", rule="requires:a,b")
+        excludes(self, field="a", other="c", rule="excludes:a,c")
+        required_when(self, field="a", other="d", value=False, rule="required_when:a,d")
+        return self
+'''
+
+
+def test_rule_checks_from_sentences_pass() -> None:
+    check_module(RULE_CHECKS, "ok.py")
+    with pytest.raises(UnsafeCodeError):
+        check_module(RULE_CHECKS.replace("requires(self", "exec(self"), "bad.py")
