@@ -119,11 +119,15 @@ def build_from_specs(
     manifest_path = specs / MANIFEST
     manifest_display = display_path(manifest_path, base)
     entries: list[ManifestEntry] = []
+    manifest_broken = False
     if manifest_path.is_file():
         data = manifest_path.read_bytes()
         inputs[manifest_display] = sha256_hex(data)
         entries, found = load_manifest(data.decode("utf-8", errors="replace"), manifest_display)
         problems += found
+        # An entry with an error is dropped; its file is listed all the same, so no document
+        # is called "not listed" while the manifest itself has errors.
+        manifest_broken = any(p.level is Level.ERROR for p in found)
     else:
         problems.append(
             SpecProblem(
@@ -143,6 +147,8 @@ def build_from_specs(
     for stray in sorted(
         p for p in specs.rglob("*") if p.is_file() and p.suffix in _DOCUMENT_SUFFIXES
     ):
+        if manifest_broken:
+            break
         if stray.resolve() not in listed and stray.name not in {MANIFEST, OVERLAY}:
             problems.append(
                 SpecProblem(

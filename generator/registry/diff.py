@@ -144,14 +144,40 @@ def _diff_rules(old: Model, new: Model) -> list[Change]:
                 str(before[key].location),
             )
         )
+    for key in sorted(before.keys() & after.keys()):
+        was, now = _rule_terms(before[key]), _rule_terms(after[key])
+        if was != now:  # the same rule with other bounds or fields: treated as breaking
+            changes.append(
+                Change(
+                    Severity.BREAKING,
+                    "rule-changed",
+                    new.ref,
+                    "",
+                    f"rule {_show_rule(key)} changed: {was} -> {now}",
+                    was,
+                    now,
+                    str(after[key].location),
+                )
+            )
     return changes
 
 
-def _rule_key(rule: Any) -> tuple[str, str, str, str]:
+def _rule_key(rule: Any) -> tuple[str, ...]:
+    """A rule's identity: its name (``<kind>:<fields>``), else its kind and media fields."""
+    if rule.name:
+        return (rule.name,)
     return (rule.kind, rule.media, rule.start or "", rule.length or "")
 
 
-def _show_rule(key: tuple[str, str, str, str]) -> str:
+def _rule_terms(rule: Any) -> str:
+    terms = {"minimum": rule.minimum, "maximum": rule.maximum, "value": rule.value}
+    shown = [f"{name}={value}" for name, value in terms.items() if value is not None]
+    return ", ".join(shown) or "as stated"
+
+
+def _show_rule(key: tuple[str, ...]) -> str:
+    if len(key) == 1:
+        return key[0]
     kind, media, start, length = key
     parts = [f"media={media}"] + [
         f"{n}={v}" for n, v in (("start", start), ("length", length)) if v

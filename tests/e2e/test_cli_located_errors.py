@@ -110,7 +110,7 @@ def test_a_fal_page_without_its_input_schema_heading_names_the_section(project: 
 @pytest.mark.parametrize(
     ("key", "typo", "section"),
     [
-        ("rules:", "rulez:", 'models["fal:sonilo/v1.1/video-to-music"]'),
+        ("pricing:", "prcing:", 'models["fal:sonilo/v1.1/video-to-music"]'),  # no rules: there now
         ("statuses:", "statusses:", "providers.scenario"),
         ("seconds_from:", "seconds_form:", 'models["fal:sonilo/v1.1/video-to-music"].pricing'),
     ],
@@ -148,9 +148,11 @@ def test_a_misspelled_document_kind_lists_the_kinds(project: Path) -> None:
     done = generate(project)
     assert re.search(
         rf"specs/manifest.yaml:{where}: error: documents\[4\]\.kind: expected one of "
-        r"'openapi', 'scenario-table', 'fal-page' or 'gateway-page', got \"fal_page\"",
+        r"'openapi', 'scenario-table', 'fal-page', 'gateway-page' or 'fal-models-api', "
+        r"got \"fal_page\"",
         done.stderr,
     ), done.stderr
+    assert "not listed in manifest.yaml" not in done.stderr  # the entry is there, misspelt
 
 
 def test_duplicate_keys_and_nan_in_a_document_are_located(project: Path) -> None:
