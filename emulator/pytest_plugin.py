@@ -9,8 +9,9 @@ Turn it on with ``-p musicbind.emulator.pytest_plugin``.
         assert musicbind_emulator.ledger.duplicate_charges() == 0
 
 The fixture starts an emulator on 127.0.0.1 (ephemeral ports) for one test, sets the
-``MUSICBIND_*_BASE_URL`` variables and dummy credentials in the environment (undone after the
-test) and stops it afterwards. Configure it with the marker
+``MUSICBIND_*_BASE_URL`` variables, dummy credentials and ``MUSICBIND_JOURNAL`` (a journal in the
+test's ``tmp_path``, never the user's default one) in the environment (undone after the test) and
+stops it afterwards. Configure it with the marker
 ``@pytest.mark.musicbind_emulator(seed=1, faults="...", timing=Timing(...))``. Nothing of the
 emulator is imported until the fixture is used, so other test sessions pay nothing.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -69,7 +71,7 @@ class EmulatorHandle:
         return self.server.media_url(name)
 
     def env(self) -> dict[str, str]:
-        """The environment the fixture has set (base URLs and dummy credentials)."""
+        """The environment the fixture has set (base URLs, dummy credentials, the journal)."""
         return self.server.env()
 
     def set_faults(self, spec: str) -> None:
@@ -102,7 +104,7 @@ class EmulatorHandle:
 
 @pytest.fixture
 def musicbind_emulator(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Iterator[EmulatorHandle]:
     """A running emulator for one test, with the environment pointing clients at it."""
     from musicbind.emulator.server import EmulatorServer
@@ -114,6 +116,7 @@ def musicbind_emulator(
         faults=options.get("faults", ()),
         timing=options.get("timing"),
         honour_idempotency_keys=bool(options.get("honour_idempotency_keys", False)),
+        journal=tmp_path / "emulator-journal.sqlite3",
     )
     with server:
         for key, value in server.env().items():

@@ -2,21 +2,29 @@
 
     with EmulatorServer(seed=7, faults="fal.submit=reset_after_accept") as emu:
         emu.base_url("fal")        # http://127.0.0.1:PORT/fal
-        emu.env()                  # MUSICBIND_*_BASE_URL and the dummy credentials
+        emu.env()                  # MUSICBIND_*_BASE_URL, dummy credentials, MUSICBIND_JOURNAL
         emu.ledger.duplicate_charges()
         emu.set_faults("aigateway.status=503:2")
 
 It listens on two loopback ports: the primary origin every URL points at, and a second
 origin (``localhost`` on another port, the same app) that the ``redirect`` fault sends
 clients to: another host and another port, so no client should send it credentials.
+
+The emulator's jobs live only as long as it runs, so they are journalled apart from real ones:
+``env()`` sets ``MUSICBIND_JOURNAL`` to a journal of the emulator's own (``journal=`` to choose
+it; by default a file in a temporary folder removed on stop), never the user's default journal.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -52,8 +60,11 @@ class EmulatorServer:
         port: int = 0,
         honour_idempotency_keys: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        journal: str | os.PathLike[str] | None = None,
     ) -> None:
         self.emulator = Emulator(seed, faults, timing, clock, honour_idempotency_keys)
+        self._journal = Path(journal) if journal is not None else None
+        self._journal_folder: Path | None = None  # the temporary folder this server made
         self._port = port
         self._sockets: list[socket.socket] = []
         self._server: uvicorn.Server | None = None
@@ -93,9 +104,22 @@ class EmulatorServer:
         """URL of a file the emulator ships (the demo video by default)."""
         return f"{self.origin}/media/{name}"
 
+    @property
+    def journal_path(self) -> Path:
+        """The job journal of the emulator's jobs (``MUSICBIND_JOURNAL`` in :meth:`env`)."""
+        if self._journal is None:
+            self._journal_folder = Path(tempfile.mkdtemp(prefix="musicbind-emulator-"))
+            self._journal = self._journal_folder / "journal.sqlite3"
+        return self._journal
+
     def env(self) -> dict[str, str]:
-        """Environment pointing musicbind's clients at the emulator, with accepted credentials."""
+        """Environment pointing musicbind's clients at the emulator, with accepted credentials.
+
+        ``MUSICBIND_JOURNAL`` names the emulator's own journal, so its jobs never mix with
+        the real ones in the user's default journal.
+        """
         return {
+            "MUSICBIND_JOURNAL": str(self.journal_path),
             "MUSICBIND_SCENARIO_BASE_URL": self.base_url("scenario"),
             "MUSICBIND_FAL_BASE_URL": self.base_url("fal"),
             "MUSICBIND_AIGATEWAY_BASE_URL": self.base_url("aigateway"),
@@ -152,6 +176,9 @@ class EmulatorServer:
         for sock in self._sockets:
             sock.close()
         self._server, self._thread = None, None
+        if self._journal_folder is not None:  # its jobs ended with the emulator
+            shutil.rmtree(self._journal_folder, ignore_errors=True)
+            self._journal_folder = self._journal = None
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
         """GET a path of the emulator (admin endpoints, files) without credentials."""

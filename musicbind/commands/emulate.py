@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shlex
+import signal
 import threading
+from pathlib import Path
 
 import click
 
@@ -51,8 +53,22 @@ Example: fal.submit=reset_after_accept,scenario.status=429(2):3
     metavar="QUEUE,RUN",
     help="Seconds a job waits in the queue, then runs.",
 )
-def emulate_command(port: int, fault_spec: str, seed: int, timing: str) -> None:
-    """Serve the Scenario, fal and AIgateway emulator on 127.0.0.1 until interrupted."""
+@click.option(
+    "--journal",
+    "journal_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Job journal for the emulator's jobs, exported as MUSICBIND_JOURNAL (default: one "
+    "in a temporary folder, removed on exit; never your default journal).",
+)
+def emulate_command(
+    port: int, fault_spec: str, seed: int, timing: str, journal_path: Path | None
+) -> None:
+    """Serve the Scenario, fal and AIgateway emulator on 127.0.0.1 until interrupted.
+
+    It prints the variables to export: the base URLs, dummy credentials and
+    MUSICBIND_JOURNAL, a journal of the emulator's own, so its jobs never mix with
+    real ones in `musicbind jobs`.
+    """
     from musicbind.emulator.faults import FaultSpecError, parse_fault_spec
     from musicbind.emulator.jobs import Timing
     from musicbind.emulator.server import EmulatorServer
@@ -65,11 +81,13 @@ def emulate_command(port: int, fault_spec: str, seed: int, timing: str) -> None:
         pace = Timing.parse(timing)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--timing") from None
-    server = EmulatorServer(seed=seed, faults=rules, timing=pace, port=port)
+    server = EmulatorServer(seed=seed, faults=rules, timing=pace, port=port, journal=journal_path)
     try:
         server.start()
     except OSError as exc:
         raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc}") from None
+    # SIGTERM (a service manager, `kill`) stops it as Ctrl-C does: its journal folder removed
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         click.echo(
             f"musicbind emulator on {server.origin} (second origin {server.alternate_origin})"
@@ -78,6 +96,7 @@ def emulate_command(port: int, fault_spec: str, seed: int, timing: str) -> None:
             click.echo(f"  {provider:<10} {server.base_url(provider)}")
         click.echo(f"  demo video {server.media_url()} (12.0 s)")
         click.echo(f"  ledger     {server.origin}/_emulator/ledger")
+        click.echo(f"  journal    {server.journal_path} (the emulator's jobs only)")
         if rules:
             click.echo("  faults     " + ", ".join(rule.describe() for rule in rules))
         click.echo("\nPoint musicbind at it with:\n")
@@ -89,3 +108,7 @@ def emulate_command(port: int, fault_spec: str, seed: int, timing: str) -> None:
         click.echo("stopping")
     finally:
         server.stop()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

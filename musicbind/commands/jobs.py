@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
 from musicbind.commands.run import (
     PACKAGE_HELP,
@@ -25,9 +25,11 @@ from musicbind.commands.run import (
     client_for,
     finish,
     lookup_binding,
+    plain_text,
     reported_errors,
     shown,
 )
+from musicbind.jobs_table import JobFilter, parse_since, print_jobs, short_id
 from musicbind.runtime.jobs import Job
 from musicbind.runtime.journal import Journal, JournalEntry, default_journal_path
 from musicbind.runtime.polling import DEFAULT_WAIT_TIMEOUT
@@ -40,7 +42,10 @@ from musicbind.runtime.polling import DEFAULT_WAIT_TIMEOUT
     type=click.Path(dir_okay=False, path_type=Path),
     help="Job journal (default: $MUSICBIND_JOURNAL or the user data directory).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the full entries as JSON.")
+@click.option(
+    "--wide", is_flag=True, help="Show whole ids, the job id, submission and files (wider)."
+)
 @click.option(
     "--state",
     "states",
@@ -55,63 +60,61 @@ from musicbind.runtime.polling import DEFAULT_WAIT_TIMEOUT
     metavar="NAME",
     help="Only entries of this provider (scenario, fal, aigateway).",
 )
+@click.option(
+    "--model",
+    "models",
+    multiple=True,
+    metavar="REF",
+    help="Only entries of this model: a ref, a model id, or a pattern such as 'fal:*'.",
+)
+@click.option(
+    "--since",
+    metavar="AGE|DATE",
+    help="Only entries submitted since then: an age (30m, 2h, 1d, 1w) or an ISO date "
+    "or date-time (local time unless it gives an offset).",
+)
 def jobs_command(
     journal_path: Path | None,
     as_json: bool,
+    wide: bool,
     states: tuple[str, ...],
     providers: tuple[str, ...],
+    models: tuple[str, ...],
+    since: str | None,
 ) -> None:
-    """List every submission in the job journal, oldest first."""
+    """List the submissions in the job journal, oldest first.
+
+    At 80 columns ids are shortened to their first characters (which `resume`
+    accepts); --wide shows them whole, --json prints the full entries.
+    """
+    try:
+        since_time = parse_since(since) if since is not None else None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--since") from None
     path = journal_path or default_journal_path()
     with reported_errors():
         entries: list[JournalEntry] = []
         if path.exists():
             with Journal(path, read_only=True) as journal:
                 entries = journal.entries()
-    wanted_states = {s.lower() for s in states}
-    wanted_providers = {p.lower() for p in providers}
-    entries = [
-        entry
-        for entry in entries
-        if (not wanted_states or {(entry.state or "").lower(), entry.submission} & wanted_states)
-        and (not wanted_providers or entry.ref.partition(":")[0].lower() in wanted_providers)
-    ]
+    entries = JobFilter(states, providers, models, since_time).select(entries)
     if as_json:
         click.echo(json.dumps([entry.as_dict() for entry in entries], indent=2))
         return
     console = Console(emoji=False, highlight=False)
     if not entries:
-        console.print(f"no jobs in {shown(path)}")
+        console.print(Text(f"no jobs in {plain_text(str(path))}"), soft_wrap=True)
         return
-    table = Table(title=shown(path))
-    for column in ("created", "entry", "model", "job id", "submission", "state", "cost", "files"):
-        table.add_column(column)
-    for entry in entries:
-        table.add_row(
-            *(
-                shown(cell)
-                for cell in (
-                    entry.created_at[:19].replace("T", " "),
-                    entry.intent_id[:12],
-                    entry.ref,
-                    entry.job_id or "-",
-                    entry.submission,
-                    entry.state or "-",
-                    _cost(entry),
-                    str(len(entry.files)),
-                )
-            )
-        )
-    console.print(table)
+    print_jobs(entries, console, str(path), wide=wide)
     for entry in entries:
         if entry.submission in ("pending", "uncertain"):
+            key = entry.intent_id if wide else short_id(entry.intent_id)
             reconcile = entry.reconcile or (
                 "the process stopped mid-submit; a job may exist. If the provider shows one, "
-                f"run `musicbind reconcile {entry.intent_id} --job-id JOB_ID`."
+                f"run `musicbind reconcile {key} --job-id JOB_ID`."
             )
             console.print(
-                f"[bold]{shown(entry.intent_id[:12])}[/bold] {shown(entry.submission)}: "
-                f"{shown(reconcile)}"
+                f"[bold]{shown(key)}[/bold] {shown(entry.submission)}: {shown(reconcile)}"
             )
 
 
@@ -231,11 +234,3 @@ def _resume(
                 f"(journal entry {resumed.intent_id})"
             )
             finish(resumed, out_dir, console, timeout)
-
-
-def _cost(entry: JournalEntry) -> str:
-    if entry.cost is not None:
-        return f"{entry.cost} {entry.cost_unit or ''}".strip()
-    if entry.estimate is not None:
-        return f"~{entry.estimate} {entry.estimate_currency or ''}".strip()
-    return "-"

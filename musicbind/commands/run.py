@@ -12,7 +12,7 @@ import json
 import math
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -181,8 +181,8 @@ def lookup_binding(ref: str, package: str = "musicbind.generated") -> Binding:
     return binding
 
 
-def read_payload(path: Path) -> dict[str, Any]:
-    """The JSON object in ``path`` (``-`` reads standard input)."""
+def read_payload(path: Path) -> tuple[str, dict[str, Any]]:
+    """The text of ``path`` and the JSON object in it (``-`` reads standard input)."""
     if str(path) == "-":
         text = sys.stdin.read(MAX_PAYLOAD_BYTES + 1)
     else:
@@ -204,7 +204,37 @@ def read_payload(path: Path) -> dict[str, Any]:
         raise click.ClickException(f"{path}: not JSON: {error}") from None
     if not isinstance(payload, dict):
         raise click.ClickException(f"{path}: the payload must be a JSON object")
-    return payload
+    return text, payload
+
+
+class PayloadProblems(CommandError):
+    """A payload the model refuses; its problems are printed as ``musicbind validate``
+    prints them (exit status 1, nothing submitted)."""
+
+
+def refuse_payload(
+    error: ValidationError,
+    payload: dict[str, Any],
+    binding: Binding,
+    path: Path,
+    text: str,
+    durations: Mapping[str, float] | None = None,
+) -> PayloadProblems:
+    """Print ``error``'s problems (located, with rule, spec line and did-you-mean) to
+    standard error; the exception that ends the command."""
+    from musicbind.tooling.payload_errors import binding_findings, finding_lines
+    from musicbind.tooling.report import plural
+
+    file = "<stdin>" if str(path) == "-" else path.as_posix()
+    findings = binding_findings(
+        error, payload, binding, file=file, text=text, media_duration=durations
+    )
+    for line in finding_lines(findings):
+        click.echo(plain_text(line), err=True)
+    count = plural(len(findings), "problem")
+    return PayloadProblems(
+        f"{count} in {file} for {plain_text(binding.ref)}: nothing was submitted"
+    )
 
 
 def parse_durations(values: tuple[str, ...]) -> dict[str, float] | None:
@@ -320,15 +350,20 @@ def run_command(
     console = Console(stderr=True, emoji=False, highlight=False)
     durations = parse_durations(media_duration)
     limit = _decimal(max_cost)
-    payload = read_payload(payload_file)
+    text, payload = read_payload(payload_file)
     bindings = bindings_for(package)
     with reported_errors():
         binding = lookup_binding(ref, bindings)
+        # validated before the journal is opened: a refused payload leaves nothing behind
+        context = {"media_duration": durations} if durations else None
+        try:
+            model = binding.input_model.model_validate(payload, context=context)
+        except ValidationError as error:
+            raise refuse_payload(error, payload, binding, payload_file, text, durations) from None
         with (
             Journal(journal_path) as journal,
             client_for(binding.provider, journal=journal, package=bindings) as client,
         ):
-            model = client.validate(binding, payload, media_duration=durations)
             _show_estimate(client, binding, model, durations, console)
             job = client.submit(binding, model, max_cost=limit, media_duration=durations)
             console.print(

@@ -6,13 +6,14 @@ usage error, a file that cannot be read, or no payload found at all (unless --al
 
 from __future__ import annotations
 
+import difflib
 import math
 import sys
 from pathlib import Path
 
 import click
 
-from musicbind.tooling.report import FORMATS
+from musicbind.tooling.report import FORMATS, plural
 
 
 def _media_duration(
@@ -99,7 +100,18 @@ def validate_command(
             f"no model {model!r} in {package}" + (f"; {hint}" if hint else ""),
             param_hint="--model",
         )
-    report = Validator(source, ValidateOptions(model, media)).validate(files)
+    validator = Validator(source, ValidateOptions(model, media))
+    report = validator.validate(files)
+    unknown = validator.unknown_media_names()
+    if unknown and report.payloads:
+        known = sorted(validator.media_fields_seen)
+        hint = did_you_mean(difflib.get_close_matches(unknown[0], known, n=2, cutoff=0.5))
+        raise click.BadParameter(
+            f"{', '.join(unknown)}: no checked payload's model has a media field of that name"
+            + (f" (media fields: {', '.join(known)})" if known else " (they have none)")
+            + (f"; {hint}" if hint else ""),
+            param_hint="--media-duration",
+        )
     if output_format == "json":
         click.echo(render.json_text(report))
     else:
@@ -110,6 +122,13 @@ def validate_command(
             click.echo(line)
         colour = "green" if report.exit_code == 0 else "red"
         click.secho(render.summary(report), fg=colour, err=True)
+        if validator.rules_unchecked:
+            click.echo(
+                f"note: media-length rules not checked in "
+                f"{plural(validator.rules_unchecked, 'payload')}: no length known\n"
+                "      (pass --media-duration FIELD=SECONDS, or name a local file)",
+                err=True,
+            )
     if report.payloads == 0 and not report.findings and not allow_empty:
         names = ", ".join(str(path) for path in files)
         click.secho(

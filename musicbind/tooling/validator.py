@@ -30,9 +30,10 @@ from musicbind.generator.load.located import Anomaly, JsonPath, Position, json_p
 from musicbind.generator.registry.model import Model
 from musicbind.generator.registry.snapshot import read_snapshot
 from musicbind.runtime.binding import Binding
-from musicbind.tooling.explain import ModelFacts, Where, explain, model_facts, resolve
+from musicbind.tooling.explain import ModelFacts, Where, model_facts
 from musicbind.tooling.findings import Finding, Report
 from musicbind.tooling.media import MediaProber, local_media_path, missing_local_path
+from musicbind.tooling.payload_errors import error_findings, rule_errors
 from musicbind.tooling.payloads import (
     PAYLOAD_SUFFIXES,
     Document,
@@ -150,6 +151,15 @@ class Validator:
         self.options = options
         self.prober = MediaProber()
         self._facts: dict[str, ModelFacts] = {}
+        # --media-duration names some checked model has a media field of (the rest are typos)
+        self.media_names_used: set[str] = set()
+        self.media_fields_seen: set[str] = set()
+        # payloads whose cross-field media rules could not be checked: no length was known
+        self.rules_unchecked = 0
+
+    def unknown_media_names(self) -> list[str]:
+        """``--media-duration`` names that matched no media field of any checked model."""
+        return sorted(set(self.options.media_durations) - self.media_names_used)
 
     def validate(self, paths: Iterable[Path]) -> Report:
         """Every payload of every file; findings in file order."""
@@ -297,6 +307,7 @@ class Validator:
             model.model_validate(rest, context={"media_duration": durations})
         except ValidationError as exc:
             errors += [dict(e) for e in exc.errors(include_url=False)]
+            errors += rule_errors(model, rest, errors, durations)
         except (RecursionError, TypeError, ValueError, ArithmeticError) as exc:
             at = where.value_position(where.base)
             message = f"the model could not check this input: {type(exc).__name__}: {exc}"
@@ -307,13 +318,9 @@ class Validator:
         if not errors:
             return
         facts = self._facts_of(binding)
-        for error in errors:
-            relative = resolve(tuple(error.get("loc", ())), data, facts.alternatives)
-            if error["type"] == "missing" and relative[:1] and relative[0] in booleans:
-                continue
-            if any(_under(p, relative) for p in poisoned):
-                continue
-            run.findings.append(explain(error, data, facts, where))
+        run.findings += error_findings(
+            errors, data, facts, where, skip_fields=booleans, skip_paths=poisoned
+        )
 
     def _durations(
         self, run: _Run, binding: Binding, data: dict[str, Any], where: Where
@@ -323,10 +330,12 @@ class Validator:
         if not binding.media_fields:
             return durations
         fields = binding.input_model.model_fields
+        self.media_fields_seen.update(_wire(p, fields) for p in binding.media_fields)
         for name, seconds in self.options.media_durations.items():
-            python = _python_name(name, fields)
-            if python is not None:
-                durations[python] = seconds
+            matched = _python_name(name, fields)
+            if matched is not None and matched in binding.media_fields:
+                durations[matched] = seconds
+                self.media_names_used.add(name)
         folder = run.file.path.parent
         for python in binding.media_fields:
             wire = fields[python].alias or python if python in fields else python
@@ -355,6 +364,7 @@ class Validator:
             probed = self.prober.probe(local)
             if probed.seconds is not None:
                 durations[python] = probed.seconds
+                continue
             else:
                 at = where.value_position((*where.base, key))
                 run.findings.append(
@@ -368,6 +378,9 @@ class Validator:
                         model=binding.ref,
                     )
                 )
+        named = [p for p in binding.media_fields if data.get(_wire(p, fields)) is not None]
+        if any(p not in durations for p in named):
+            self.rules_unchecked += 1
         return durations
 
     def _facts_of(self, binding: Binding) -> ModelFacts:
@@ -377,6 +390,10 @@ class Validator:
             facts = model_facts(binding.ref, binding.input_model.model_fields, record)
             self._facts[binding.ref] = facts
         return facts
+
+
+def _wire(python: str, fields: Mapping[str, Any]) -> str:
+    return str(fields[python].alias or python) if python in fields else python
 
 
 def _python_name(name: str, fields: Mapping[str, Any]) -> str | None:

@@ -5,8 +5,9 @@ log) and compares a transcript with ``__snapshots__/test_cli_at_80_columns/<test
 A readability regression (a wrapped row, a cut id, an unexplained unit) shows as a diff
 of those files; update them with ``pytest tests/e2e/test_cli_at_80_columns.py
 --snapshot-update`` and look at the result. ``demo`` runs once for the module (its own
-pace, about 20 s); the ``--wide``/``--json`` run uses ``--timing`` to be quick. The
-snapshots of ``jobs`` and ``check`` belong here too once their output settles.
+pace, about 20 s); the ``--wide``/``--json`` run uses ``--timing`` to be quick. ``jobs``
+lists three runs against a quick emulator, ``check`` a copy of specs whose maximum was
+lowered, ``run`` a bad payload refused before anything is sent.
 """
 
 from __future__ import annotations
@@ -271,3 +272,80 @@ def test_diff_rev_prints_each_warning_once(tmp_path: Path) -> None:
     older = run_at_80_columns("diff", "--rev", "HEAD", cwd=tmp_path)
     assert [w.split("#")[0] for w in _warnings(older)] == ["HEAD:specs/fal/tts.json"], older.stderr
     assert "possibly renamed from seed" in older.stdout
+
+
+# -- check -------------------------------------------------------------------------------
+
+
+def test_check_summary_at_80_columns(tmp_path: Path, snapshot_text: SnapshotAssertion) -> None:
+    """Bindings generated, then a maximum lowered in the specs: the semantic summary first."""
+    specs = _tts_specs(tmp_path)
+    made = run_at_80_columns("generate", "--specs", "specs", "--out", "bindings", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    path = specs / "fal" / "tts.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["components"]["schemas"]["ChimeTtsInput"]["properties"]["text"]["maxLength"] = 300
+    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    args = ("check", "--specs", "specs", "--out", "bindings")
+    done = run_at_80_columns(*args, cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert "text: max length 500 -> 300" in done.stdout
+    assert transcript(args, done) == snapshot_text, f"update with: {UPDATE}"
+
+
+# -- run and jobs ------------------------------------------------------------------------
+
+BAD_PAYLOAD = """\
+{
+  "video_url": "https://example.com/clip.mp4",
+  "promt": "calm piano",
+  "duration": 900,
+  "num_samples": "two"
+}
+"""
+
+
+def test_run_bad_payload_at_80_columns(tmp_path: Path, snapshot_text: SnapshotAssertion) -> None:
+    """The problems as ``validate`` prints them (location, rule, spec, did-you-mean)."""
+    (tmp_path / "bad.json").write_text(BAD_PAYLOAD, encoding="utf-8")
+    args = ("run", "fal:sonilo/v1.1/video-to-music", "bad.json", "--journal", "journal.sqlite3")
+    done = run_at_80_columns(*args, cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert not (tmp_path / "journal.sqlite3").exists()  # nothing was submitted
+    assert transcript(args, done) == snapshot_text, f"update with: {UPDATE}"
+
+
+def _normalise_jobs(text: str) -> str:
+    """Ages (seconds in a fresh journal) as ``5s``, the entry ids' hex digits as ``x``."""
+    text = re.sub(
+        r"^( ?)\d\d?s(?=  )", lambda m: " 5s" if len(m.group(0)) == 3 else "5s", text, flags=re.M
+    )
+    return re.sub(r"(?m)^(\s*\S+  )[0-9a-f]{8}(?=  )", r"\1xxxxxxxx", text)
+
+
+def test_jobs_at_80_columns(tmp_path: Path, snapshot_text: SnapshotAssertion) -> None:
+    """Three runs against the emulator (one a provider), then ``jobs`` as a person reads it."""
+    server = pytest.importorskip("musicbind.emulator.server")
+    timing = pytest.importorskip("musicbind.emulator.jobs").Timing(0.05, 0.1)
+    journal = tmp_path / "journal.sqlite3"
+    with server.EmulatorServer(seed=3, timing=timing, journal=journal) as emu:
+        env = emu.env()
+        assert env["MUSICBIND_JOURNAL"] == str(journal)
+        runs = {
+            "scenario:model_sonilo-v1-1-text-to-music": {"prompt": "warm piano", "duration": 8},
+            "fal:sonilo/v1.1/video-to-music": {"video_url": emu.media_url(), "duration": 5.0},
+            "aigateway:sonauto/v2/text-to-music": {"prompt": "calm", "duration": 20},
+        }
+        for number, (ref, payload) in enumerate(runs.items()):
+            name = f"payload{number}.json"
+            (tmp_path / name).write_text(json.dumps(payload), encoding="utf-8")
+            done = run_at_80_columns("run", ref, name, "--out", "out", cwd=tmp_path, env=env)
+            assert done.returncode == 0, done.stderr
+    args = ("jobs",)
+    done = run_at_80_columns(*args, cwd=tmp_path, env={"MUSICBIND_JOURNAL": str(journal)})
+    assert done.returncode == 0, done.stderr
+    assert not too_wide(done.stdout), too_wide(done.stdout)
+    for ref in runs:
+        assert ref in done.stdout  # whole, never cut
+    assert "3 jobs in journal.sqlite3" in done.stdout
+    assert transcript(args, done, _normalise_jobs) == snapshot_text, f"update with: {UPDATE}"
