@@ -8,6 +8,7 @@ commands name the models kept as last generated because a document has errors.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -54,8 +55,10 @@ def check_summary(changes: Sequence[Change], changed: Sequence[str], snapshot: b
     shown = ", ".join(changed[:SHOWN_FILES])
     more = len(changed) - SHOWN_FILES
     verb = "differs" if len(changed) == 1 else "differ"
-    lines.append(
-        f"{plural(len(changed), 'file')} {verb} from a clean run: {shown}"
-        + (f" and {more} more" if more > 0 else "")
+    listing = f"{plural(len(changed), 'file')} {verb} from a clean run: {shown}" + (
+        f" and {more} more" if more > 0 else ""
     )
+    # the file list is wrapped for an 80-column terminal or CI log; model lines stay whole
+    # (one finding a line, so editors and CI can link their locations)
+    lines += textwrap.wrap(listing, width=79, subsequent_indent="  ", break_on_hyphens=False)
     return lines
