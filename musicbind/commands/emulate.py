@@ -10,14 +10,17 @@ from pathlib import Path
 import click
 
 FAULTS_HELP = """\b
-Fault spec: comma-separated rules PROVIDER.OP=KIND[(ARG)][:COUNT][@SKIP][~CHANCE]
+Fault spec: comma-separated rules
+  PROVIDER.OP=KIND[(ARG)][:COUNT][@SKIP][~CHANCE]
   PROVIDER  scenario | fal | aigateway | *
   OP        submit | quote | status | result | cancel | upload | download | *
-  KIND      400-599 (429 sends Retry-After ARG s), reset, reset_after_accept,
-            slow(ARG s), malformed, truncate, bad_length, redirect, unknown_status,
-            fail, fail_422, cancel, stall (on submit), cancel_ignored (on cancel)
-  COUNT     requests to fault (default 1; * for all); SKIP: let this many pass first;
-            CHANCE: probability per request, drawn from the seed
+  KIND      400-599 (429 sends Retry-After ARG s), reset,
+            reset_after_accept, slow(ARG s), malformed, truncate,
+            bad_length, redirect, unknown_status, fail, fail_422, cancel,
+            stall (on submit), cancel_ignored (on cancel)
+  COUNT     requests to fault (default 1; * for all)
+  SKIP      let this many pass first
+  CHANCE    probability per request, drawn from the seed
 Example: fal.submit=reset_after_accept,scenario.status=429(2):3
   (fal's first submit is accepted but its answer lost; Scenario's next
   3 polls answer 429 with Retry-After: 2)
