@@ -12,39 +12,22 @@ cost check or a file input fails. Errors: see :mod:`runtime.submission` and
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Self, TypeVar, cast, overload
+from typing import Any, Self, TypeVar, overload
 
 import httpx
 from pydantic import BaseModel
 
-from musicbind.runtime.binding import Binding, ProviderProtocol
-from musicbind.runtime.clock import SYSTEM_CLOCK, Clock
-from musicbind.runtime.download import (
-    DEFAULT_MAX_DOWNLOAD_BYTES,
-    DEFAULT_MAX_FILES_PER_JOB,
-    DEFAULT_MAX_JOB_BYTES,
-)
-from musicbind.runtime.errors import MusicbindError
-from musicbind.runtime.http import ErrorContext
+from musicbind.runtime.binding import Binding
 from musicbind.runtime.jobs import AsyncJob, Job, ProgressCallback
-from musicbind.runtime.journal import Journal
-from musicbind.runtime.plans import arun_plan, run_plan
-from musicbind.runtime.polling import DEFAULT_POLL_POLICY, PollPolicy
 from musicbind.runtime.providers import Quote
-from musicbind.runtime.providers.base import Exchange
-from musicbind.runtime.retry import RetryPolicy
-from musicbind.runtime.secrets import Secret
 from musicbind.runtime.submission import (
     ClientCore,
     ClientPlan,
-    DriveStep,
     Payload,
-    with_submit_headers,
 )
-from musicbind.runtime.transport import DEFAULT_TIMEOUT, AsyncTransport, Transport
+from musicbind.runtime.transport import AsyncTransport, Transport
 
 T = TypeVar("T")
 OutT = TypeVar("OutT", bound=BaseModel)
@@ -52,52 +35,17 @@ Cost = Decimal | float | str | None
 Durations = Mapping[str, float] | None
 
 
-class Client(ClientCore):
-    """Synchronous client for one provider. Use as a context manager, or call close()."""
+class Client(ClientCore[httpx.Client]):
+    """Synchronous client for one provider. Use as a context manager, or call close().
 
-    def __init__(
-        self,
-        *,
-        api_key: str | Secret | None = None,
-        api_secret: str | Secret | None = None,
-        base_url: str | None = None,
-        journal: Journal | str | os.PathLike[str] | None = None,
-        protocol: ProviderProtocol | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        poll: PollPolicy = DEFAULT_POLL_POLICY,
-        clock: Clock = SYSTEM_CLOCK,
-        max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
-        idempotency_header: str | None = None,
-        http_client: httpx.Client | None = None,
-        max_files_per_job: int = DEFAULT_MAX_FILES_PER_JOB,
-        max_job_bytes: int = DEFAULT_MAX_JOB_BYTES,
-    ) -> None:
-        super().__init__(
-            api_key=api_key,
-            api_secret=api_secret,
-            base_url=base_url,
-            journal=journal,
-            protocol=protocol,
-            retry=retry,
-            poll=poll,
-            clock=clock,
-            max_download_bytes=max_download_bytes,
-            idempotency_header=idempotency_header,
-            max_files_per_job=max_files_per_job,
-            max_job_bytes=max_job_bytes,
-        )
-        self._transport = Transport(
-            provider=self.protocol.name,
-            base_url=self.base_url,
-            auth=self._auth,
-            missing_auth_hint=self._missing_auth_hint,
-            retry=self.retry,
-            clock=clock,
-            timeout=timeout,
-            http_client=http_client,
-            idempotent_submit=idempotency_header is not None,
-        )
+    Keyword arguments (all optional): ``api_key``, ``api_secret``, ``base_url``,
+    ``journal``, ``protocol``, ``timeout``, ``retry``, ``poll``, ``clock``,
+    ``max_download_bytes``, ``idempotency_header``, ``http_client`` (an httpx.Client),
+    ``max_files_per_job``, ``max_job_bytes`` (see :class:`runtime.submission.ClientCore`).
+    """
+
+    _transport_type = Transport
+    _transport: Transport
 
     def close(self) -> None:
         """Close the HTTP connections (and the journal, if this client opened it)."""
@@ -109,28 +57,6 @@ class Client(ClientCore):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    def _drive(
-        self,
-        exchange: Exchange[T],
-        ctx: ErrorContext,
-        headers: Mapping[str, str] | None = None,
-        *,
-        deadline: float | None = None,
-    ) -> T:
-        """Run an adapter exchange through the transport (``headers`` go with a submit)."""
-        try:
-            call = next(exchange)
-            while True:
-                answer = self._transport.request(with_submit_headers(call, headers), ctx, deadline)
-                call = exchange.send(answer)
-        except StopIteration as stop:
-            return cast(T, stop.value)
-        except MusicbindError as error:
-            error.add_context(**ctx.as_kwargs())
-            raise
-        finally:
-            exchange.close()
 
     @overload
     def submit(
@@ -164,7 +90,7 @@ class Client(ClientCore):
         media_duration: Durations = None,
     ) -> Job[Any]:
         """Validate, check the cost, journal and submit; returns once the job id is journalled."""
-        done = self._run(self._submit_plan(binding, payload, max_cost, media_duration))
+        done = self.drive(self._submit_plan(binding, payload, max_cost, media_duration))
         return Job(self, **self._job_kwargs(done.binding, done.intent_id, done.answer, output_type))
 
     @overload
@@ -222,13 +148,11 @@ class Client(ClientCore):
         self, binding: Binding | str, payload: Payload, *, media_duration: Durations = None
     ) -> Quote:
         """The provider's own price from a dry run that runs nothing (Scenario only)."""
-        return self._run(self._quote_plan(binding, payload, media_duration))
+        return self.drive(self._quote_plan(binding, payload, media_duration))
 
-    def _perform(self, step: DriveStep) -> Any:
-        return self._drive(step.exchange, step.ctx, step.headers)
-
-    def _run(self, plan: ClientPlan[T]) -> T:
-        return run_plan(plan, self._perform)
+    def drive(self, plan: ClientPlan[T]) -> T:
+        """Perform a plan's I/O steps with blocking calls (jobs run theirs here)."""
+        return self._transport.drive(plan)
 
     def job(self, key: str) -> Job[BaseModel]:
         """A journalled job by intent id or job id, driven by this client."""
@@ -247,52 +171,14 @@ class Client(ClientCore):
         return Job.from_journal(self._attach_entry(self.binding(binding), job_id), client=self)
 
 
-class AsyncClient(ClientCore):
-    """Asynchronous twin of :class:`Client`. Use ``async with``, or await close()."""
+class AsyncClient(ClientCore[httpx.AsyncClient]):
+    """Asynchronous :class:`Client` (``http_client``: an httpx.AsyncClient).
 
-    def __init__(
-        self,
-        *,
-        api_key: str | Secret | None = None,
-        api_secret: str | Secret | None = None,
-        base_url: str | None = None,
-        journal: Journal | str | os.PathLike[str] | None = None,
-        protocol: ProviderProtocol | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        poll: PollPolicy = DEFAULT_POLL_POLICY,
-        clock: Clock = SYSTEM_CLOCK,
-        max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
-        idempotency_header: str | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        max_files_per_job: int = DEFAULT_MAX_FILES_PER_JOB,
-        max_job_bytes: int = DEFAULT_MAX_JOB_BYTES,
-    ) -> None:
-        super().__init__(
-            api_key=api_key,
-            api_secret=api_secret,
-            base_url=base_url,
-            journal=journal,
-            protocol=protocol,
-            retry=retry,
-            poll=poll,
-            clock=clock,
-            max_download_bytes=max_download_bytes,
-            idempotency_header=idempotency_header,
-            max_files_per_job=max_files_per_job,
-            max_job_bytes=max_job_bytes,
-        )
-        self._transport = AsyncTransport(
-            provider=self.protocol.name,
-            base_url=self.base_url,
-            auth=self._auth,
-            missing_auth_hint=self._missing_auth_hint,
-            retry=self.retry,
-            clock=clock,
-            timeout=timeout,
-            http_client=http_client,
-            idempotent_submit=idempotency_header is not None,
-        )
+    Use ``async with``, or await close().
+    """
+
+    _transport_type = AsyncTransport
+    _transport: AsyncTransport
 
     async def close(self) -> None:
         """Close the HTTP connections (and the journal, if this client opened it)."""
@@ -304,30 +190,6 @@ class AsyncClient(ClientCore):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
-
-    async def _drive(
-        self,
-        exchange: Exchange[T],
-        ctx: ErrorContext,
-        headers: Mapping[str, str] | None = None,
-        *,
-        deadline: float | None = None,
-    ) -> T:
-        """Run an adapter exchange through the async transport (``headers`` go with a submit)."""
-        try:
-            call = next(exchange)
-            while True:
-                answer = await self._transport.request(
-                    with_submit_headers(call, headers), ctx, deadline
-                )
-                call = exchange.send(answer)
-        except StopIteration as stop:
-            return cast(T, stop.value)
-        except MusicbindError as error:
-            error.add_context(**ctx.as_kwargs())
-            raise
-        finally:
-            exchange.close()
 
     @overload
     async def submit(
@@ -361,7 +223,7 @@ class AsyncClient(ClientCore):
         media_duration: Durations = None,
     ) -> AsyncJob[Any]:
         """Async :meth:`Client.submit`."""
-        done = await self._run(self._submit_plan(binding, payload, max_cost, media_duration))
+        done = await self.drive(self._submit_plan(binding, payload, max_cost, media_duration))
         return AsyncJob(
             self, **self._job_kwargs(done.binding, done.intent_id, done.answer, output_type)
         )
@@ -417,13 +279,11 @@ class AsyncClient(ClientCore):
         self, binding: Binding | str, payload: Payload, *, media_duration: Durations = None
     ) -> Quote:
         """Async :meth:`Client.quote`."""
-        return await self._run(self._quote_plan(binding, payload, media_duration))
+        return await self.drive(self._quote_plan(binding, payload, media_duration))
 
-    async def _perform(self, step: DriveStep) -> Any:
-        return await self._drive(step.exchange, step.ctx, step.headers)
-
-    async def _run(self, plan: ClientPlan[T]) -> T:
-        return await arun_plan(plan, self._perform)
+    async def drive(self, plan: ClientPlan[T]) -> T:
+        """Perform a plan's I/O steps with ``await`` (jobs run theirs here)."""
+        return await self._transport.drive(plan)
 
     def job(self, key: str) -> AsyncJob[BaseModel]:
         """A journalled job by intent id or job id, driven by this client."""

@@ -27,8 +27,10 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, NotRequired, TypedDict
 
 import httpx
+from typing_extensions import Unpack
 
 from musicbind.runtime.decoding import BoundedDecoder, UnsupportedEncodingError
 from musicbind.runtime.errors import (
@@ -39,7 +41,13 @@ from musicbind.runtime.errors import (
 from musicbind.runtime.http import ErrorContext, HttpCall, display_url
 from musicbind.runtime.providers.base import FileRef
 from musicbind.runtime.retry import Operation
-from musicbind.runtime.transport import AsyncTransport, Transport
+from musicbind.runtime.transport import (
+    AsyncTransport,
+    Transport,
+    TransportPlan,
+    TransportPlans,
+    read_chunks,
+)
 
 DEFAULT_MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024
 DEFAULT_MAX_FILES_PER_JOB = 64
@@ -173,58 +181,57 @@ class BodyWriter:
         )
 
 
-def download_file(
-    transport: Transport,
+def download_plan(
+    transport: TransportPlans[Any],
     ref: FileRef,
     directory: Path,
     *,
     fallback_name: str,
     ctx: ErrorContext,
     max_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
-) -> Path:
-    """Download one result file into ``directory``; returns where it was stored."""
+) -> TransportPlan[Path]:
+    """Download one result file into ``directory``, as a plan either transport drives."""
     directory.mkdir(parents=True, exist_ok=True)
 
-    def consume(response: httpx.Response) -> tuple[Path, str | None]:
+    def consume(response: httpx.Response) -> TransportPlan[tuple[Path, str | None]]:
         writer = BodyWriter(directory, max_bytes, response)
+
+        def take(chunk: bytes) -> bool:
+            writer.feed(chunk)
+            return False  # read to the end: Content-Length and the decoder check it
+
         try:
-            for chunk in response.iter_raw():
-                writer.feed(chunk)
+            yield from read_chunks(response, take)
             return writer.finish(), writer.content_type
         except BaseException:
             writer.abort()
             raise
 
     call = HttpCall(Operation.DOWNLOAD, "GET", ref.url)
-    temporary, content_type = transport.exchange(call, ctx, consume)
+    temporary, content_type = yield from transport.exchange_plan(call, ctx, consume)
     return _place(temporary, directory, ref, fallback_name, content_type)
+
+
+class DownloadOptions(TypedDict):
+    """The keyword arguments of :func:`download_file` and :func:`adownload_file`."""
+
+    fallback_name: str
+    ctx: ErrorContext
+    max_bytes: NotRequired[int]
+
+
+def download_file(
+    transport: Transport, ref: FileRef, directory: Path, **options: Unpack[DownloadOptions]
+) -> Path:
+    """Download one result file into ``directory``; returns where it was stored."""
+    return transport.drive(download_plan(transport, ref, directory, **options))
 
 
 async def adownload_file(
-    transport: AsyncTransport,
-    ref: FileRef,
-    directory: Path,
-    *,
-    fallback_name: str,
-    ctx: ErrorContext,
-    max_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
+    transport: AsyncTransport, ref: FileRef, directory: Path, **options: Unpack[DownloadOptions]
 ) -> Path:
     """Async :func:`download_file`."""
-    directory.mkdir(parents=True, exist_ok=True)
-
-    async def consume(response: httpx.Response) -> tuple[Path, str | None]:
-        writer = BodyWriter(directory, max_bytes, response)
-        try:
-            async for chunk in response.aiter_raw():
-                writer.feed(chunk)
-            return writer.finish(), writer.content_type
-        except BaseException:
-            writer.abort()
-            raise
-
-    call = HttpCall(Operation.DOWNLOAD, "GET", ref.url)
-    temporary, content_type = await transport.exchange(call, ctx, consume)
-    return _place(temporary, directory, ref, fallback_name, content_type)
+    return await transport.drive(download_plan(transport, ref, directory, **options))
 
 
 def _place(

@@ -12,20 +12,16 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from musicbind.runtime.binding import Binding
-from musicbind.runtime.download import (
-    adownload_file,
-    download_file,
-    job_lock,
-    remove_stale_parts,
-)
+from musicbind.runtime.binding import Binding, ProviderProtocol
+from musicbind.runtime.clock import Clock
+from musicbind.runtime.download import job_lock, remove_stale_parts
 from musicbind.runtime.errors import (
     APITimeoutError,
     DownloadTooLargeError,
@@ -40,8 +36,7 @@ from musicbind.runtime.errors import (
 from musicbind.runtime.http import ErrorContext
 from musicbind.runtime.jobstate import JobState
 from musicbind.runtime.journal import Journal, JournalEntry
-from musicbind.runtime.plans import arun_plan, run_plan
-from musicbind.runtime.polling import DEFAULT_WAIT_TIMEOUT, poll_delay
+from musicbind.runtime.polling import DEFAULT_WAIT_TIMEOUT, PollPolicy, poll_delay
 from musicbind.runtime.providers.base import (
     Exchange,
     FileRef,
@@ -49,12 +44,12 @@ from musicbind.runtime.providers.base import (
     JobSnapshot,
     ProviderAdapter,
 )
+from musicbind.runtime.transport import TransportPlan
 
 if TYPE_CHECKING:
     from musicbind.runtime.client import AsyncClient, Client
-    from musicbind.runtime.submission import ClientCore
 
-__all__ = ["AsyncJob", "Job", "JobSnapshot", "OutT", "ProgressCallback", "RawOutput"]
+__all__ = ["AsyncJob", "Job", "JobHost", "JobSnapshot", "OutT", "ProgressCallback", "RawOutput"]
 
 # The output model a result parses into; public, for the generated clients' run/submit overloads.
 OutT = TypeVar("OutT", bound=BaseModel)
@@ -66,6 +61,62 @@ class RawOutput(BaseModel):
     """The result of a model whose binding has no output model: the provider's JSON as is."""
 
     model_config = ConfigDict(extra="allow")
+
+
+class JobHost(Protocol):
+    """What a job needs of its client, and all it uses: a small, named interface.
+
+    :class:`~runtime.client.Client` and :class:`~runtime.client.AsyncClient` are hosts;
+    the plans below return I/O steps the client then drives (``client.drive``).
+    """
+
+    protocol: ProviderProtocol  # its name goes into every error's context
+    clock: Clock  # monotonic time for deadlines and polling
+    poll: PollPolicy
+    max_download_bytes: int  # per file
+    max_files_per_job: int
+    max_job_bytes: int  # all of a job's files together
+
+    @property
+    def journal(self) -> Journal:
+        """The client's journal."""
+        ...
+
+    @property
+    def adapter(self) -> ProviderAdapter:
+        """The provider's sans-IO exchanges (status, cancel, result, file refs)."""
+        ...
+
+    def binding_or_none(self, ref: str) -> Binding | None:
+        """The binding of ``ref``, when the client knows it."""
+        ...
+
+    def exchange_plan(
+        self,
+        exchange: Exchange[T],
+        ctx: ErrorContext,
+        headers: Mapping[str, str] | None = None,
+        *,
+        deadline: float | None = None,
+    ) -> TransportPlan[T]:
+        """Run an adapter exchange through the client's transport."""
+        ...
+
+    def download_plan(
+        self,
+        ref: FileRef,
+        directory: Path,
+        *,
+        fallback_name: str,
+        ctx: ErrorContext,
+        max_bytes: int,
+    ) -> TransportPlan[Path]:
+        """Download one result file into ``directory``."""
+        ...
+
+    def sleep_plan(self, seconds: float) -> TransportPlan[None]:
+        """Wait ``seconds`` on the client's clock."""
+        ...
 
 
 class _JobCore(Generic[OutT]):
@@ -98,12 +149,12 @@ class _JobCore(Generic[OutT]):
         state = self.last.state if self.last else "?"
         return f"{type(self).__name__}(ref={self.ref!r}, job_id={self.job_id!r}, state={state})"
 
-    def _core(self) -> ClientCore:
+    def _host(self) -> JobHost:
         raise NotImplementedError
 
     def _ctx(self) -> ErrorContext:
         return ErrorContext(
-            self._core().protocol.name, self.ref, self.job_id, self.handle.request_id
+            self._host().protocol.name, self.ref, self.job_id, self.handle.request_id
         )
 
     def _journal_update(self, **fields: str | None) -> None:
@@ -149,10 +200,10 @@ class _JobCore(Generic[OutT]):
         """The clock's monotonic time at which a wait of ``timeout`` seconds ends."""
         if not math.isfinite(timeout):
             return None
-        return self._core().clock.monotonic() + max(timeout, 0.0)
+        return self._host().clock.monotonic() + max(timeout, 0.0)
 
     def _passed(self, deadline: float | None) -> bool:
-        return deadline is not None and self._core().clock.monotonic() >= deadline
+        return deadline is not None and self._host().clock.monotonic() >= deadline
 
     def _keep_result(self, data: dict[str, Any]) -> dict[str, Any]:
         """Keep (and journal) the raw result before anything may refuse its shape."""
@@ -193,8 +244,8 @@ class _JobCore(Generic[OutT]):
         The journalled list is never trusted on its own: every file the result names is
         checked, so a download interrupted after file 1 of 3 fetches files 2 and 3.
         """
-        core = self._core()
-        refs = core._adapter.file_refs(data)
+        core = self._host()
+        refs = core.adapter.file_refs(data)
         if len(refs) > core.max_files_per_job:
             raise TooManyFilesError(
                 f"the result names {len(refs)} files, more than the cap of "
@@ -216,27 +267,31 @@ class _JobCore(Generic[OutT]):
         return plan
 
     def _byte_budget(self, planned: list[_PlannedFile], max_bytes: int | None) -> _ByteBudget:
-        core = self._core()
+        core = self._host()
         done = sum(p.existing.stat().st_size for p in planned if p.existing is not None)
         return _ByteBudget(max_bytes or core.max_download_bytes, core.max_job_bytes - done)
 
     # The job's operations, written once as plans: generators that yield the I/O steps
-    # they need (a provider exchange, a sleep, a file download) and receive each step's
-    # result. Job and AsyncJob only perform the steps (see _perform).
+    # they need (through the host's exchange, sleep and download plans) and receive each
+    # step's result. Job and AsyncJob only hand them to their client to drive.
 
     def _status_plan(self, deadline: float | None = None) -> Plan[JobSnapshot]:
-        snapshot = yield ReadStep(self._core()._adapter.status(self.handle), deadline)
+        host = self._host()
+        snapshot = yield from host.exchange_plan(
+            host.adapter.status(self.handle), self._ctx(), deadline=deadline
+        )
         return self._observe(snapshot)
 
     def _cancel_plan(self) -> Plan[JobSnapshot]:
-        snapshot = yield ReadStep(self._core()._adapter.cancel(self.handle))
+        host = self._host()
+        snapshot = yield from host.exchange_plan(host.adapter.cancel(self.handle), self._ctx())
         return self._observe(snapshot)
 
     def _wait_plan(
         self, timeout: float | None, on_progress: ProgressCallback | None
     ) -> Plan[JobSnapshot]:
         timeout = DEFAULT_WAIT_TIMEOUT if timeout is None else timeout
-        core = self._core()
+        core = self._host()
         started = core.clock.monotonic()
         deadline = self._deadline(timeout)
         polls = 0
@@ -256,7 +311,7 @@ class _JobCore(Generic[OutT]):
             delay = poll_delay(polls, elapsed, hint=snapshot.poll_after, policy=core.poll)
             if elapsed >= timeout:
                 raise self._timeout(timeout)
-            yield SleepStep(min(delay, timeout - elapsed))
+            yield from core.sleep_plan(min(delay, timeout - elapsed))
 
     def _raw_result_plan(
         self, timeout: float | None, on_progress: ProgressCallback | None
@@ -264,7 +319,8 @@ class _JobCore(Generic[OutT]):
         if self.last is None or self.last.state is not JobState.SUCCEEDED:
             yield from self._wait_plan(timeout, on_progress)
         try:
-            data = yield ReadStep(self._core()._adapter.result(self.handle))
+            host = self._host()
+            data = yield from host.exchange_plan(host.adapter.result(self.handle), self._ctx())
         except JobFailedError as error:
             self._failed_result(error)
             raise
@@ -291,7 +347,13 @@ class _JobCore(Generic[OutT]):
             for item in planned:
                 if item.existing is None:
                     fallback = f"{self.job_id}-{item.number}"
-                    path = yield FetchStep(item.ref, target, fallback, budget.cap(self._ctx()))
+                    path = yield from self._host().download_plan(
+                        item.ref,
+                        target,
+                        fallback_name=fallback,
+                        ctx=self._ctx(),
+                        max_bytes=budget.cap(self._ctx()),
+                    )
                     budget.spend(path)
                     paths.append(path)
                     self._record_files(paths, target)
@@ -305,7 +367,7 @@ class _JobCore(Generic[OutT]):
             self.journal.record_files(self.intent_id, files, directory)
 
     def _lock_key(self) -> str:
-        return self.intent_id or f"{self._core().protocol.name}:{self.job_id}"
+        return self.intent_id or f"{self._host().protocol.name}:{self.job_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,33 +398,7 @@ class _ByteBudget:
         self.remaining -= path.stat().st_size
 
 
-@dataclass(frozen=True, slots=True)
-class ReadStep:
-    """Run a provider exchange through the client (``deadline``: the wait's)."""
-
-    exchange: Exchange[Any]
-    deadline: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SleepStep:
-    """Wait ``seconds`` on the client's clock."""
-
-    seconds: float
-
-
-@dataclass(frozen=True, slots=True)
-class FetchStep:
-    """Download one result file into ``directory``."""
-
-    ref: FileRef
-    directory: Path
-    fallback_name: str
-    max_bytes: int
-
-
-Step = ReadStep | SleepStep | FetchStep
-Plan = Generator[Step, Any, T]
+Plan = TransportPlan[T]
 
 
 class Job(_JobCore[OutT]):
@@ -374,26 +410,11 @@ class Job(_JobCore[OutT]):
         self._owns_client = False
         self._owns_journal = False
 
-    def _core(self) -> ClientCore:
+    def _host(self) -> JobHost:
         return self.client
 
-    def _perform(self, step: Step) -> Any:
-        if isinstance(step, ReadStep):
-            return self.client._drive(step.exchange, self._ctx(), deadline=step.deadline)
-        if isinstance(step, SleepStep):
-            self.client.clock.sleep(step.seconds)
-            return None
-        return download_file(
-            self.client._transport,
-            step.ref,
-            step.directory,
-            fallback_name=step.fallback_name,
-            ctx=self._ctx(),
-            max_bytes=step.max_bytes,
-        )
-
     def _run(self, plan: Plan[T]) -> T:
-        return run_plan(plan, self._perform)
+        return self.client.drive(plan)
 
     @classmethod
     def from_journal(
@@ -410,12 +431,7 @@ class Job(_JobCore[OutT]):
         """
         from musicbind.runtime.client import Client
 
-        book, own_book, entry, handle = _journal_entry(key, journal, client)
-        owned = client is None
-        if client is None:
-            client = Client(protocol=entry.protocol, base_url=entry.base_url, journal=book)
-        job: Job[BaseModel] = Job(client, **_job_fields(entry, handle, client, book))
-        job._owns_client, job._owns_journal = owned, own_book
+        job: Job[BaseModel] = _restored(Job, Client, key, client, journal)
         return job
 
     def close(self) -> None:
@@ -497,26 +513,11 @@ class AsyncJob(_JobCore[OutT]):
         self._owns_client = False
         self._owns_journal = False
 
-    def _core(self) -> ClientCore:
+    def _host(self) -> JobHost:
         return self.client
 
-    async def _perform(self, step: Step) -> Any:
-        if isinstance(step, ReadStep):
-            return await self.client._drive(step.exchange, self._ctx(), deadline=step.deadline)
-        if isinstance(step, SleepStep):
-            await self.client.clock.async_sleep(step.seconds)
-            return None
-        return await adownload_file(
-            self.client._transport,
-            step.ref,
-            step.directory,
-            fallback_name=step.fallback_name,
-            ctx=self._ctx(),
-            max_bytes=step.max_bytes,
-        )
-
     async def _run(self, plan: Plan[T]) -> T:
-        return await arun_plan(plan, self._perform)
+        return await self.client.drive(plan)
 
     @classmethod
     def from_journal(
@@ -529,12 +530,7 @@ class AsyncJob(_JobCore[OutT]):
         """Async :meth:`Job.from_journal`."""
         from musicbind.runtime.client import AsyncClient
 
-        book, own_book, entry, handle = _journal_entry(key, journal, client)
-        owned = client is None
-        if client is None:
-            client = AsyncClient(protocol=entry.protocol, base_url=entry.base_url, journal=book)
-        job: AsyncJob[BaseModel] = AsyncJob(client, **_job_fields(entry, handle, client, book))
-        job._owns_client, job._owns_journal = owned, own_book
+        job: AsyncJob[BaseModel] = _restored(AsyncJob, AsyncClient, key, client, journal)
         return job
 
     async def close(self) -> None:
@@ -593,8 +589,29 @@ class AsyncJob(_JobCore[OutT]):
         return await self._run(self._download_job_plan(directory, timeout, max_bytes))
 
 
+def _restored(
+    job_type: type[Any],
+    client_type: type[Any],
+    key: str,
+    client: JobHost | None,
+    journal: Journal | str | Path | None,
+) -> Any:
+    """The journalled job ``key`` names, of ``job_type``, driven by ``client`` or a new one.
+
+    A client built here (``client_type``, from the protocol and base URL the job was
+    submitted with) and a journal opened here are closed by the job's ``close``.
+    """
+    book, own_book, entry, handle = _journal_entry(key, journal, client)
+    owned = client is None
+    if client is None:
+        client = client_type(protocol=entry.protocol, base_url=entry.base_url, journal=book)
+    job = job_type(client, **_job_fields(entry, handle, client, book))
+    job._owns_client, job._owns_journal = owned, own_book
+    return job
+
+
 def _journal_entry(
-    key: str, journal: Journal | str | Path | None, client: ClientCore | None
+    key: str, journal: Journal | str | Path | None, client: JobHost | None
 ) -> tuple[Journal, bool, JournalEntry, JobHandle]:
     """The journal, whether it was opened here, and the entry and handle ``key`` names."""
     book, own_book = _journal(journal, client)
@@ -609,20 +626,18 @@ def _journal_entry(
 
 
 def _job_fields(
-    entry: JournalEntry, handle: JobHandle, client: ClientCore, book: Journal
+    entry: JournalEntry, handle: JobHandle, client: JobHost, book: Journal
 ) -> dict[str, Any]:
     return {
         "ref": entry.ref,
         "handle": handle,
         "intent_id": entry.intent_id,
-        "output_type": output_model_of(client.binding_or_none(entry.ref), client._adapter),
+        "output_type": output_model_of(client.binding_or_none(entry.ref), client.adapter),
         "journal": book,
     }
 
 
-def _journal(
-    journal: Journal | str | Path | None, client: ClientCore | None
-) -> tuple[Journal, bool]:
+def _journal(journal: Journal | str | Path | None, client: JobHost | None) -> tuple[Journal, bool]:
     """The journal to read, and whether it was opened here (and must be closed here)."""
     if isinstance(journal, Journal):
         return journal, False

@@ -1,11 +1,14 @@
 """Runtime: the one driver loop of both flavours: plans (generators of I/O steps) run sync or async.
 
-Submit, wait, result and download are written once, as generators that yield the I/O
-step they need and receive its result (:mod:`runtime.jobs`, :mod:`runtime.submission`).
-:func:`run_plan` performs the steps with blocking calls, :func:`arun_plan` with
-``await``; an error a step raises is thrown back into the plan at that step, so the
-plan's own ``try`` blocks decide (a timeout becomes JobTimeoutError, an interrupted
-submit is journalled uncertain).
+Submit, wait, result and download (:mod:`runtime.submission`, :mod:`runtime.jobs`) and
+the transport's request sequence - retries, redirects, reading a body under its budget,
+streaming a download (:mod:`runtime.transport`, :mod:`runtime.download`) - are written
+once, as generators that yield the I/O step they need and receive its result; the
+higher plans ``yield from`` the transport's, so a whole ``job.download()`` is one plan.
+:func:`run_plan` performs the steps with blocking calls (``Transport.drive``),
+:func:`arun_plan` with ``await`` (``AsyncTransport.drive``); an error a step raises is
+thrown back into the plan at that step, so the plan's own ``try`` blocks decide (a
+timeout becomes JobTimeoutError, an interrupted submit is journalled uncertain).
 """
 
 from __future__ import annotations

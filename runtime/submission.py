@@ -14,13 +14,14 @@ from __future__ import annotations
 import json
 import os
 import shlex
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, Generic, TypeVar, cast
 from urllib.parse import urlsplit
 
+import httpx
 from pydantic import BaseModel
 
 from musicbind.runtime.binding import Binding, ProviderProtocol
@@ -29,6 +30,7 @@ from musicbind.runtime.download import (
     DEFAULT_MAX_DOWNLOAD_BYTES,
     DEFAULT_MAX_FILES_PER_JOB,
     DEFAULT_MAX_JOB_BYTES,
+    download_plan,
 )
 from musicbind.runtime.errors import (
     APIConnectionError,
@@ -48,9 +50,10 @@ from musicbind.runtime.jobs import output_model_of
 from musicbind.runtime.journal import Journal, write_unrecorded_job
 from musicbind.runtime.polling import DEFAULT_POLL_POLICY, PollPolicy
 from musicbind.runtime.providers import JobHandle, Quote, SubmitAnswer, adapter_for
-from musicbind.runtime.providers.base import Exchange
+from musicbind.runtime.providers.base import Exchange, FileRef, ProviderAdapter
 from musicbind.runtime.retry import Operation, RetryPolicy, is_ambiguous_submit
 from musicbind.runtime.secrets import InvalidCredentialError, Secret, clean_credential
+from musicbind.runtime.transport import DEFAULT_TIMEOUT, TransportPlan, TransportPlans, pause
 
 Payload = BaseModel | Mapping[str, Any]
 
@@ -68,15 +71,6 @@ def base_url_env(provider: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class DriveStep:
-    """One provider exchange for a client to drive (``headers`` go with a submit)."""
-
-    exchange: Exchange[Any]
-    ctx: ErrorContext
-    headers: Mapping[str, str] | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Submitted:
     """What a finished submit plan hands the client to build its job from."""
 
@@ -86,13 +80,20 @@ class Submitted:
 
 
 T = TypeVar("T")
-ClientPlan = Generator[DriveStep, Any, T]
+ClientPlan = TransportPlan[T]
+HttpClientT = TypeVar("HttpClientT", httpx.Client, httpx.AsyncClient)
 
 
-class ClientCore:
-    """Configuration, validation, cost checks and journal bookkeeping shared by both clients."""
+class ClientCore(Generic[HttpClientT]):
+    """Configuration, validation, cost checks and journal bookkeeping shared by both clients.
+
+    Also what a job needs of its client (:class:`runtime.jobs.JobHost`): the adapter and
+    the plans of its I/O, which :class:`Client` and :class:`AsyncClient` only drive.
+    """
 
     protocol: ProviderProtocol  # set by generated subclasses (or passed to __init__)
+    _transport_type: ClassVar[Callable[..., TransportPlans[Any]]]
+    _transport: TransportPlans[Any]
 
     def __init__(
         self,
@@ -102,11 +103,13 @@ class ClientCore:
         base_url: str | None = None,
         journal: Journal | str | os.PathLike[str] | None = None,
         protocol: ProviderProtocol | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         poll: PollPolicy = DEFAULT_POLL_POLICY,
         clock: Clock = SYSTEM_CLOCK,
         max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
         idempotency_header: str | None = None,
+        http_client: HttpClientT | None = None,
         max_files_per_job: int = DEFAULT_MAX_FILES_PER_JOB,
         max_job_bytes: int = DEFAULT_MAX_JOB_BYTES,
     ) -> None:
@@ -146,6 +149,69 @@ class ClientCore:
         self.idempotency_header = idempotency_header
         # (path, size, mtime) -> asset id: a file is uploaded once per client
         self._uploads: dict[tuple[str, int, int], str] = {}
+        self._transport = self._transport_type(
+            provider=self.protocol.name,
+            base_url=self.base_url,
+            auth=self._auth,
+            missing_auth_hint=self._missing_auth_hint,
+            retry=self.retry,
+            clock=clock,
+            timeout=timeout,
+            http_client=http_client,
+            idempotent_submit=idempotency_header is not None,
+        )
+
+    @property
+    def adapter(self) -> ProviderAdapter:
+        """The provider adapter: the sans-IO exchanges this client's requests come from."""
+        return self._adapter
+
+    def exchange_plan(
+        self,
+        exchange: Exchange[T],
+        ctx: ErrorContext,
+        headers: Mapping[str, str] | None = None,
+        *,
+        deadline: float | None = None,
+    ) -> ClientPlan[T]:
+        """Run an adapter exchange through the transport (``headers`` go with a submit)."""
+        try:
+            call = next(exchange)
+            while True:
+                answer = yield from self._transport.request_plan(
+                    with_submit_headers(call, headers), ctx, deadline
+                )
+                call = exchange.send(answer)
+        except StopIteration as stop:
+            return cast(T, stop.value)
+        except MusicbindError as error:
+            error.add_context(**ctx.as_kwargs())
+            raise
+        finally:
+            exchange.close()
+
+    def download_plan(
+        self,
+        ref: FileRef,
+        directory: Path,
+        *,
+        fallback_name: str,
+        ctx: ErrorContext,
+        max_bytes: int,
+    ) -> ClientPlan[Path]:
+        """Download one result file into ``directory`` (see :mod:`runtime.download`)."""
+        return download_plan(
+            self._transport,
+            ref,
+            directory,
+            fallback_name=fallback_name,
+            ctx=ctx,
+            max_bytes=max_bytes,
+        )
+
+    def sleep_plan(self, seconds: float) -> ClientPlan[None]:
+        """Wait ``seconds`` on the client's clock."""
+        return pause(seconds)
 
     def __repr__(self) -> str:
         shown = display_url(self.base_url)
@@ -325,7 +391,9 @@ class ClientCore:
             for path in paths:
                 key = upload_key(path)
                 if key not in self._uploads:
-                    self._uploads[key] = yield DriveStep(self._adapter.upload(path), ctx)
+                    self._uploads[key] = yield from self.exchange_plan(
+                        self._adapter.upload(path), ctx
+                    )
                 uploaded[name][str(path)] = self._uploads[key]
         return self._with_uploads(model, uploaded)
 
@@ -346,7 +414,7 @@ class ClientCore:
         ctx = ErrorContext(self.protocol.name, bound.ref)
         try:
             exchange = self._adapter.submit(bound.model_id, wire)
-            answer = yield DriveStep(exchange, ctx, self._submit_headers(intent_id))
+            answer = yield from self.exchange_plan(exchange, ctx, self._submit_headers(intent_id))
         except BaseException as error:  # also an interrupt: the submit may have left
             replacement = self._submit_failed(intent_id, error, bound, wire)
             if replacement is error:
@@ -366,7 +434,9 @@ class ClientCore:
         wire = wire_payload((yield from self._upload_plan(bound, model)))
         ctx = ErrorContext(self.protocol.name, bound.ref)
         try:
-            quote: Quote = yield DriveStep(self._adapter.quote(bound.model_id, wire), ctx)
+            quote: Quote = yield from self.exchange_plan(
+                self._adapter.quote(bound.model_id, wire), ctx
+            )
         except APIResponseError as error:
             self._quote_escaped(bound, wire, error)
             raise

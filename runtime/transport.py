@@ -1,5 +1,9 @@
 """Runtime: the httpx wrapper every provider request goes through (sync and async).
 
+The request sequence (retries, redirects, body reading) is written once, as plans
+(:mod:`runtime.plans`) yielding I/O steps; :class:`Transport` and
+:class:`AsyncTransport` only perform the steps.
+
 - Credentials are attached only to requests whose origin (scheme, host, port) equals
   the provider base URL's origin and whose path lies under the base URL's path (an
   emulator serving providers under ``/fal``, ``/scenario`` keeps each key to its own
@@ -28,9 +32,9 @@ from __future__ import annotations
 
 import logging
 import zlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import httpx
 
@@ -61,6 +65,7 @@ from musicbind.runtime.http import (
     origin_of,
     request_id_of,
 )
+from musicbind.runtime.plans import arun_plan, run_plan
 from musicbind.runtime.retry import (
     Operation,
     RetryBudget,
@@ -388,8 +393,70 @@ def _host(url: str | httpx.URL) -> str:
     return f"{parsed.host}:{parsed.port}" if parsed.port else parsed.host
 
 
-class Transport(_TransportCore):
-    """Synchronous transport; owns its httpx.Client unless one is passed in."""
+class _Send(NamedTuple):
+    """Send ``request`` and return the streamed response."""
+
+    request: httpx.Request
+
+
+class _Chunks(NamedTuple):
+    """Start reading ``response``'s raw body; returns a chunk iterator for :class:`_Chunk`."""
+
+    response: httpx.Response
+
+
+class _Chunk(NamedTuple):
+    """The next raw chunk from a :class:`_Chunks` iterator, or None at the end."""
+
+    chunks: Any
+
+
+class _Close(NamedTuple):
+    """Close ``response``."""
+
+    response: httpx.Response
+
+
+class _Sleep(NamedTuple):
+    """Wait ``seconds`` on the transport's clock."""
+
+    seconds: float
+
+
+class _Consume(NamedTuple):
+    """Hand ``response`` to a caller's consumer callback (sync or async)."""
+
+    consume: Callable[[httpx.Response], Any]
+    response: httpx.Response
+
+
+TransportStep = _Send | _Chunks | _Chunk | _Close | _Sleep | _Consume
+TransportPlan = Generator[TransportStep, Any, T]
+"""A transport's sans-IO sequence: yields the I/O steps above, receives their results."""
+
+
+def read_chunks(response: httpx.Response, on_chunk: Callable[[bytes], bool]) -> TransportPlan[None]:
+    """Feed ``response``'s raw body to ``on_chunk`` until the end or it returns True (stop)."""
+    chunks = yield _Chunks(response)
+    while True:
+        chunk = yield _Chunk(chunks)
+        if chunk is None or on_chunk(chunk):
+            return
+
+
+def pause(seconds: float) -> TransportPlan[None]:
+    """Wait ``seconds`` on the transport's clock."""
+    yield _Sleep(seconds)
+
+
+HttpClientT = TypeVar("HttpClientT", httpx.Client, httpx.AsyncClient)
+
+
+class TransportPlans(_TransportCore, Generic[HttpClientT]):
+    """The request sequences, written once as plans the sync and async drivers perform.
+
+    Owns its httpx client (``Client`` or ``AsyncClient``) unless one is passed in.
+    """
 
     def __init__(
         self,
@@ -401,7 +468,7 @@ class Transport(_TransportCore):
         retry: RetryPolicy | None = None,
         clock: Clock = SYSTEM_CLOCK,
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-        http_client: httpx.Client | None = None,
+        http_client: HttpClientT | None = None,
         idempotent_submit: bool = False,
     ) -> None:
         super().__init__(
@@ -414,22 +481,152 @@ class Transport(_TransportCore):
             idempotent_submit=idempotent_submit,
         )
         self._owns_client = http_client is None
-        self._client = http_client or httpx.Client(timeout=timeout, follow_redirects=False)
+        self._client: HttpClientT = http_client or self._new_client(timeout)
+
+    def _new_client(self, timeout: httpx.Timeout | float) -> HttpClientT:
+        raise NotImplementedError
+
+    def exchange_plan(
+        self,
+        call: HttpCall,
+        ctx: ErrorContext,
+        consume: Callable[[httpx.Response], TransportPlan[T]],
+        deadline: float | None = None,
+    ) -> TransportPlan[T]:
+        """Send ``call`` with retries and hand the final answer's stream to ``consume``.
+
+        ``consume`` is a plan reading the body (:func:`read_chunks`). A transport error
+        raised while it reads counts as a failed attempt of the same budget (so an
+        interrupted download starts over).
+        """
+        budget = self._budget(call.operation)
+        while True:
+            attempt = budget.begin_attempt()
+            try:
+                outcome = yield from self._attempt_plan(call, ctx, consume, attempt, deadline)
+            except _HopFailure as failure:
+                delay = self._delay_after_failure(budget, failure, deadline)
+                self._log_failure(call, failure.error, attempt, delay)
+                if delay is None:
+                    raise self._connection_error(call, failure, ctx) from None
+                yield _Sleep(delay)
+                continue
+            if not isinstance(outcome, _ErrorAnswer):
+                return outcome
+            delay = budget.delay_after(status=outcome.status, retry_after=outcome.retry_after)
+            if self._within(deadline, delay) is None:
+                raise self._status_error(
+                    call,
+                    outcome.status,
+                    outcome.headers,
+                    outcome.content,
+                    outcome.url,
+                    ctx,
+                    outcome.retry_after,
+                )
+            yield _Sleep(delay or 0.0)
+
+    def request_plan(
+        self, call: HttpCall, ctx: ErrorContext, deadline: float | None = None
+    ) -> TransportPlan[ApiResponse]:
+        """Send ``call`` with retries; the fully read answer (2xx or an accepted status)."""
+
+        def read(response: httpx.Response) -> TransportPlan[ApiResponse]:
+            content = yield from self._read_plan(call, response, deadline)
+            return self._api_response(response, content)
+
+        return self.exchange_plan(call, ctx, read, deadline)
+
+    def _attempt_plan(
+        self,
+        call: HttpCall,
+        ctx: ErrorContext,
+        consume: Callable[[httpx.Response], TransportPlan[T]],
+        attempt: int,
+        deadline: float | None,
+    ) -> TransportPlan[T | _ErrorAnswer]:
+        hop = _first_hop(call)
+        for index in range(MAX_REDIRECTS + 1):
+            url = _hop_url(hop)
+            try:
+                request = self._client.build_request(
+                    hop.method,
+                    url,
+                    json=hop.body,
+                    headers=self._headers_for(url, call.operation, ctx, call.headers),
+                    timeout=self._hop_timeout(self._client.timeout, deadline),
+                )
+                response: httpx.Response = yield _Send(request)
+            except httpx.TransportError as error:
+                raise _HopFailure(error, str(url), index) from None
+            try:
+                self._log_answer(call, response.url, response.status_code, attempt)
+                target = self._redirect(call, response, hop.method, hop.body, ctx)
+                if target is None:
+                    if response.is_success or response.status_code in call.accept:
+                        return (yield from consume(response))
+                    content = yield from self._read_plan(call, response, deadline, error_body=True)
+                    return self._error_answer(response, content)
+            except httpx.TransportError as error:
+                raise _HopFailure(error, str(url), index) from None
+            finally:
+                yield _Close(response)
+            hop = _Hop(*target)
+        raise self._too_many_redirects(call, ctx)
+
+    def _read_plan(
+        self,
+        call: HttpCall,
+        response: httpx.Response,
+        deadline: float | None,
+        *,
+        error_body: bool = False,
+    ) -> TransportPlan[bytes]:
+        body = self._start_body(call, response, error_body=error_body)
+        if response.is_stream_consumed:
+            self._feed(body, response.content, response)
+            return body.finish()
+
+        def take(chunk: bytes) -> bool:
+            self._feed(body, chunk, response)
+            if body.full:
+                return True
+            self._check_deadline(deadline)
+            return False
+
+        yield from read_chunks(response, take)
+        return body.finish()
+
+
+def _consume_with(consume: Callable[[httpx.Response], Any]) -> Callable[[httpx.Response], Any]:
+    """A caller's consumer callback as a one-step plan."""
+
+    def plan(response: httpx.Response) -> TransportPlan[Any]:
+        return (yield _Consume(consume, response))
+
+    return plan
+
+
+class Transport(TransportPlans[httpx.Client]):
+    """Synchronous transport; owns its httpx.Client unless one is passed in."""
+
+    def _new_client(self, timeout: httpx.Timeout | float) -> httpx.Client:
+        return httpx.Client(timeout=timeout, follow_redirects=False)
 
     def close(self) -> None:
         """Close the httpx client if this transport created it."""
         if self._owns_client:
             self._client.close()
 
+    def drive(self, plan: TransportPlan[T]) -> T:
+        """Perform ``plan``'s steps with blocking calls."""
+        return run_plan(plan, self._perform)
+
     def request(
         self, call: HttpCall, ctx: ErrorContext, deadline: float | None = None
     ) -> ApiResponse:
         """Send ``call`` with retries; the fully read answer (2xx or an accepted status)."""
-
-        def read(response: httpx.Response) -> ApiResponse:
-            return self._api_response(response, self._read_body(call, response, deadline))
-
-        return self.exchange(call, ctx, read, deadline)
+        return self.drive(self.request_plan(call, ctx, deadline))
 
     def exchange(
         self,
@@ -438,137 +635,44 @@ class Transport(_TransportCore):
         consume: Consumer[T],
         deadline: float | None = None,
     ) -> T:
-        """Send ``call`` with retries and hand the final answer's stream to ``consume``.
+        """:meth:`exchange_plan` with a callback that reads the response itself."""
+        plan: TransportPlan[T] = self.exchange_plan(call, ctx, _consume_with(consume), deadline)
+        return self.drive(plan)
 
-        A transport error raised while ``consume`` reads the body counts as a failed
-        attempt of the same budget (so an interrupted download starts over).
-        """
-        budget = self._budget(call.operation)
-        while True:
-            attempt = budget.begin_attempt()
-            try:
-                outcome = self._attempt(call, ctx, consume, attempt, deadline)
-            except _HopFailure as failure:
-                delay = self._delay_after_failure(budget, failure, deadline)
-                self._log_failure(call, failure.error, attempt, delay)
-                if delay is None:
-                    raise self._connection_error(call, failure, ctx) from None
-                self.clock.sleep(delay)
-                continue
-            if not isinstance(outcome, _ErrorAnswer):
-                return outcome
-            delay = budget.delay_after(status=outcome.status, retry_after=outcome.retry_after)
-            if self._within(deadline, delay) is None:
-                raise self._status_error(
-                    call,
-                    outcome.status,
-                    outcome.headers,
-                    outcome.content,
-                    outcome.url,
-                    ctx,
-                    outcome.retry_after,
-                )
-            self.clock.sleep(delay or 0.0)
-
-    def _attempt(
-        self,
-        call: HttpCall,
-        ctx: ErrorContext,
-        consume: Consumer[T],
-        attempt: int,
-        deadline: float | None,
-    ) -> T | _ErrorAnswer:
-        hop = _first_hop(call)
-        for index in range(MAX_REDIRECTS + 1):
-            url = _hop_url(hop)
-            try:
-                request = self._client.build_request(
-                    hop.method,
-                    url,
-                    json=hop.body,
-                    headers=self._headers_for(url, call.operation, ctx, call.headers),
-                    timeout=self._hop_timeout(self._client.timeout, deadline),
-                )
-                response = self._client.send(request, stream=True)
-            except httpx.TransportError as error:
-                raise _HopFailure(error, str(url), index) from None
-            try:
-                self._log_answer(call, response.url, response.status_code, attempt)
-                target = self._redirect(call, response, hop.method, hop.body, ctx)
-                if target is None:
-                    if response.is_success or response.status_code in call.accept:
-                        return consume(response)
-                    content = self._read_body(call, response, deadline, error_body=True)
-                    return self._error_answer(response, content)
-            except httpx.TransportError as error:
-                raise _HopFailure(error, str(url), index) from None
-            finally:
-                response.close()
-            hop = _Hop(*target)
-        raise self._too_many_redirects(call, ctx)
-
-    def _read_body(
-        self,
-        call: HttpCall,
-        response: httpx.Response,
-        deadline: float | None,
-        *,
-        error_body: bool = False,
-    ) -> bytes:
-        body = self._start_body(call, response, error_body=error_body)
-        if response.is_stream_consumed:
-            self._feed(body, response.content, response)
-            return body.finish()
-        for chunk in response.iter_raw():
-            self._feed(body, chunk, response)
-            if body.full:
-                break
-            self._check_deadline(deadline)
-        return body.finish()
+    def _perform(self, step: TransportStep) -> Any:
+        if isinstance(step, _Chunk):
+            return next(step.chunks, None)
+        if isinstance(step, _Chunks):
+            return step.response.iter_raw()
+        if isinstance(step, _Send):
+            return self._client.send(step.request, stream=True)
+        if isinstance(step, _Close):
+            return step.response.close()
+        if isinstance(step, _Sleep):
+            return self.clock.sleep(step.seconds)
+        return step.consume(step.response)
 
 
-class AsyncTransport(_TransportCore):
-    """Asynchronous twin of :class:`Transport` (the shared steps live in the core)."""
+class AsyncTransport(TransportPlans[httpx.AsyncClient]):
+    """Asynchronous transport: the same plans as :class:`Transport`, performed with ``await``."""
 
-    def __init__(
-        self,
-        *,
-        provider: str,
-        base_url: str,
-        auth: AuthHeader | None,
-        missing_auth_hint: str = "",
-        retry: RetryPolicy | None = None,
-        clock: Clock = SYSTEM_CLOCK,
-        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-        http_client: httpx.AsyncClient | None = None,
-        idempotent_submit: bool = False,
-    ) -> None:
-        super().__init__(
-            provider=provider,
-            base_url=base_url,
-            auth=auth,
-            missing_auth_hint=missing_auth_hint,
-            retry=retry or RetryPolicy(),
-            clock=clock,
-            idempotent_submit=idempotent_submit,
-        )
-        self._owns_client = http_client is None
-        self._client = http_client or httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+    def _new_client(self, timeout: httpx.Timeout | float) -> httpx.AsyncClient:
+        return httpx.AsyncClient(timeout=timeout, follow_redirects=False)
 
     async def close(self) -> None:
         """Close the httpx client if this transport created it."""
         if self._owns_client:
             await self._client.aclose()
 
+    async def drive(self, plan: TransportPlan[T]) -> T:
+        """Perform ``plan``'s steps with ``await``."""
+        return await arun_plan(plan, self._perform)
+
     async def request(
         self, call: HttpCall, ctx: ErrorContext, deadline: float | None = None
     ) -> ApiResponse:
         """Send ``call`` with retries; the fully read answer (2xx or an accepted status)."""
-
-        async def read(response: httpx.Response) -> ApiResponse:
-            return self._api_response(response, await self._read_body(call, response, deadline))
-
-        return await self.exchange(call, ctx, read, deadline)
+        return await self.drive(self.request_plan(call, ctx, deadline))
 
     async def exchange(
         self,
@@ -577,86 +681,19 @@ class AsyncTransport(_TransportCore):
         consume: AsyncConsumer[T],
         deadline: float | None = None,
     ) -> T:
-        """Async :meth:`Transport.exchange`."""
-        budget = self._budget(call.operation)
-        while True:
-            attempt = budget.begin_attempt()
-            try:
-                outcome = await self._attempt(call, ctx, consume, attempt, deadline)
-            except _HopFailure as failure:
-                delay = self._delay_after_failure(budget, failure, deadline)
-                self._log_failure(call, failure.error, attempt, delay)
-                if delay is None:
-                    raise self._connection_error(call, failure, ctx) from None
-                await self.clock.async_sleep(delay)
-                continue
-            if not isinstance(outcome, _ErrorAnswer):
-                return outcome
-            delay = budget.delay_after(status=outcome.status, retry_after=outcome.retry_after)
-            if self._within(deadline, delay) is None:
-                raise self._status_error(
-                    call,
-                    outcome.status,
-                    outcome.headers,
-                    outcome.content,
-                    outcome.url,
-                    ctx,
-                    outcome.retry_after,
-                )
-            await self.clock.async_sleep(delay or 0.0)
+        """Async :meth:`Transport.exchange` (``consume`` is awaited)."""
+        plan: TransportPlan[T] = self.exchange_plan(call, ctx, _consume_with(consume), deadline)
+        return await self.drive(plan)
 
-    async def _attempt(
-        self,
-        call: HttpCall,
-        ctx: ErrorContext,
-        consume: AsyncConsumer[T],
-        attempt: int,
-        deadline: float | None,
-    ) -> T | _ErrorAnswer:
-        hop = _first_hop(call)
-        for index in range(MAX_REDIRECTS + 1):
-            url = _hop_url(hop)
-            try:
-                request = self._client.build_request(
-                    hop.method,
-                    url,
-                    json=hop.body,
-                    headers=self._headers_for(url, call.operation, ctx, call.headers),
-                    timeout=self._hop_timeout(self._client.timeout, deadline),
-                )
-                response = await self._client.send(request, stream=True)
-            except httpx.TransportError as error:
-                raise _HopFailure(error, str(url), index) from None
-            try:
-                self._log_answer(call, response.url, response.status_code, attempt)
-                target = self._redirect(call, response, hop.method, hop.body, ctx)
-                if target is None:
-                    if response.is_success or response.status_code in call.accept:
-                        return await consume(response)
-                    content = await self._read_body(call, response, deadline, error_body=True)
-                    return self._error_answer(response, content)
-            except httpx.TransportError as error:
-                raise _HopFailure(error, str(url), index) from None
-            finally:
-                await response.aclose()
-            hop = _Hop(*target)
-        raise self._too_many_redirects(call, ctx)
-
-    async def _read_body(
-        self,
-        call: HttpCall,
-        response: httpx.Response,
-        deadline: float | None,
-        *,
-        error_body: bool = False,
-    ) -> bytes:
-        body = self._start_body(call, response, error_body=error_body)
-        if response.is_stream_consumed:
-            self._feed(body, response.content, response)
-            return body.finish()
-        async for chunk in response.aiter_raw():
-            self._feed(body, chunk, response)
-            if body.full:
-                break
-            self._check_deadline(deadline)
-        return body.finish()
+    async def _perform(self, step: TransportStep) -> Any:
+        if isinstance(step, _Chunk):
+            return await anext(step.chunks, None)
+        if isinstance(step, _Chunks):
+            return step.response.aiter_raw()
+        if isinstance(step, _Send):
+            return await self._client.send(step.request, stream=True)
+        if isinstance(step, _Close):
+            return await step.response.aclose()
+        if isinstance(step, _Sleep):
+            return await self.clock.async_sleep(step.seconds)
+        return await step.consume(step.response)

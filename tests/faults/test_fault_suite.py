@@ -709,7 +709,7 @@ def test_an_interrupted_submit_is_journalled_uncertain(
             def interrupted(*args: Any, **kwargs: Any) -> Any:
                 raise interrupt
 
-            monkeypatch.setattr(client._transport, "request", interrupted)
+            monkeypatch.setattr(client._transport._client, "send", interrupted)
             with pytest.raises(type(interrupt)):
                 await flavour.call(client.submit, REF, PAYLOAD)
             await flavour.close(client)

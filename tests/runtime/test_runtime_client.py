@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import MakeClient
+from flavour_driver import unwrap
 from pydantic import ValidationError
 from runtime_fakes import (
     BINDINGS,
@@ -18,10 +19,9 @@ from runtime_fakes import (
     PROTOCOLS,
     PROVIDERS,
     FakeProvider,
-    credentials,
 )
 
-from musicbind.runtime.client import Client
+from musicbind.runtime.client import AsyncClient, Client
 from musicbind.runtime.errors import (
     ConfigurationError,
     CostLimitError,
@@ -256,30 +256,33 @@ def test_refs_need_a_generated_client(make_client: MakeClient) -> None:
         client.submit("fal:acme/video-to-music", PAYLOADS["fal"])
 
 
-def test_a_subclass_resolves_refs_and_carries_its_protocol(journal_path: Path) -> None:
-    fake = FakeProvider("fal")
+def test_a_subclass_resolves_refs_and_carries_its_protocol(
+    make_client: MakeClient, flavour: str
+) -> None:
+    base = AsyncClient if flavour == "async" else Client
 
-    class AcmeFalClient(Client):
+    class AcmeFalClient(base):  # type: ignore[valid-type,misc]
         protocol = PROTOCOLS["fal"]
 
         def resolve_binding(self, ref: str):  # type: ignore[no-untyped-def]
             return BINDINGS["fal"]
 
-    http = httpx.Client(transport=fake.transport())
-    with AcmeFalClient(journal=journal_path, http_client=http, **credentials("fal")) as client:
-        job = client.submit("fal:acme/video-to-music", PAYLOADS["fal"])
-        assert job.ref == "fal:acme/video-to-music"
-    http.close()
+    client = make_client(FakeProvider("fal"), client_type=AcmeFalClient)
+    job = client.submit("fal:acme/video-to-music", PAYLOADS["fal"])
+    assert job.ref == "fal:acme/video-to-music"
+    assert type(unwrap(client)) is AcmeFalClient
 
 
-def test_client_without_protocol_is_a_configuration_error() -> None:
+@pytest.mark.parametrize("client_type", [Client, AsyncClient], ids=["sync", "async"])
+def test_client_without_protocol_is_a_configuration_error(client_type: type[Client]) -> None:
     with pytest.raises(ConfigurationError, match="ProviderProtocol"):
-        Client()
+        client_type()
 
 
-def test_non_http_base_url_is_refused() -> None:
+@pytest.mark.parametrize("client_type", [Client, AsyncClient], ids=["sync", "async"])
+def test_non_http_base_url_is_refused(client_type: type[Client]) -> None:
     with pytest.raises(ConfigurationError):
-        Client(protocol=PROTOCOLS["fal"], base_url="file:///etc")
+        client_type(protocol=PROTOCOLS["fal"], base_url="file:///etc")
 
 
 def test_input_errors_are_value_errors() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 from pathlib import Path
@@ -11,13 +12,16 @@ import pytest
 from conftest import MakeClient
 from runtime_fakes import BINDINGS, PAYLOADS, SAFE_NAME, FakeProvider, file_response, gzip_bomb
 
-from musicbind.runtime.download import safe_file_name
+from musicbind.runtime.download import adownload_file, download_file, safe_file_name
 from musicbind.runtime.errors import (
     ContentLengthMismatchError,
     DownloadError,
     DownloadTooLargeError,
 )
+from musicbind.runtime.http import ErrorContext
 from musicbind.runtime.journal import Journal
+from musicbind.runtime.providers.base import FileRef
+from musicbind.runtime.transport import AsyncTransport, Transport
 
 NAME_CASES = [
     ("track.wav", "track.wav"),
@@ -192,3 +196,36 @@ def test_result_without_files_downloads_nothing(make_client: MakeClient, tmp_pat
     job = client.submit(BINDINGS["fal"], PAYLOADS["fal"])
     assert job.download(tmp_path / "out") == []
     assert fake.calls("download") == []
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+def test_download_file_and_adownload_file_run_one_plan(flavour: str, tmp_path: Path) -> None:
+    """The module-level drivers (used by bench/) store the file alike in both flavours."""
+    seen: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return file_response(b"music", {"Content-Type": "audio/wav"})
+
+    ref = FileRef(url="https://cdn.files.test/a/track", name_hint="track")
+    ctx = ErrorContext("fal")
+    mock = httpx.MockTransport(handle)
+    if flavour == "sync":
+        with httpx.Client(transport=mock) as http:
+            transport = Transport(provider="fal", base_url=FAL_BASE, auth=None, http_client=http)
+            path = download_file(transport, ref, tmp_path, fallback_name="x", ctx=ctx)
+    else:
+
+        async def main() -> Path:
+            async with httpx.AsyncClient(transport=mock) as http:
+                transport = AsyncTransport(
+                    provider="fal", base_url=FAL_BASE, auth=None, http_client=http
+                )
+                return await adownload_file(transport, ref, tmp_path, fallback_name="x", ctx=ctx)
+
+        path = asyncio.run(main())
+    assert path == tmp_path / "track.wav" and path.read_bytes() == b"music"
+    assert seen[0].headers["accept-encoding"] == "identity"
+
+
+FAL_BASE = "https://queue.fal.test"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +33,17 @@ def server() -> Iterator[Any]:
         yield running
 
 
-def client_for(server: Any, provider: str, journal: Path, **options: Any) -> Client:
+def client_for(
+    build: Callable[..., Client], server: Any, provider: str, journal: Path, **options: Any
+) -> Client:
+    """A client of ``build``'s flavour (see ``flavoured_client``) on the emulator."""
     protocol = __import__(f"musicbind.generated.{provider}", fromlist=["PROTOCOL"]).PROTOCOL
     env = server.env()
     keys = {"fal": ("FAL_KEY",), "aigateway": ("AIGATEWAY_API_KEY",)}.get(
         provider, ("SCENARIO_API_KEY", "SCENARIO_API_SECRET")
     )
     credentials = dict(zip(("api_key", "api_secret"), (env[k] for k in keys), strict=False))
-    return Client(
+    return build(
         protocol=protocol,
         base_url=server.base_url(provider),
         journal=journal,
@@ -54,12 +57,16 @@ def client_for(server: Any, provider: str, journal: Path, **options: Any) -> Cli
 @pytest.mark.parametrize("provider", sorted(CASES))
 @pytest.mark.parametrize("fault", ["reset_after_accept", "malformed", "500", "reset"])
 def test_ambiguous_submit_on_real_sockets_never_pays_twice(
-    server: Any, provider: str, fault: str, tmp_path: Path
+    server: Any,
+    provider: str,
+    fault: str,
+    tmp_path: Path,
+    flavoured_client: Callable[..., Client],
 ) -> None:
     server.ledger.clear()
     server.set_faults(f"{provider}.submit={fault}")
     ref, payload = CASES[provider]
-    with client_for(server, provider, tmp_path / "j.sqlite3") as client:
+    with client_for(flavoured_client, server, provider, tmp_path / "j.sqlite3") as client:
         with pytest.raises(SubmissionUncertainError):
             client.submit(generated.get_binding(ref), payload(server))
         (entry,) = client.journal.entries()
@@ -69,13 +76,17 @@ def test_ambiguous_submit_on_real_sockets_never_pays_twice(
 
 
 @pytest.mark.parametrize("provider", sorted(CASES))
-def test_idempotency_key_makes_an_ambiguous_submit_retryable(provider: str, tmp_path: Path) -> None:
+def test_idempotency_key_makes_an_ambiguous_submit_retryable(
+    provider: str, tmp_path: Path, flavoured_client: Callable[..., Client]
+) -> None:
     ref, payload = CASES[provider]
     with emulator_server.EmulatorServer(
         seed=2, faults=f"{provider}.submit=reset_after_accept", honour_idempotency_keys=True
     ) as server:
         journal = tmp_path / "j.sqlite3"
-        with client_for(server, provider, journal, idempotency_header="Idempotency-Key") as client:
+        with client_for(
+            flavoured_client, server, provider, journal, idempotency_header="Idempotency-Key"
+        ) as client:
             job = client.submit(generated.get_binding(ref), payload(server))
             assert job.wait(timeout=30).state is JobState.SUCCEEDED
         outcomes = [s.outcome for s in server.ledger.submissions]
@@ -92,12 +103,16 @@ def test_idempotency_key_makes_an_ambiguous_submit_retryable(provider: str, tmp_
     ["{p}.status=reset:2", "{p}.status=503:2", "{p}.download=truncate", "{p}.download=bad_length"],
 )
 def test_reads_recover_on_real_sockets(
-    server: Any, provider: str, faults: str, tmp_path: Path
+    server: Any,
+    provider: str,
+    faults: str,
+    tmp_path: Path,
+    flavoured_client: Callable[..., Client],
 ) -> None:
     server.ledger.clear()
     server.set_faults(faults.format(p=provider))
     ref, payload = CASES[provider]
-    with client_for(server, provider, tmp_path / "j.sqlite3") as client:
+    with client_for(flavoured_client, server, provider, tmp_path / "j.sqlite3") as client:
         job = client.submit(generated.get_binding(ref), payload(server))
         job.wait(timeout=30)
         paths = job.download(tmp_path / "out")
@@ -108,7 +123,11 @@ def test_reads_recover_on_real_sockets(
 
 @pytest.mark.parametrize("provider", sorted(CASES))
 def test_planted_key_stays_out_of_httpcore_logs(
-    server: Any, provider: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    server: Any,
+    provider: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    flavoured_client: Callable[..., Client],
 ) -> None:
     caplog.set_level(logging.DEBUG)
     server.set_faults("")
@@ -117,7 +136,7 @@ def test_planted_key_stays_out_of_httpcore_logs(
     protocol = __import__(f"musicbind.generated.{provider}", fromlist=["PROTOCOL"]).PROTOCOL
     ref, payload = CASES[provider]
     journal = tmp_path / "j.sqlite3"
-    client = Client(
+    client = flavoured_client(
         protocol=protocol, base_url=server.base_url(provider), journal=journal, **planted
     )
     with client, pytest.raises(AuthenticationError) as caught:  # the emulator knows other keys

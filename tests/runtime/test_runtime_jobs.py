@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from conftest import MakeClient
+from flavour_driver import job_from_journal
 from runtime_fakes import (
     BINDINGS,
     PAYLOADS,
@@ -227,7 +228,7 @@ def test_from_journal_resumes_in_a_new_client(
     job = first.submit(BINDINGS[provider], PAYLOADS[provider])
     first.close()  # the process "died"
     second = make_client(fake)
-    resumed: Job[Any] = Job.from_journal(
+    resumed: Job[Any] = job_from_journal(
         job.job_id[:6] if provider != "fal" else job.intent_id or "", client=second
     )
     assert resumed.job_id == job.job_id
@@ -243,7 +244,7 @@ def test_from_journal_refuses_an_uncertain_submission(make_client: MakeClient) -
     with pytest.raises(SubmissionUncertainError) as caught:
         client.submit(BINDINGS["fal"], PAYLOADS["fal"])
     with pytest.raises(SubmissionUncertainError) as again:
-        Job.from_journal(caught.value.intent_id, client=client)
+        job_from_journal(caught.value.intent_id, client=client)
     assert "no job id" in str(again.value)
 
 
@@ -255,4 +256,4 @@ def test_from_journal_refuses_a_rejected_submission(make_client: MakeClient) -> 
         client.submit(BINDINGS["aigateway"], PAYLOADS["aigateway"])
     intent = client.journal.entries()[0].intent_id
     with pytest.raises(MusicbindError, match="never became a job"):
-        Job.from_journal(intent, client=client)
+        job_from_journal(intent, client=client)

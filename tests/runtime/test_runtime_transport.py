@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import MakeClient
+from conftest import MakeClient, MakeTransport
 from runtime_fakes import BINDINGS, FILE_HOST, PAYLOADS, PROVIDERS, FakeProvider, file_response
 
 from musicbind.runtime.errors import APIResponseError, AuthenticationError
@@ -126,11 +126,22 @@ def _transport(base_url: str, fake_handler: list[httpx.Request]) -> Transport:
         ("http://localhost:8000/fal/acme/x", False),  # another host name
     ],
 )
-def test_credentials_scope_under_a_prefixed_base_url(url: str, sent: bool) -> None:
+def test_credentials_scope_under_a_prefixed_base_url(
+    url: str, sent: bool, make_transport: MakeTransport
+) -> None:
     seen: list[httpx.Request] = []
-    transport = _transport("http://127.0.0.1:8000/fal/", seen)
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={})
+
+    transport = make_transport(
+        handle,
+        provider="fal",
+        base_url="http://127.0.0.1:8000/fal/",
+        auth=AuthHeader("Authorization", Secret("Key planted-transport-key")),
+    )
     transport.request(HttpCall(Operation.STATUS, "GET", url), ErrorContext("fal"))
-    transport._client.close()
     assert ("authorization" in seen[0].headers) is sent
 
 
@@ -141,7 +152,7 @@ def test_urls_are_built_from_the_base_url_with_its_prefix() -> None:
     transport._client.close()
 
 
-def test_303_turns_a_post_into_a_get_without_body() -> None:
+def test_303_turns_a_post_into_a_get_without_body(make_transport: MakeTransport) -> None:
     seen: list[httpx.Request] = []
 
     def handle(request: httpx.Request) -> httpx.Response:
@@ -150,30 +161,24 @@ def test_303_turns_a_post_into_a_get_without_body() -> None:
             return httpx.Response(303, headers={"Location": "/fal/answer"})
         return httpx.Response(200, json={"ok": True})
 
-    with httpx.Client(transport=httpx.MockTransport(handle)) as http:
-        transport = Transport(
-            provider="fal", base_url="https://elsewhere.test", auth=None, http_client=http
-        )
-        answer = transport.request(
-            HttpCall(Operation.UPLOAD, "POST", "https://q.test/upload", json={"a": 1}),
-            ErrorContext("fal"),
-        )
+    transport = make_transport(handle, provider="fal", base_url="https://elsewhere.test", auth=None)
+    answer = transport.request(
+        HttpCall(Operation.UPLOAD, "POST", "https://q.test/upload", json={"a": 1}),
+        ErrorContext("fal"),
+    )
     assert answer.json() == {"ok": True}
     assert (seen[1].method, seen[1].content) == ("GET", b"")
 
 
-def test_too_many_redirects() -> None:
+def test_too_many_redirects(make_transport: MakeTransport) -> None:
     def handle(request: httpx.Request) -> httpx.Response:
         return httpx.Response(302, headers={"Location": str(request.url) + "x"})
 
-    with httpx.Client(transport=httpx.MockTransport(handle)) as http:
-        transport = Transport(
-            provider="fal", base_url="https://elsewhere.test", auth=None, http_client=http
+    transport = make_transport(handle, provider="fal", base_url="https://elsewhere.test", auth=None)
+    with pytest.raises(APIResponseError, match="redirects"):
+        transport.request(
+            HttpCall(Operation.STATUS, "GET", "https://q.test/a"), ErrorContext("fal")
         )
-        with pytest.raises(APIResponseError, match="redirects"):
-            transport.request(
-                HttpCall(Operation.STATUS, "GET", "https://q.test/a"), ErrorContext("fal")
-            )
 
 
 def test_debug_log_names_method_url_and_status(
