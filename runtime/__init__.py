@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from musicbind.runtime import errors
-    from musicbind.runtime.bases import ChoiceInputModel, InputModel, OutputModel, present
+    from musicbind.runtime.bases import (
+        NOT_GIVEN,
+        UNSET,
+        ChoiceInputModel,
+        InputModel,
+        NotGiven,
+        OutputModel,
+        present,
+    )
     from musicbind.runtime.binding import Binding, PriceRule, ProviderProtocol, UnknownStatusError
     from musicbind.runtime.client import AsyncClient, Client
     from musicbind.runtime.clock import Clock
@@ -48,6 +56,8 @@ _WHERE = {
     "JobState": "musicbind.runtime.jobstate",
     "Journal": "musicbind.runtime.journal",
     "JournalEntry": "musicbind.runtime.journal",
+    "NOT_GIVEN": "musicbind.runtime.bases",
+    "NotGiven": "musicbind.runtime.bases",
     "OutT": "musicbind.runtime.jobs",
     "OutputModel": "musicbind.runtime.bases",
     "Payload": "musicbind.runtime.submission",
@@ -62,6 +72,7 @@ _WHERE = {
     "ScenarioAssetMetadata": "musicbind.runtime.protocol_outputs",
     "ScenarioJobOutput": "musicbind.runtime.protocol_outputs",
     "Secret": "musicbind.runtime.secrets",
+    "UNSET": "musicbind.runtime.bases",
     "UnknownStatusError": "musicbind.runtime.binding",
     "default_journal_path": "musicbind.runtime.journal",
     "present": "musicbind.runtime.bases",
@@ -72,6 +83,8 @@ _WHERE = {
 }
 
 __all__ = [
+    "NOT_GIVEN",
+    "UNSET",
     "AsyncClient",
     "AsyncJob",
     "Binding",
@@ -85,6 +98,7 @@ __all__ = [
     "JobState",
     "Journal",
     "JournalEntry",
+    "NotGiven",
     "OutT",
     "OutputModel",
     "Payload",

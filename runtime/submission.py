@@ -644,7 +644,7 @@ def wire_payload(model: BaseModel) -> dict[str, Any]:
     to_wire = getattr(model, "to_wire", None)
     if callable(to_wire):
         return cast(dict[str, Any], to_wire())
-    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return model.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
 def with_submit_headers(call: HttpCall, headers: Mapping[str, str] | None) -> HttpCall:

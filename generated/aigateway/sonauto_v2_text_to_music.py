@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import StrictBool, StrictFloat, StrictStr
 
-from musicbind.runtime import Binding, InputModel, OutputModel, PriceRule
+from musicbind.runtime import UNSET, Binding, InputModel, OutputModel, PriceRule
 
 
 class SonautoV2TextToMusicInput(InputModel):
@@ -22,7 +22,7 @@ class SonautoV2TextToMusicInput(InputModel):
     """
     What the music should sound like.
     """
-    duration: StrictFloat | None = None
+    duration: StrictFloat = UNSET
     """
     Desired length in seconds. Models that support a length honor it, clamped to their own range; some models pick the length themselves.
     """
@@ -30,19 +30,19 @@ class SonautoV2TextToMusicInput(InputModel):
     """
     Lyrics to sing. Leave out, or set is_instrumental, for a track without vocals.
     """
-    is_instrumental: StrictBool | None = None
+    is_instrumental: StrictBool = UNSET
     """
     Produce a track with no vocals.
     """
-    lyrics_optimizer: StrictBool | None = None
+    lyrics_optimizer: StrictBool = UNSET
     """
     Allow the model to rework the supplied lyrics. On by default.
     """
-    webhook_url: StrictStr | None = None
+    webhook_url: StrictStr = UNSET
     """
     HTTPS URL that receives a POST when the job finishes.
     """
-    format: Literal["mp3", "wav"] | None = None
+    format: Literal["mp3", "wav"] = UNSET
 
 
 class SonautoV2TextToMusicOutput(OutputModel):

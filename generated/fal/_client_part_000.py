@@ -10,7 +10,16 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from musicbind.runtime import AsyncClient, AsyncJob, Client, Job, ProgressCallback, present
+from musicbind.runtime import (
+    NOT_GIVEN,
+    AsyncClient,
+    AsyncJob,
+    Client,
+    Job,
+    NotGiven,
+    ProgressCallback,
+    present,
+)
 
 if TYPE_CHECKING:
     from . import sonilo_v1_1_video_to_music as _sonilo_v1_1_video_to_music
@@ -23,10 +32,10 @@ class _FalClientPart000(Client):
         self,
         *,
         video_url: str,
-        num_samples: int | None = None,
-        prompt: str | None = None,
-        start_offset: float | None = None,
-        duration: float | None = None,
+        num_samples: int | NotGiven = NOT_GIVEN,
+        prompt: str | NotGiven | None = NOT_GIVEN,
+        start_offset: float | NotGiven | None = NOT_GIVEN,
+        duration: float | NotGiven | None = NOT_GIVEN,
         timeout: float | None = None,
         on_progress: ProgressCallback | None = None,
         max_cost: Decimal | float | str | None = None,
@@ -58,10 +67,10 @@ class _FalClientPart000(Client):
         self,
         *,
         video_url: str,
-        num_samples: int | None = None,
-        prompt: str | None = None,
-        start_offset: float | None = None,
-        duration: float | None = None,
+        num_samples: int | NotGiven = NOT_GIVEN,
+        prompt: str | NotGiven | None = NOT_GIVEN,
+        start_offset: float | NotGiven | None = NOT_GIVEN,
+        duration: float | NotGiven | None = NOT_GIVEN,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
     ) -> Job[_sonilo_v1_1_video_to_music.SoniloV11VideoToMusicOutput]:
@@ -93,10 +102,10 @@ class _AsyncFalClientPart000(AsyncClient):
         self,
         *,
         video_url: str,
-        num_samples: int | None = None,
-        prompt: str | None = None,
-        start_offset: float | None = None,
-        duration: float | None = None,
+        num_samples: int | NotGiven = NOT_GIVEN,
+        prompt: str | NotGiven | None = NOT_GIVEN,
+        start_offset: float | NotGiven | None = NOT_GIVEN,
+        duration: float | NotGiven | None = NOT_GIVEN,
         timeout: float | None = None,
         on_progress: ProgressCallback | None = None,
         max_cost: Decimal | float | str | None = None,
@@ -128,10 +137,10 @@ class _AsyncFalClientPart000(AsyncClient):
         self,
         *,
         video_url: str,
-        num_samples: int | None = None,
-        prompt: str | None = None,
-        start_offset: float | None = None,
-        duration: float | None = None,
+        num_samples: int | NotGiven = NOT_GIVEN,
+        prompt: str | NotGiven | None = NOT_GIVEN,
+        start_offset: float | NotGiven | None = NOT_GIVEN,
+        duration: float | NotGiven | None = NOT_GIVEN,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
     ) -> AsyncJob[_sonilo_v1_1_video_to_music.SoniloV11VideoToMusicOutput]:

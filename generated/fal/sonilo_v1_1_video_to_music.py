@@ -41,7 +41,7 @@ class SoniloV11VideoToMusicInputFields(InputModel):
     """
     Public http(s) URL of the video to write music for.
     """
-    num_samples: Annotated[StrictInt | None, Field(ge=1, le=3)] = 1
+    num_samples: Annotated[StrictInt, Field(ge=1, le=3)] = 1
     """
     Number of separate music tracks to generate for the video.
     """

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictStr
 
-from musicbind.runtime import Binding, ChoiceInputModel, ScenarioJobOutput
+from musicbind.runtime import UNSET, Binding, ChoiceInputModel, ScenarioJobOutput
 
 
 class MinimaxMusic01Input(ChoiceInputModel):
@@ -21,25 +21,23 @@ class MinimaxMusic01Input(ChoiceInputModel):
     """
     Required. The words to sing. Break lines with \\n and mark sections with headers such as ## (Verse 1) ## or ## (Chorus) ##
     """
-    song_file: Annotated[StrictStr | None, Field(alias="songFile")] = None
+    song_file: Annotated[StrictStr, Field(alias="songFile")] = UNSET
     """
     Optional reference song (audio) whose style the result should follow
     """
-    voice_file: Annotated[StrictStr | None, Field(alias="voiceFile")] = None
+    voice_file: Annotated[StrictStr, Field(alias="voiceFile")] = UNSET
     """
     Optional audio sample of the singing voice to imitate
     """
-    instrumental_file: Annotated[StrictStr | None, Field(alias="instrumentalFile")] = None
+    instrumental_file: Annotated[StrictStr, Field(alias="instrumentalFile")] = UNSET
     """
     Optional audio sample of the backing track to imitate
     """
-    sample_rate: Annotated[
-        Literal[16000, 24000, 32000, 44100] | None, Field(alias="sampleRate")
-    ] = 44100
+    sample_rate: Annotated[Literal[16000, 24000, 32000, 44100], Field(alias="sampleRate")] = 44100
     """
     Sample rate (Hz) of the rendered audio
     """
-    bitrate: Literal[32000, 64000, 128000, 256000] | None = 256000
+    bitrate: Literal[32000, 64000, 128000, 256000] = 256000
     """
     Bitrate (bits per second) of the rendered audio
     """

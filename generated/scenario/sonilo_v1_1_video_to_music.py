@@ -9,7 +9,7 @@ from typing import Annotated, Self
 
 from pydantic import Field, StrictFloat, StrictInt, StrictStr, ValidationInfo, model_validator
 
-from musicbind.runtime import Binding, InputModel, ScenarioJobOutput, segment_within_media
+from musicbind.runtime import UNSET, Binding, InputModel, ScenarioJobOutput, segment_within_media
 
 
 class SoniloV11VideoToMusicInputFields(InputModel):
@@ -21,19 +21,19 @@ class SoniloV11VideoToMusicInputFields(InputModel):
     """
     The clip to score. Sonilo reads its cuts, energy and mood and writes music that follows them. The price depends on how long the scored part of the video is.
     """
-    prompt: StrictStr | None = None
+    prompt: StrictStr = UNSET
     """
     Optional hint about the musical style. Leave it out and Sonilo derives a prompt from the video itself.
     """
-    num_samples: Annotated[StrictInt | None, Field(alias="numSamples", ge=1, le=3)] = 1
+    num_samples: Annotated[StrictInt, Field(alias="numSamples", ge=1, le=3)] = 1
     """
     Number of alternative soundtracks rendered for one video. Every extra sample is billed.
     """
-    start_offset: Annotated[StrictFloat | None, Field(alias="startOffset", ge=0.0, le=600.0)] = None
+    start_offset: Annotated[StrictFloat, Field(alias="startOffset", ge=0.0, le=600.0)] = UNSET
     """
     Optional. Point in the video, in seconds, where scoring begins. Start offset plus duration may not run past the end of the video.
     """
-    duration: Annotated[StrictFloat | None, Field(ge=1.0, le=600.0)] = None
+    duration: Annotated[StrictFloat, Field(ge=1.0, le=600.0)] = UNSET
     """
     Optional. Length in seconds of the part of the video to score, counted from Start Offset (or from the first frame when Start Offset is not given). When omitted, scoring runs to the end of the video.
     """

@@ -13,6 +13,7 @@ from musicbind.generator.emit.outputs import (
     ref_overloads,
     runtime_outputs,
 )
+from musicbind.generator.emit.pydantic_models import accepts_null
 from musicbind.generator.load.records import SpecType, TypeKind
 from musicbind.generator.registry import naming
 from musicbind.generator.registry.model import Field, Model, Provider
@@ -58,10 +59,15 @@ def annotation(spec: SpecType, model: Model) -> str:
 
 
 def field_annotation(field: Field, model: Model) -> str:
-    """A field's annotation: Literal for allowed values, else the type; | None when optional."""
+    """A keyword's annotation: Literal for allowed values, else the type; ``| None`` only
+    where the documents allow null; ``| NotGiven`` when optional (its default is NOT_GIVEN,
+    which is never sent)."""
     text = _allowed_annotation(field.type, field.allowed, model) if field.allowed else None
     text = text or annotation(field.type, model)
-    return text if field.required else f"{text} | None"
+    if not field.required:
+        text = f"{text} | NotGiven"
+    takes_none = accepts_null(field) and field.type.kind is not TypeKind.ANY
+    return f"{text} | None" if takes_none else text
 
 
 def _allowed_annotation(spec: SpecType, allowed: tuple[Any, ...], model: Model) -> str:

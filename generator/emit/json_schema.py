@@ -3,8 +3,8 @@
 Properties are the wire names, with the constraints, allowed values, defaults and
 descriptions of :mod:`generator.emit.schema`; shapes go under ``$defs``. The schema
 accepts what the generated input model accepts: unknown properties are refused and
-``null`` stands for "not given" on optional properties (the client leaves it out of
-the request). Cross-field rules have no JSON Schema keyword: they are stated in the
+``null`` only where the documents allow null (leaving a property out is "not given").
+Cross-field rules have no JSON Schema keyword: they are stated in the
 custom keyword ``x-musicbind-rules`` (:data:`RULES_KEYWORD`) and in the description.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from musicbind.generator.emit.literals import clean_text
+from musicbind.generator.emit.pydantic_models import accepts_null
 from musicbind.generator.emit.schema import input_shapes, object_schema
 from musicbind.generator.registry.describe import show_value
 from musicbind.generator.registry.model import CrossFieldRule, Field, Model
@@ -66,7 +67,7 @@ def _strict_object(
 
 
 def _accepts_null(field: Field) -> bool:
-    return field.type.nullable or not field.required
+    return accepts_null(field)
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:

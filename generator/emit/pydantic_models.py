@@ -5,14 +5,21 @@ Each model's classes (shapes, Input, Output) go through one in-process
 pydantic v2, no timestamp, ``--strict-refs``, strict scalar types, Literal for
 allowed values, field constraints, and every attribute name dictated by the
 registry through scoped aliases (``Class.wire`` -> python name).
+
+The tool types every optional field ``T | None = None``; the input classes are then
+retyped from the registry's nullability (:func:`retype_inputs`): an optional field the
+documents do not let be null becomes ``T = UNSET`` (no ``None``: absent is "not set"), a
+nullable one keeps or gains ``| None``. Output classes stay lenient.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 from typing import Any
 
 from musicbind.generator.emit.schema import components, input_shapes
+from musicbind.generator.load.records import TypeKind
 from musicbind.generator.registry.model import Field, Model
 
 INPUT_BASE = "musicbind.runtime.InputModel"
@@ -98,7 +105,95 @@ def render_classes(model: Model, input_name: str) -> str:
         raise SchemaToPydanticError(f"{model.ref}: datamodel-code-generator returned no module")
     # Drop the tool's own banner: our header names the real sources.
     lines = output.splitlines(keepends=True)
-    return "".join(line for line in lines if not line.startswith(_BANNER))
+    text = "".join(line for line in lines if not line.startswith(_BANNER))
+    owners = {input_name: model.inputs}
+    owners.update({name: shapes[name] for name in input_shapes(model)})
+    return retype_inputs(text, owners)
+
+
+def accepts_null(field: Field) -> bool:
+    """Whether the documents let this input be null (``nullable``, ``type: [.., null]``,
+    ``anyOf`` with null, an any-typed value, or a null default)."""
+    return (
+        field.type.nullable
+        or field.type.kind is TypeKind.ANY
+        or (field.has_default and field.default is None)
+    )
+
+
+def _offsets(source: bytes) -> list[int]:
+    starts = [0]
+    for index, byte in enumerate(source):
+        if byte == 0x0A:
+            starts.append(index + 1)
+    return starts
+
+
+def retype_inputs(text: str, owners: dict[str, tuple[Field, ...]]) -> str:
+    """``text`` with the input classes' (``owners``: class -> fields) fields typed by
+    nullability: ``T = UNSET`` where null is not allowed, ``T | None`` where it is."""
+    source = text.encode("utf-8")
+    starts = _offsets(source)
+
+    def span(node: ast.expr) -> tuple[int, int]:
+        # ast columns are UTF-8 byte offsets: edit the bytes.
+        assert node.end_lineno is not None and node.end_col_offset is not None
+        return (
+            starts[node.lineno - 1] + node.col_offset,
+            starts[node.end_lineno - 1] + node.end_col_offset,
+        )
+
+    edits: list[tuple[int, int, bytes]] = []
+    unset = False
+    for cls in ast.parse(text).body:
+        if not isinstance(cls, ast.ClassDef) or cls.name not in owners:
+            continue
+        fields = {f.python_name: f for f in owners[cls.name]}
+        for stmt in cls.body:
+            if not (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)):
+                continue
+            field = fields.get(stmt.target.id)
+            if field is None:
+                continue
+            inner = stmt.annotation
+            if (
+                isinstance(inner, ast.Subscript)
+                and isinstance(inner.value, ast.Name)
+                and inner.value.id == "Annotated"
+                and isinstance(inner.slice, ast.Tuple)
+            ):
+                inner = inner.slice.elts[0]
+            has_none = (
+                isinstance(inner, ast.BinOp)
+                and isinstance(inner.op, ast.BitOr)
+                and isinstance(inner.right, ast.Constant)
+                and inner.right.value is None
+            )
+            if accepts_null(field):
+                if not has_none:
+                    start, end = span(inner)
+                    edits.append((start, end, source[start:end] + b" | None"))
+                continue
+            if field.required or not isinstance(inner, ast.BinOp) or not has_none:
+                continue
+            start, end = span(inner)
+            left_start, left_end = span(inner.left)
+            edits.append((start, end, source[left_start:left_end]))
+            value = stmt.value
+            if isinstance(value, ast.Constant) and value.value is None:
+                start, end = span(value)
+                edits.append((start, end, b"UNSET"))
+                unset = True
+    if not edits:
+        return text
+    for start, end, replacement in sorted(edits, reverse=True):
+        source = source[:start] + replacement + source[end:]
+    result = source.decode("utf-8")
+    if unset:
+        cut = result.find("\nclass ")
+        cut = len(result) if cut < 0 else cut + 1
+        result = f"{result[:cut]}from musicbind.runtime import UNSET\n\n{result[cut:]}"
+    return result
 
 
 _BANNER = ("# generated by datamodel-codegen", "#   filename:")

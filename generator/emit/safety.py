@@ -69,6 +69,12 @@ ALLOWED_CALLS = frozenset(
 # Decorators that are applied without a call node: only these names.
 # Decorators are applied without a call node: a decorator is a checked call or one of these.
 ALLOWED_DECORATORS = frozenset({"property", "staticmethod", "classmethod", "overload", "override"})
+# Names a parameter default may be besides a literal: the typed client methods' "not given"
+# sentinel, imported from musicbind.runtime (guarded below, so it cannot be rebound).
+ALLOWED_DEFAULT_NAMES = frozenset({"NOT_GIVEN"})
+# Names a field's default may be besides a literal: the default of an optional input field
+# the documents do not let be null (None, typed Any); guarded below like NOT_GIVEN.
+ALLOWED_VALUE_NAMES = frozenset({"UNSET"})
 # Zero-argument factories pydantic may call: only constructors of empty containers.
 ALLOWED_FACTORIES = frozenset({"list", "dict", "set", "tuple", "frozenset"})
 # Builtins that run code, read input or files, or reach into namespaces; a module may only
@@ -94,7 +100,11 @@ FORBIDDEN_NAMES = frozenset(
 ALLOWED_DUNDERS = frozenset({"__all__", "__doc__", "__future__", "__init__", "__name__"})
 # Names whose meaning the allow-lists rely on: never rebound to anything but a literal.
 GUARDED_NAMES = frozenset(
-    {name for name in ALLOWED_CALLS if "." not in name} | ALLOWED_DECORATORS | {"self", "cls"}
+    {name for name in ALLOWED_CALLS if "." not in name}
+    | ALLOWED_DECORATORS
+    | ALLOWED_DEFAULT_NAMES
+    | ALLOWED_VALUE_NAMES
+    | {"self", "cls"}
 )
 _DUNDER = re.compile(r"^__\w+__$")
 _REFUSED_NODES = (
@@ -213,6 +223,8 @@ def _plain_value(target: str, value: ast.expr | None) -> bool:
     """A value that cannot smuggle a callable in: a literal, a Field(...), or ``x = obj.x``."""
     if value is None or _is_literal(value):
         return True
+    if isinstance(value, ast.Name) and value.id in ALLOWED_VALUE_NAMES:
+        return True
     if isinstance(value, ast.Call) and _call_name(value.func) == "Field":
         return True
     return (
@@ -220,6 +232,10 @@ def _plain_value(target: str, value: ast.expr | None) -> bool:
         and value.attr == target
         and isinstance(value.value, ast.Name)
     )
+
+
+def _allowed_default_name(value: ast.expr) -> bool:
+    return isinstance(value, ast.Name) and value.id in ALLOWED_DEFAULT_NAMES
 
 
 def _is_literal(value: ast.expr) -> bool:
@@ -296,7 +312,7 @@ def _definition_problem(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Class
                 return f"class keyword {keyword.arg!r} is not allowed"
         return None
     defaults = [*node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)]
-    if not all(_is_literal(default) for default in defaults):
+    if not all(_is_literal(d) or _allowed_default_name(d) for d in defaults):
         return "parameter defaults must be literals"
     for annotation in [a.annotation for a in _arguments(node.args)] + [node.returns]:
         problem = _annotation_problem(annotation)

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
+from musicbind.generator.emit.pydantic_models import accepts_null
 from musicbind.generator.generate import generate_paths
 from musicbind.generator.load.records import TypeKind
 from musicbind.generator.pipeline import build_from_paths, default_overlay_path
@@ -115,6 +116,14 @@ def _check_field(input_model: type[BaseModel], valid: dict[str, Any], field: Fie
     checks = 0
     if field.required:
         _rejected(input_model, {k: v for k, v in valid.items() if k != wire}, wire)
+        checks += 1
+    if not field.required:
+        # Null only where the document allows it; then it is sent as null.
+        if accepts_null(field):
+            sent = input_model.model_validate({**valid, wire: None}).to_wire()  # type: ignore[attr-defined]
+            assert sent[wire] is None, (wire, sent)
+        else:
+            _rejected(input_model, {**valid, wire: None}, wire)
         checks += 1
     numeric = field.type.kind in (TypeKind.INTEGER, TypeKind.NUMBER)
     if numeric and not field.allowed:

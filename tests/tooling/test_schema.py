@@ -12,6 +12,7 @@ from tooling_support import ROOT, assert_no_traceback, json_output, models, run_
 
 from musicbind import generated
 from musicbind.generator.emit.json_schema import RULES_KEYWORD, input_json_schema
+from musicbind.generator.emit.pydantic_models import accepts_null
 from musicbind.generator.load.records import TypeKind
 
 REFS = [m.ref for m in models()]
@@ -25,6 +26,8 @@ def _inputs(ref: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     for f in model.inputs:
         if f.required:
             bad.append({k: v for k, v in good.items() if k != f.wire_name})
+        elif not accepts_null(f):
+            bad.append({**good, f.wire_name: None})  # null only where the document allows it
         if f.maximum is not None:
             bad.append({**good, f.wire_name: f.maximum + 1})
         if f.type.kind in (TypeKind.INTEGER, TypeKind.NUMBER):
@@ -67,7 +70,7 @@ def test_properties_are_wire_names_with_constraints_defaults_and_descriptions() 
     ]
     assert schema["required"] == ["lyrics"]
     assert schema["additionalProperties"] is False
-    assert schema["properties"]["sampleRate"]["enum"] == [16000, 24000, 32000, 44100, None]
+    assert schema["properties"]["sampleRate"]["enum"] == [16000, 24000, 32000, 44100]
     assert schema["properties"]["sampleRate"]["default"] == 44100
     assert "Sample rate" in schema["properties"]["sampleRate"]["description"]
 
@@ -105,9 +108,7 @@ def test_shapes_go_under_defs() -> None:
     with_shape = replace(fal, inputs=(*fal.inputs, reference), shapes=(audio, *fal.shapes[1:]))
     schema = input_json_schema(with_shape)
     jsonschema.Draft202012Validator.check_schema(schema)
-    assert schema["properties"]["reference"] == {
-        "anyOf": [{"$ref": f"#/$defs/{audio.class_name}"}, {"type": "null"}]
-    }
+    assert schema["properties"]["reference"] == {"$ref": f"#/$defs/{audio.class_name}"}
     assert schema["$defs"][audio.class_name]["required"] == ["url"]
     validator = jsonschema.Draft202012Validator(schema)
     base = {"video_url": "https://x/v.mp4"}

@@ -14,9 +14,12 @@ from pydantic import BaseModel
 from musicbind.generated.aigateway.client import AIgatewayClient, AsyncAIgatewayClient
 from musicbind.generated.aigateway.sonauto_v2_text_to_music import SonautoV2TextToMusicOutput
 from musicbind.generated.fal.client import AsyncFalClient, FalClient
-from musicbind.generated.fal.sonilo_v1_1_video_to_music import SoniloV11VideoToMusicOutput
+from musicbind.generated.fal.sonilo_v1_1_video_to_music import (
+    SoniloV11VideoToMusicInput,
+    SoniloV11VideoToMusicOutput,
+)
 from musicbind.generated.scenario.client import AsyncScenarioClient, ScenarioClient
-from musicbind.runtime import AsyncJob, Job, ScenarioAsset, ScenarioJobOutput
+from musicbind.runtime import NOT_GIVEN, AsyncJob, Job, NotGiven, ScenarioAsset, ScenarioJobOutput
 
 
 def score_video(url: str) -> list[str]:
@@ -143,3 +146,18 @@ def general_forms(ref: str) -> str:
         binding = gateway.resolve_binding(ref)
         assert_type(gateway.run(binding, {"prompt": "x"}), BaseModel)
         return mine.url
+
+
+# Null and "not given": optional keywords default to NOT_GIVEN (never sent); None is null and
+# type-checks only where the documents allow null.
+
+
+def null_and_not_given(url: str) -> None:
+    assert_type(NOT_GIVEN, NotGiven)
+    with FalClient() as fal:
+        fal.sonilo_v1_1_video_to_music(video_url=url, prompt=None)  # nullable: sent as null
+        fal.sonilo_v1_1_video_to_music(video_url=url, num_samples=NOT_GIVEN)
+        fal.sonilo_v1_1_video_to_music(video_url=url, num_samples=None)  # type: ignore[arg-type]
+    given = SoniloV11VideoToMusicInput(video_url=url, num_samples=2)
+    assert_type(given.num_samples, int)
+    assert_type(given.prompt, str | None)

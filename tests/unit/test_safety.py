@@ -115,3 +115,35 @@ def test_rule_checks_from_sentences_pass() -> None:
     check_module(RULE_CHECKS, "ok.py")
     with pytest.raises(UnsafeCodeError):
         check_module(RULE_CHECKS.replace("requires(self", "exec(self"), "bad.py")
+
+
+NOT_GIVEN_METHOD = """
+from __future__ import annotations
+from musicbind.runtime import NOT_GIVEN, UNSET, InputModel, NotGiven, present
+class In(InputModel):
+    seed: int = UNSET
+    cast: int = UNSET
+def call(*, seed: int | NotGiven = NOT_GIVEN, style: str | None | NotGiven = NOT_GIVEN) -> None:
+    present({"seed": seed, "style": style})
+"""
+
+
+def test_not_given_defaults_pass() -> None:
+    check_module(NOT_GIVEN_METHOD, "ok.py")
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("seed: int | NotGiven = NOT_GIVEN", "seed: int | NotGiven = UNSET"),  # only NOT_GIVEN
+        ("seed: int | NotGiven = NOT_GIVEN", "seed: int = print"),
+        ("class In", "NOT_GIVEN = print\nclass In"),  # the allowed default cannot be rebound
+        ("import NOT_GIVEN,", "import print as NOT_GIVEN,"),
+        ("class In", "UNSET = print\nclass In"),
+        ("cast: int = UNSET", "cast: int = NOT_GIVEN"),  # a field default: UNSET only
+    ],
+)
+def test_not_given_is_the_only_name_default(old: str, new: str) -> None:
+    assert old in NOT_GIVEN_METHOD
+    with pytest.raises(UnsafeCodeError):
+        check_module(NOT_GIVEN_METHOD.replace(old, new), "bad.py")

@@ -10,7 +10,16 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
-from musicbind.runtime import AsyncClient, AsyncJob, Client, Job, ProgressCallback, present
+from musicbind.runtime import (
+    NOT_GIVEN,
+    AsyncClient,
+    AsyncJob,
+    Client,
+    Job,
+    NotGiven,
+    ProgressCallback,
+    present,
+)
 
 if TYPE_CHECKING:
     from . import acme_chime_tts as _acme_chime_tts
@@ -23,10 +32,10 @@ class _FalClientPart000(Client):
         self,
         *,
         text: str,
-        voice: Literal["ava", "bo", "class"] | None = None,
-        speed: float | None = None,
-        channels: Literal[1, 2] | None = None,
-        seed: int | None = None,
+        voice: Literal["ava", "bo", "class"] | NotGiven = NOT_GIVEN,
+        speed: float | NotGiven | None = NOT_GIVEN,
+        channels: Literal[1, 2] | NotGiven = NOT_GIVEN,
+        seed: int | NotGiven = NOT_GIVEN,
         timeout: float | None = None,
         on_progress: ProgressCallback | None = None,
         max_cost: Decimal | float | str | None = None,
@@ -58,10 +67,10 @@ class _FalClientPart000(Client):
         self,
         *,
         text: str,
-        voice: Literal["ava", "bo", "class"] | None = None,
-        speed: float | None = None,
-        channels: Literal[1, 2] | None = None,
-        seed: int | None = None,
+        voice: Literal["ava", "bo", "class"] | NotGiven = NOT_GIVEN,
+        speed: float | NotGiven | None = NOT_GIVEN,
+        channels: Literal[1, 2] | NotGiven = NOT_GIVEN,
+        seed: int | NotGiven = NOT_GIVEN,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
     ) -> Job[_acme_chime_tts.AcmeChimeTtsOutput]:
@@ -93,10 +102,10 @@ class _AsyncFalClientPart000(AsyncClient):
         self,
         *,
         text: str,
-        voice: Literal["ava", "bo", "class"] | None = None,
-        speed: float | None = None,
-        channels: Literal[1, 2] | None = None,
-        seed: int | None = None,
+        voice: Literal["ava", "bo", "class"] | NotGiven = NOT_GIVEN,
+        speed: float | NotGiven | None = NOT_GIVEN,
+        channels: Literal[1, 2] | NotGiven = NOT_GIVEN,
+        seed: int | NotGiven = NOT_GIVEN,
         timeout: float | None = None,
         on_progress: ProgressCallback | None = None,
         max_cost: Decimal | float | str | None = None,
@@ -128,10 +137,10 @@ class _AsyncFalClientPart000(AsyncClient):
         self,
         *,
         text: str,
-        voice: Literal["ava", "bo", "class"] | None = None,
-        speed: float | None = None,
-        channels: Literal[1, 2] | None = None,
-        seed: int | None = None,
+        voice: Literal["ava", "bo", "class"] | NotGiven = NOT_GIVEN,
+        speed: float | NotGiven | None = NOT_GIVEN,
+        channels: Literal[1, 2] | NotGiven = NOT_GIVEN,
+        seed: int | NotGiven = NOT_GIVEN,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
     ) -> AsyncJob[_acme_chime_tts.AcmeChimeTtsOutput]:

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictFloat, StrictInt, StrictStr
 
-from musicbind.runtime import Binding, ChoiceInputModel, OutputModel
+from musicbind.runtime import UNSET, Binding, ChoiceInputModel, OutputModel
 
 
 class AudioFile(OutputModel):
@@ -22,10 +22,10 @@ class AcmeChimeTtsInput(ChoiceInputModel):
     """
     Words to say, "quoted" and 'single' \\ backslashed.
     """
-    voice: Literal["ava", "bo", "class"] | None = "ava"
+    voice: Literal["ava", "bo", "class"] = "ava"
     speed: Annotated[StrictFloat | None, Field(gt=0.0, le=4.0)] = None
-    channels: Literal[1, 2] | None = 1
-    seed: Annotated[StrictInt | None, Field(ge=0)] = None
+    channels: Literal[1, 2] = 1
+    seed: Annotated[StrictInt, Field(ge=0)] = UNSET
 
 
 class AcmeChimeTtsOutput(OutputModel):

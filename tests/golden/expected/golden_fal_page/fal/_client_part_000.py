@@ -10,7 +10,16 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
-from musicbind.runtime import AsyncClient, AsyncJob, Client, Job, ProgressCallback, present
+from musicbind.runtime import (
+    NOT_GIVEN,
+    AsyncClient,
+    AsyncJob,
+    Client,
+    Job,
+    NotGiven,
+    ProgressCallback,
+    present,
+)
 
 if TYPE_CHECKING:
     from . import acme_drum_fill as _acme_drum_fill
@@ -23,8 +32,8 @@ class _FalClientPart000(Client):
         self,
         *,
         style: str,
-        bpm: int | None = None,
-        length: Literal["1bar", "2bar"] | None = None,
+        bpm: int | NotGiven = NOT_GIVEN,
+        length: Literal["1bar", "2bar"] | NotGiven = NOT_GIVEN,
         timeout: float | None = None,
         on_progress: ProgressCallback | None = None,
         max_cost: Decimal | float | str | None = None,
@@ -54,8 +63,8 @@ class _FalClientPart000(Client):
         self,
         *,
         style: str,
-        bpm: int | None = None,
-        length: Literal["1bar", "2bar"] | None = None,
+        bpm: int | NotGiven = NOT_GIVEN,
+        length: Literal["1bar", "2bar"] | NotGiven = NOT_GIVEN,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
     ) -> Job[_acme_drum_fill.AcmeDrumFillOutput]:
@@ -85,8 +94,8 @@ class _AsyncFalClientPart000(AsyncClient):
         self,
         *,
         style: str,
-        bpm: int | None = None,
-        length: Literal["1bar", "2bar"] | None = None,
+        bpm: int | NotGiven = NOT_GIVEN,
+        length: Literal["1bar", "2bar"] | NotGiven = NOT_GIVEN,
         timeout: float | None = None,
         on_progress: ProgressCallback | None = None,
         max_cost: Decimal | float | str | None = None,
@@ -116,8 +125,8 @@ class _AsyncFalClientPart000(AsyncClient):
         self,
         *,
         style: str,
-        bpm: int | None = None,
-        length: Literal["1bar", "2bar"] | None = None,
+        bpm: int | NotGiven = NOT_GIVEN,
+        length: Literal["1bar", "2bar"] | NotGiven = NOT_GIVEN,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
     ) -> AsyncJob[_acme_drum_fill.AcmeDrumFillOutput]:

@@ -45,11 +45,11 @@ class AcmeDrumFillInput(InputModel):
     """
     Style of the fill.
     """
-    bpm: Annotated[StrictInt | None, Field(ge=60, le=200)] = 120
+    bpm: Annotated[StrictInt, Field(ge=60, le=200)] = 120
     """
     Tempo in beats per minute.
     """
-    length: Literal["1bar", "2bar"] | None = "1bar"
+    length: Literal["1bar", "2bar"] = "1bar"
     """
     How long the fill is.
     """

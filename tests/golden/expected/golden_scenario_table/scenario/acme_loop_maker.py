@@ -21,15 +21,15 @@ class AcmeLoopMakerInput(InputModel):
     """
     Required. What the loop sounds like.
     """
-    bars: Annotated[StrictFloat | None, Field(ge=1.0, le=32.0)] = 4
+    bars: Annotated[StrictFloat, Field(ge=1.0, le=32.0)] = 4
     """
     Optional length in bars.
     """
-    key_signature: Literal["C", "G", "D", "A"] | None = "C"
+    key_signature: Literal["C", "G", "D", "A"] = "C"
     """
     Optional key.
     """
-    gain: Annotated[StrictFloat | None, Field(ge=-12.0, le=12.0)] = 0
+    gain: Annotated[StrictFloat, Field(ge=-12.0, le=12.0)] = 0
     """
     Optional gain in dB.
     """
