@@ -40,6 +40,7 @@ from musicbind.runtime.errors import (
     ConfigurationError,
     CostLimitError,
     FileInputError,
+    MissingCredentialsError,
     MusicbindError,
     SubmissionUncertainError,
     SubmitRedirectError,
@@ -135,7 +136,7 @@ class ClientCore(Generic[HttpClientT]):
         wanted = " and ".join(
             v for v in (key_var, secret_var if chosen.auth == "basic" else None) if v
         )
-        self._missing_auth_hint = f"pass api_key=... or set {wanted}"
+        self._missing_auth_hint = f"set {wanted} (in Python, or pass api_key= to the client)"
         self._journal_arg = journal
         self._journal: Journal | None = journal if isinstance(journal, Journal) else None
         self.retry = retry or RetryPolicy()
@@ -408,6 +409,12 @@ class ClientCore(Generic[HttpClientT]):
         bound = self.binding(binding)
         model = self.validate(bound, payload, media_duration=media_duration)
         estimate = self._check_cost(bound, model, max_cost, media_duration)
+        if self._auth is None:  # refused here: no upload, no journal row, nothing sent
+            raise MissingCredentialsError(
+                f"no credentials for {self.protocol.name}: {self._missing_auth_hint}",
+                provider=self.protocol.name,
+                ref=bound.ref,
+            )
         model = yield from self._upload_plan(bound, model)
         wire = wire_payload(model)
         intent_id = self._intent(bound, wire, estimate)
