@@ -13,13 +13,13 @@ from typing import Any
 
 from rich import box
 from rich.console import Console
-from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
 from musicbind.demo import DURATION_TOLERANCE_S, DemoResult, DemoRow
 from musicbind.tooling.project import shown
 from musicbind.tooling.report import plural
+from musicbind.tooling.terminal import print_whole
 
 # Room for "job_" and 7 hex digits, or a UUID's first group: enough to tell jobs apart.
 SHORT_ID_WIDTH = 12
@@ -41,7 +41,7 @@ def print_summary(result: DemoResult, console: Console, *, wide: bool = False) -
     """The table, its key, failures, the files, then one line with the verdict."""
     console.print()
     table = summary_table(result.rows, wide=wide)
-    _print_whole(table, console) if wide else console.print(table)
+    print_whole(table, console) if wide else console.print(table)
     console.print()
     for name, meaning in _KEY:
         if name == "job" and wide:
@@ -71,17 +71,6 @@ def print_summary(result: DemoResult, console: Console, *, wide: bool = False) -
         ),
         soft_wrap=True,
     )
-
-
-def _print_whole(table: Table, console: Console) -> None:
-    """The table at its natural width, wider than the terminal if need be (which wraps it)."""
-    natural = Measurement.get(console, console.options.update_width(10_000), table).maximum
-    width = console.width
-    console.width = max(width, natural)
-    try:
-        console.print(table)
-    finally:
-        console.width = width
 
 
 def summary_table(rows: list[DemoRow], *, wide: bool = False) -> Table:

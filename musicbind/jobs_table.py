@@ -18,13 +18,13 @@ from pathlib import Path
 
 from rich import box
 from rich.console import Console
-from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
 from musicbind.commands.run import plain_text
 from musicbind.runtime.journal import JournalEntry
 from musicbind.tooling.project import shown as shown_path
+from musicbind.tooling.terminal import print_whole
 
 SHORT_ID_WIDTH = 8
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -184,13 +184,7 @@ def print_jobs(
     """The table, its key (unless wide), then the journal's path and the entries' count."""
     table = jobs_table(entries, now or datetime.now(UTC), wide=wide)
     if wide:
-        natural = Measurement.get(console, console.options.update_width(10_000), table).maximum
-        width = console.width
-        console.width = max(width, natural)
-        try:
-            console.print(table)
-        finally:
-            console.width = width
+        print_whole(table, console)
     else:
         console.print(table)
         console.print()

@@ -3,38 +3,57 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from musicbind.commands.generate import print_problems, project_target
 from musicbind.tooling.project import shown
 
+if TYPE_CHECKING:
+    from musicbind.generator.registry.model import Registry
 
-@click.command("registry")
-@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the whole registry as stable JSON.")
-@click.option(
-    "--specs",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Specs folder (default: [tool.musicbind] specs, else specs/).",
-)
-@click.option("--overlay", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--provider", help="Provider of loose PATHS when their content does not say.")
-def registry_command(
-    paths: tuple[Path, ...],
-    as_json: bool,
-    specs: Path | None,
-    overlay: Path | None,
-    provider: str | None,
-) -> None:
-    """Print the registry of specs/ (or of PATHS): models, fields, rules, pricing, provenance."""
+
+def registry_inputs(command: Callable[..., None]) -> Callable[..., None]:
+    """The options of a command that builds a registry: loose PATHS or the project's specs."""
+    for option in reversed(
+        (
+            click.argument(
+                "paths",
+                nargs=-1,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            ),
+            click.option(
+                "--specs",
+                type=click.Path(file_okay=False, path_type=Path),
+                help="Specs folder (default: [tool.musicbind] specs, else specs/).",
+            ),
+            click.option(
+                "--overlay",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                help="Overlay laid over musicbind's for loose PATHS.",
+            ),
+            click.option(
+                "--provider", help="Provider of loose PATHS when their content does not say."
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+def build_registry_for(
+    paths: tuple[Path, ...], specs: Path | None, overlay: Path | None, provider: str | None
+) -> Registry:
+    """The registry of loose ``paths`` (with musicbind's overlay under ``overlay``), else of
+    the project's specs folder (``--specs``, else ``[tool.musicbind]``, else specs/)."""
     from musicbind.generator.pipeline import (
         build_from_paths,
         build_from_specs,
         default_overlay_path,
     )
-    from musicbind.generator.registry.serialize import registry_to_json
 
     if paths:
         built = build_from_paths(
@@ -49,7 +68,23 @@ def registry_command(
         if not target.specs.is_dir():
             raise click.UsageError(f"no specs folder at {shown(target.specs)} and no PATHS given")
         built = build_from_specs(target.specs, settings=target.settings)
-    registry = built.registry
+    return built.registry
+
+
+@click.command("registry")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole registry as stable JSON.")
+@registry_inputs
+def registry_command(
+    paths: tuple[Path, ...],
+    as_json: bool,
+    specs: Path | None,
+    overlay: Path | None,
+    provider: str | None,
+) -> None:
+    """Print the registry of specs/ (or of PATHS): models, fields, rules, pricing, provenance."""
+    from musicbind.generator.registry.serialize import registry_to_json
+
+    registry = build_registry_for(paths, specs, overlay, provider)
     if as_json:
         sys.stdout.write(registry_to_json(registry))
     else:

@@ -14,20 +14,13 @@ from typing import Any
 
 import click
 
-from musicbind.commands.generate import print_problems, project_target
-from musicbind.tooling.project import shown
+from musicbind.commands.generate import print_problems
+from musicbind.commands.registry import build_registry_for, registry_inputs
 
 
 @click.command("rules")
-@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print rules and candidates as JSON.")
-@click.option(
-    "--specs",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Specs folder (default: [tool.musicbind] specs, else specs/).",
-)
-@click.option("--overlay", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--provider", help="Provider of loose PATHS when their content does not say.")
+@registry_inputs
 def rules_command(
     paths: tuple[Path, ...],
     as_json: bool,
@@ -38,27 +31,9 @@ def rules_command(
     """List the rules of specs/ (or of PATHS) and the constraint-like sentences left alone."""
     from musicbind.generator.emit.json_schema import rule_statement
     from musicbind.generator.emit.literals import clean_text
-    from musicbind.generator.pipeline import (
-        build_from_paths,
-        build_from_specs,
-        default_overlay_path,
-    )
     from musicbind.generator.registry.stated_rules import document_rules
 
-    if paths:
-        built = build_from_paths(
-            list(paths),
-            overlay or default_overlay_path(),
-            Path.cwd(),
-            provider,
-            bundled_overlay=True,
-        )
-    else:
-        target = project_target(specs, None)
-        if not target.specs.is_dir():
-            raise click.UsageError(f"no specs folder at {shown(target.specs)} and no PATHS given")
-        built = build_from_specs(target.specs, settings=target.settings)
-    registry = built.registry
+    registry = build_registry_for(paths, specs, overlay, provider)
     report: list[dict[str, Any]] = []
     for model in registry.models:
         prose, candidates = document_rules(model.inputs)
