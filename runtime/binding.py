@@ -95,14 +95,65 @@ class Binding:
 
 
 @dataclass(frozen=True, slots=True)
-class ProviderProtocol:
-    """A provider's job protocol facts, as the registry states them."""
+class JobOperations:
+    """How a generic provider's asynchronous job is read after its submit (registry data).
 
-    name: str  # "scenario", "fal", "aigateway"
+    ``status_path`` holds one ``{...}`` placeholder, filled with the submit answer's
+    ``id_field``; the status answer's ``status_field`` is the status word, and the whole
+    status answer is the job's result. ``cancel_method``/``cancel_path``: None when the
+    document states no way to cancel.
+    """
+
+    id_field: str
+    status_path: str
+    status_field: str = "status"
+    error_field: str | None = None
+    cancel_method: str | None = None
+    cancel_path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HttpOperation:
+    """How one model of a generic (OpenAPI-described) provider is called (registry data).
+
+    ``body``: ``json`` or ``multipart``. ``answer``: ``json`` (the answer is the result),
+    ``binary`` (the answer's bytes are the result: an audio file, streamed to disk) or
+    ``job`` (the answer names a job, read through ``job``).
+    """
+
+    method: str
+    path: str  # under the provider's base URL
+    body: str = "json"
+    answer: str = "json"
+    media_type: str | None = None  # binary answers: the documented type, e.g. "audio/mpeg"
+    job: JobOperations | None = None
+    path_params: tuple[str, ...] = ()  # wire names of inputs that fill ``{...}`` in ``path``
+    query_params: tuple[str, ...] = ()  # wire names of inputs sent in the query
+    files: tuple[str, ...] = ()  # multipart: wire names of inputs sent as file parts
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderProtocol:
+    """A provider's job protocol facts, as the registry states them.
+
+    ``adapter``: ``""`` for the providers musicbind knows by name (their adapter is chosen
+    by ``name``), ``"openapi"`` for a provider bound from its OpenAPI document alone, whose
+    calls the generic adapter makes from ``operations`` (model id -> operation).
+    ``auth``: ``basic``, ``key`` (``Authorization: Key ...``), ``bearer``, ``header`` (the
+    key in the header ``auth_name``), ``query`` (the key in the query parameter
+    ``auth_name``) or ``none``. ``key_env``: the environment variable holding the key when
+    it is not ``<NAME>_API_KEY``.
+    """
+
+    name: str  # "scenario", "fal", "aigateway", or a generic provider's name
     display_name: str
     base_url: str
-    auth: str  # "basic", "key", "bearer"
+    auth: str
     statuses: Mapping[str, JobState] = field(default_factory=dict)
+    adapter: str = ""
+    auth_name: str | None = None
+    key_env: str | None = None
+    operations: Mapping[str, HttpOperation] = field(default_factory=dict)
 
     def state_of(self, word: str) -> JobState:
         """Map a provider status word onto JobState; an unknown word raises, never succeeds."""

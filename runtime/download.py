@@ -22,6 +22,7 @@ import hashlib
 import mimetypes
 import os
 import re
+import shutil
 import tempfile
 import zlib
 from collections.abc import Iterator
@@ -210,6 +211,79 @@ def download_plan(
     call = HttpCall(Operation.DOWNLOAD, "GET", ref.url)
     temporary, content_type = yield from transport.exchange_plan(call, ctx, consume)
     return _place(temporary, directory, ref, fallback_name, content_type)
+
+
+ANSWERS_SUFFIX = ".answers"
+
+
+def answers_folder(journal_path: Path) -> Path:
+    """Where answers that are results themselves (an audio body) are kept, by the journal."""
+    return journal_path.with_name(journal_path.name + ANSWERS_SUFFIX)
+
+
+def save_body(
+    response: httpx.Response, folder: Path, max_bytes: int
+) -> TransportPlan[tuple[Path, str | None]]:
+    """Stream a 2xx body into ``folder`` under the cap; (the file, its content type).
+
+    The file is named ``answer-<random>.<extension of its type>`` and only appears complete.
+    """
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    writer = BodyWriter(folder, max_bytes, response)
+
+    def take(chunk: bytes) -> bool:
+        writer.feed(chunk)
+        return False
+
+    try:
+        if response.is_stream_consumed:  # a body the client already read (a test transport)
+            writer.feed(response.content)
+        else:
+            yield from read_chunks(response, take)
+        temporary = writer.finish()
+    except BaseException:
+        writer.abort()
+        raise
+    name = safe_file_name(
+        f"answer-{os.urandom(8).hex()}", fallback="answer", content_type=writer.content_type
+    )
+    final = folder / name
+    os.replace(temporary, final)
+    return final, writer.content_type
+
+
+def answered_file(journal_path: Path, url: str) -> Path | None:
+    """The kept answer a ``spool:<name>`` result URL names, when it exists (else None).
+
+    Only a bare file name inside the journal's answers folder is accepted: a result cannot
+    point anywhere else on the disk.
+    """
+    if not url.startswith(SPOOL_SCHEME):
+        return None
+    name = url[len(SPOOL_SCHEME) :]
+    if not name or name != Path(name).name or name in (".", ".."):
+        return None
+    path = answers_folder(journal_path) / name
+    return path if path.is_file() else None
+
+
+SPOOL_SCHEME = "spool:"
+
+
+def copy_answer(kept: Path, directory: Path, fallback: str) -> Path:
+    """Copy a kept answer into ``directory`` (never over a file); the journal keeps its own."""
+    fd, name = tempfile.mkstemp(
+        dir=directory, prefix=f"{PART_PREFIX}{os.getpid()}-", suffix=".part"
+    )
+    os.close(fd)
+    temporary = Path(name)
+    try:
+        shutil.copyfile(kept, temporary)
+        return place_without_overwrite(
+            temporary, directory, safe_file_name(kept.name, fallback=fallback)
+        )
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 class DownloadOptions(TypedDict):

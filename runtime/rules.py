@@ -81,8 +81,8 @@ def requires(model: BaseModel, *, field: str, other: str, rule: str) -> None:
 
 
 def excludes(model: BaseModel, *, field: str, other: str, rule: str) -> None:
-    """``field`` and ``other`` are not both given."""
-    if given(model, field) and given(model, other):
+    """``field`` and ``other`` are not both used (a switch set to false is not used)."""
+    if _used(model, field) and _used(model, other):
         raise ValueError(f"{field} cannot be used together with {other} (rule {rule})")
 
 
@@ -92,6 +92,12 @@ def required_when(model: BaseModel, *, field: str, other: str, value: Any, rule:
     same = type(current) is type(value) or not isinstance(value, bool | str)
     if same and current == value and not given(model, field):
         raise ValueError(f"{field} is required when {other} is {_show(value)} (rule {rule})")
+
+
+def _used(model: BaseModel, name: str) -> bool:
+    """Given, and not a switch turned off: "cannot be used with instrumental" allows
+    ``instrumental=false`` beside the other field."""
+    return given(model, name) and getattr(model, name, None) is not False
 
 
 def _show(value: Any) -> str:

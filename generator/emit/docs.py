@@ -132,10 +132,47 @@ def _provider_view(provider: Provider, count: int) -> dict[str, Any]:
         "name": provider.name,
         "title": md_text(provider.display_name),
         "base_url": md_code(provider.base_url),
-        "auth": md_code(provider.auth),
+        "auth": _auth_text(provider),
         "client_class": provider.client_class,
         "count": count,
     }
+
+
+def _auth_text(provider: Provider) -> str:
+    """``bearer``; a generic provider's scheme also says where the key goes and its variable."""
+    if provider.adapter is None:
+        return md_code(provider.auth)
+    where = {
+        "bearer": "`Authorization: Bearer <key>`",
+        "basic": "HTTP basic",
+        "key": "`Authorization: Key <key>`",
+        "header": f"the header {md_code(provider.auth_name or '')}",
+        "query": f"the query parameter {md_code(provider.auth_name or '')}",
+    }.get(provider.auth)
+    if where is None:
+        return "none"
+    variable = provider.key_env or f"{provider.name.upper()}_API_KEY"
+    return f"{md_code(provider.auth)} (the key in {where}, from {md_code(variable)})"
+
+
+def _call_text(model: Model) -> str:
+    """How a generic provider's model is called: method, path and what it answers."""
+    operation = model.operation
+    if operation is None:
+        return ""
+    answer = {
+        "json": "answers with its result",
+        "binary": f"answers with the audio itself ({md_code(operation.media_type or '')}), "
+        "kept with the journal",
+        "job": "answers with a job",
+    }[operation.answer]
+    text = f"{md_code(operation.method + ' ' + operation.path)} ({operation.body} body), {answer}"
+    if operation.job is not None:
+        text += f", read with {md_code('GET ' + operation.job.status_path)}"
+        if operation.job.cancel_path:
+            method = operation.job.cancel_method or ""
+            text += f", canceled with {md_code(method + ' ' + operation.job.cancel_path)}"
+    return text
 
 
 def _anchor(ref: str) -> str:
@@ -161,6 +198,7 @@ def _model_view(model: Model, provider: Provider, package: str) -> dict[str, Any
             if s.name in sent
         ],
         "price": _price(model.pricing, model.inputs),
+        "call": _call_text(model),
         "rules": [
             {
                 "name": md_code(r.name),

@@ -82,6 +82,7 @@ def load_bytes(data: bytes, path: str) -> SpecDocument:
         provider=loaded.provider,
         models=loaded.models,
         problems=(*problems, *loaded.problems, *_not_unicode(loaded)),
+        provider_facts=loaded.provider_facts,
     )
 
 

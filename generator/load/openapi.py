@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from musicbind.generator.load.document_text import read_document
 from musicbind.generator.load.located import pointer_child
 from musicbind.generator.load.openapi_document import OpenApiDocument, as_mapping, as_text, show
+from musicbind.generator.load.openapi_generic import GenericReader
 from musicbind.generator.load.openapi_schema import SchemaReader
 from musicbind.generator.load.openapi_structure import camel, object_parts
 from musicbind.generator.load.records import (
@@ -40,11 +41,15 @@ _SUCCESS_CODES = ("200", "201", "202")
 _FAL_METADATA = "/info/x-fal-metadata"
 
 
-# An OpenAPI 3 document whose text does not parse is still recognisably one (and its syntax
-# error is reported as such): JSON that opens with ``{`` and says ``"openapi": "3.``, or YAML
-# whose first statement is ``openapi: 3.``.
-_BROKEN_JSON = re.compile(r'\A\s*\{.{0,4000}?"openapi"\s*:\s*"?3\.', re.DOTALL)
-_BROKEN_YAML = re.compile(r"\A(?:\s*(?:#[^\n]*|---|%[^\n]*)?\n)*openapi\s*:\s*['\"]?3\.")
+# An OpenAPI 3 (or Swagger 2.0) document whose text does not parse is still recognisably one
+# (and its syntax error is reported as such): JSON that opens with ``{`` and says
+# ``"openapi": "3.`` (``"swagger": "2.0``), or YAML whose first statement says so.
+_BROKEN_JSON = re.compile(
+    r'\A\s*\{.{0,4000}?"(?:openapi"\s*:\s*"?3\.|swagger"\s*:\s*"?2\.0)', re.DOTALL
+)
+_BROKEN_YAML = re.compile(
+    r"\A(?:\s*(?:#[^\n]*|---|%[^\n]*)?\n)*(?:openapi\s*:\s*['\"]?3\.|swagger\s*:\s*['\"]?2\.0)"
+)
 
 
 def looks_like(text: str) -> bool:
@@ -55,7 +60,9 @@ def looks_like(text: str) -> bool:
         bare = text.removeprefix("\ufeff")
         return bool(_BROKEN_JSON.match(bare) or _BROKEN_YAML.match(bare))
     root = as_mapping(parsed.value)
-    return root is not None and is_version_3(root.get("openapi"))
+    return root is not None and (
+        is_version_3(root.get("openapi")) or is_swagger_2(root.get("swagger"))
+    )
 
 
 def load(text: str, path: str) -> SpecDocument:
@@ -72,6 +79,8 @@ def load(text: str, path: str) -> SpecDocument:
             "", f"an OpenAPI document must be a mapping at the top level, got {show(parsed.value)}"
         )
         return SpecDocument(path, DocumentKind.OPENAPI, sha256, problems=doc.problems())
+    if is_swagger_2(root.get("swagger")) and "openapi" not in root:
+        return _generic_document(doc, root, path, sha256, swagger=True)
     if not is_version_3(root.get("openapi")):
         doc.error(
             "/openapi" if "openapi" in root else "",
@@ -80,8 +89,31 @@ def load(text: str, path: str) -> SpecDocument:
         )
         return SpecDocument(path, DocumentKind.OPENAPI, sha256, problems=doc.problems())
     provider = detect_provider(root)
+    if provider is None:
+        return _generic_document(doc, root, path, sha256, swagger=False)
     models = _read_models(doc, root, provider)
     return SpecDocument(path, DocumentKind.OPENAPI, sha256, provider, models, doc.problems())
+
+
+def _generic_document(
+    doc: OpenApiDocument, root: dict[str, JsonValue], path: str, sha256: str, *, swagger: bool
+) -> SpecDocument:
+    """A provider musicbind has no protocol for: one model per operation with a body."""
+    reader = GenericReader(doc, root, swagger)
+    models = reader.models()
+    facts = reader.provider()
+    name = facts.name if facts is not None and facts.name and models else None
+    if name is not None:
+        models = tuple(replace(m, provider=name) for m in models)
+    return SpecDocument(
+        path,
+        DocumentKind.OPENAPI,
+        sha256,
+        name,
+        models,
+        doc.problems(),
+        provider_facts=facts if models else None,
+    )
 
 
 def detect_provider(root: dict[str, JsonValue]) -> str | None:
@@ -97,6 +129,11 @@ def detect_provider(root: dict[str, JsonValue]) -> str | None:
     if any(host.endswith(("fal.run", "fal.ai")) for host in hosts):
         return "fal"
     return None
+
+
+def is_swagger_2(value: JsonValue) -> bool:
+    """Whether ``swagger`` says 2.0 (a Swagger 2.0 document)."""
+    return value in ("2.0", 2.0, 2)
 
 
 def is_version_3(value: JsonValue) -> bool:

@@ -15,6 +15,7 @@ from musicbind.generator.load.located import pointer_child
 from musicbind.generator.load.records import JsonValue, Level, Location, SpecProblem
 
 COMPONENT_SCHEMAS = "/components/schemas"
+SWAGGER_DEFINITIONS = "/definitions"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +43,12 @@ def show(value: JsonValue) -> str:
 
 
 def component_name(pointer: str) -> str | None:
-    """``X`` for the pointer ``/components/schemas/X`` (unescaped), else None."""
-    prefix = COMPONENT_SCHEMAS + "/"
-    if not pointer.startswith(prefix) or "/" in pointer[len(prefix) :]:
-        return None
-    return pointer[len(prefix) :].replace("~1", "/").replace("~0", "~")
+    """``X`` for the pointer ``/components/schemas/X`` (Swagger 2.0: ``/definitions/X``),
+    unescaped; else None."""
+    for prefix in (COMPONENT_SCHEMAS + "/", SWAGGER_DEFINITIONS + "/"):
+        if pointer.startswith(prefix) and "/" not in pointer[len(prefix) :]:
+            return pointer[len(prefix) :].replace("~1", "/").replace("~0", "~")
+    return None
 
 
 class OpenApiDocument:
@@ -85,10 +87,11 @@ class OpenApiDocument:
         return tuple(dict.fromkeys(self._problems))
 
     def component_schemas(self) -> dict[str, JsonValue]:
-        """``components.schemas`` (empty when missing or malformed)."""
+        """``components.schemas`` (Swagger 2.0: ``definitions``; empty when missing)."""
         root = as_mapping(self.root) or {}
         components = as_mapping(root.get("components")) or {}
-        return as_mapping(components.get("schemas")) or {}
+        found = as_mapping(components.get("schemas"))
+        return found if found is not None else (as_mapping(root.get("definitions")) or {})
 
     def resolve(self, ref: JsonValue, at: str) -> Target | None:
         """Follow the ``$ref`` found at ``at`` (the ``$ref`` key's pointer, where problems go)."""

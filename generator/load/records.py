@@ -142,6 +142,46 @@ class SpecPrice:
 
 
 @dataclass(frozen=True, slots=True)
+class SpecJob:
+    """How a generic provider's job is read after its submit, as its document states it."""
+
+    id_field: str  # the submit answer's property naming the job
+    status_path: str  # the GET path with one ``{...}`` placeholder for the id
+    status_field: str  # the status answer's property holding the status word
+    error_field: str | None = None
+    cancel_method: str | None = None
+    cancel_path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SpecOperation:
+    """How one model of a generic OpenAPI provider is called (see ``runtime.HttpOperation``)."""
+
+    method: str  # "POST"
+    path: str  # under the provider's base URL
+    body: str = "json"  # "json" or "multipart"
+    answer: str = "json"  # "json", "binary" or "job"
+    media_type: str | None = None  # binary answers: the documented media type
+    job: SpecJob | None = None
+    path_params: tuple[str, ...] = ()  # wire names of inputs that go into the path
+    query_params: tuple[str, ...] = ()  # wire names of inputs that go into the query
+    files: tuple[str, ...] = ()  # multipart: wire names of inputs sent as file parts
+
+
+@dataclass(frozen=True, slots=True)
+class SpecProvider:
+    """Who a generic OpenAPI provider is, from its document: name, base URL, auth, statuses."""
+
+    name: str
+    display_name: str
+    base_url: str
+    auth: str  # "bearer", "basic", "header", "query" or "none"
+    location: Location
+    auth_name: str | None = None  # header / query parameter name
+    statuses: tuple[tuple[str, str], ...] = ()  # status word -> JobState value
+
+
+@dataclass(frozen=True, slots=True)
 class SpecModel:
     """Everything one document says about one model."""
 
@@ -162,6 +202,7 @@ class SpecModel:
     # A gateway-wide request schema (e.g. /v1/audio/music) that applies to every model served
     # by that endpoint; model pages then narrow or extend it.
     endpoint_template: bool = False
+    operation: SpecOperation | None = None  # a generic provider's call
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,3 +215,4 @@ class SpecDocument:
     provider: str | None = None
     models: tuple[SpecModel, ...] = ()
     problems: tuple[SpecProblem, ...] = field(default=())
+    provider_facts: SpecProvider | None = None  # a generic OpenAPI provider's identity

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 
 from musicbind.generator.load.records import (
     DocumentKind,
@@ -20,9 +21,11 @@ from musicbind.generator.load.records import (
     Location,
     SpecDocument,
     SpecModel,
+    SpecOperation,
     SpecParam,
     SpecPrice,
     SpecProblem,
+    SpecProvider,
     SpecShape,
     TypeKind,
 )
@@ -41,10 +44,12 @@ from musicbind.generator.registry.overlay import (
     ModelFacts,
     Overlay,
     PricingFacts,
+    ProviderFacts,
     layer_overlays,
 )
 from musicbind.generator.registry.stated_rules import apply_bounds, combine_rules, document_rules
 from musicbind.generator.registry.validate import check_field
+from musicbind.runtime.jobstate import JobState
 
 # The gateway's request body carries the model id itself; the client fills it in.
 _MODEL_SELECTOR = "model"
@@ -92,7 +97,7 @@ def build_registry(
                 key if spec.endpoint_template else (spec.provider, spec.model_id), []
             )
             bucket.append(_Source(spec, doc.kind, doc.path))
-    providers = _providers(overlay, problems)
+    providers = _providers(overlay, documents, problems)
     facts = {m.ref: m for m in overlay.models}
     models: list[Model] = list(held.values())
     module_scopes: dict[str, naming.Scope] = {}
@@ -158,23 +163,104 @@ def _skip(location: Location, ref: str, why: str) -> SpecProblem:
     return SpecProblem(Level.WARNING, location, f"{ref}: not generated because {why}")
 
 
-def _providers(overlay: Overlay, problems: list[SpecProblem]) -> dict[str, Provider]:
+def _providers(
+    overlay: Overlay, documents: Sequence[SpecDocument], problems: list[SpecProblem]
+) -> dict[str, Provider]:
+    """Providers by package name: the overlay's, and those bound from their OpenAPI document
+    alone (``adapter="openapi"``), where what the overlay sets wins over the document."""
+    stated: dict[str, SpecProvider] = {}
+    for doc in sorted(documents, key=lambda d: d.path):
+        if doc.provider_facts is not None and doc.provider and doc.models:
+            stated.setdefault(doc.provider, doc.provider_facts)
+    given = {facts.name: facts for facts in overlay.providers}
     result: dict[str, Provider] = {}
-    for facts in overlay.providers:
+    for name in sorted(set(given) | set(stated)):
+        facts, document = given.get(name), stated.get(name)
         try:
-            package = naming.provider_package(facts.name)
+            package = naming.provider_package(name)
         except ValueError as exc:
-            problems.append(_error(facts.location, str(exc)))
+            where = facts.location if facts is not None else Location("")
+            problems.append(_error(document.location if document else where, str(exc)))
             continue
-        result[package] = Provider(
-            name=package,
-            display_name=facts.display_name,
-            client_class=naming.client_class(package, facts.display_name),
-            base_url=facts.base_url,
-            auth=facts.auth,
-            statuses=facts.statuses,
-        )
+        provider: Provider | None = None
+        if document is not None:
+            provider = _generic_provider(package, document, facts, problems)
+        elif facts is not None:
+            provider = _overlay_provider(package, facts, problems)
+        if provider is not None:
+            result[package] = provider
     return result
+
+
+def _overlay_provider(
+    package: str, facts: ProviderFacts, problems: list[SpecProblem]
+) -> Provider | None:
+    missing = [
+        key
+        for key, value in (
+            ("base_url", facts.base_url),
+            ("auth", facts.auth),
+            ("statuses", facts.statuses),
+        )
+        if not value
+    ]
+    if missing:
+        problems.append(
+            _error(
+                facts.location,
+                f"provider {facts.name!r} needs {', '.join(missing)} in the overlay: no "
+                "OpenAPI document of this provider states them",
+            )
+        )
+        return None
+    display = facts.display_name or facts.name
+    return Provider(
+        name=package,
+        display_name=display,
+        client_class=naming.client_class(package, display),
+        base_url=facts.base_url or "",
+        auth=facts.auth or "",
+        statuses=facts.statuses,
+        auth_name=facts.auth_name,
+        key_env=facts.key_env,
+    )
+
+
+def _generic_provider(
+    package: str,
+    document: SpecProvider,
+    facts: ProviderFacts | None,
+    problems: list[SpecProblem],
+) -> Provider:
+    statuses = {word: JobState(state) for word, state in document.statuses}
+    if facts is not None:
+        statuses.update(facts.statuses)
+    auth, auth_name = document.auth, document.auth_name
+    if facts is not None and facts.auth is not None:
+        auth, auth_name = facts.auth, facts.auth_name
+    base_url = (facts.base_url if facts is not None else None) or document.base_url
+    if not base_url:
+        problems.append(
+            SpecProblem(
+                Level.WARNING,
+                document.location,
+                f"provider {package!r}: the document states no server URL; set base_url for "
+                f"it in the overlay, or MUSICBIND_{package.upper()}_BASE_URL when calling",
+            )
+        )
+    display = (facts.display_name if facts is not None else None) or document.display_name
+    display = display or package
+    return Provider(
+        name=package,
+        display_name=display,
+        client_class=naming.client_class(package, display),
+        base_url=base_url,
+        auth=auth,
+        statuses=tuple(sorted(statuses.items())),
+        adapter="openapi",
+        auth_name=auth_name,
+        key_env=facts.key_env if facts is not None else None,
+    )
 
 
 def _template_for(
@@ -217,6 +303,9 @@ def _build_model(
         if with_outputs
         else None
     )
+    overlay_job = facts is not None and facts.job is not None
+    if overlay_job and first.operation is not None and first.operation.answer != "job":
+        outputs = None  # the document's answer is the job's id, not its result
     shapes = _merge_shapes(ordered, ref, problems)
     for merged_field in [*inputs, *(outputs or [])]:
         problems.extend(check_field(merged_field.param, ref))
@@ -267,7 +356,29 @@ def _build_model(
         pricing=pricing or _page_pricing(group, input_fields),
         input_examples=_examples(group, first.model_id, {f.wire_name for f in input_fields}),
         sources=tuple(sorted({s.path for s in ordered})),
+        operation=_operation(ref, group, facts, problems),
     )
+
+
+def _operation(
+    ref: str, group: Sequence[_Source], facts: ModelFacts | None, problems: list[SpecProblem]
+) -> SpecOperation | None:
+    """A generic provider's call; the overlay's ``job`` says how a job is read when the
+    document does not show it."""
+    operation = next((s.model.operation for s in group if s.model.operation), None)
+    if facts is None or facts.job is None:
+        return operation
+    if operation is None:
+        problems.append(
+            SpecProblem(
+                Level.WARNING,
+                facts.location,
+                f"{ref}: the overlay's job applies only to a provider bound from its OpenAPI "
+                "document alone; ignored",
+            )
+        )
+        return None
+    return replace(operation, answer="job", media_type=None, job=facts.job)
 
 
 def _merge_fields(
@@ -407,11 +518,15 @@ def _page_pricing(group: Sequence[_Source], inputs: Sequence[Field]) -> Pricing 
         return None
     by_wire = {f.wire_name: f for f in inputs}
     duration = by_wire.get("duration")
-    per_second = price.unit in {"second", "output_second"}
+    per_minute = price.unit in {"minute", "output_minute"}
+    per_second = per_minute or price.unit in {"second", "output_second"}
     samples = next((f for f in inputs if "samples" in f.wire_name.lower()), None)
+    amount = price.amount
+    if per_minute:  # durations are seconds: the same price per second, exactly
+        amount = format((Decimal(price.amount) / 60).normalize(), "f")
     return Pricing(
         currency=price.currency,
-        amount=price.amount,
+        amount=amount,
         unit="second" if per_second else "request",
         seconds_from=duration.python_name if per_second and duration else None,
         media=None,

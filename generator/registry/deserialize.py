@@ -18,6 +18,8 @@ from musicbind.generator.load.records import (
     JsonValue,
     Level,
     Location,
+    SpecJob,
+    SpecOperation,
     SpecProblem,
     SpecType,
     TypeKind,
@@ -113,6 +115,9 @@ def _provider(data: Any, where: str) -> Provider:
         base_url=_text(item.get("base_url"), f"{where}.base_url"),
         auth=_text(item.get("auth"), f"{where}.auth"),
         statuses=mapped,
+        adapter=_optional_text(item, "adapter", where),
+        auth_name=_optional_text(item, "auth_name", where),
+        key_env=_optional_text(item, "key_env", where),
     )
 
 
@@ -145,7 +150,42 @@ def _model(data: Any, where: str) -> Model:
             _text(s, f"{where}.sources[{i}]")
             for i, s in enumerate(_list(item.get("sources", []), f"{where}.sources"))
         ),
+        operation=None if item.get("operation") is None else _operation(item, where),
     )
+
+
+def _operation(data: dict[str, Any], where: str) -> SpecOperation:
+    here = f"{where}.operation"
+    item = _object(data["operation"], here)
+    job = item.get("job")
+    return SpecOperation(
+        method=_text(item.get("method"), f"{here}.method"),
+        path=_text(item.get("path"), f"{here}.path"),
+        body=_text(item.get("body", "json"), f"{here}.body"),
+        answer=_text(item.get("answer", "json"), f"{here}.answer"),
+        media_type=_optional_text(item, "media_type", here),
+        job=None if job is None else _job(job, f"{here}.job"),
+        path_params=_texts(item, "path_params", here),
+        query_params=_texts(item, "query_params", here),
+        files=_texts(item, "files", here),
+    )
+
+
+def _job(data: Any, where: str) -> SpecJob:
+    item = _object(data, where)
+    return SpecJob(
+        id_field=_text(item.get("id_field"), f"{where}.id_field"),
+        status_path=_text(item.get("status_path"), f"{where}.status_path"),
+        status_field=_text(item.get("status_field"), f"{where}.status_field"),
+        error_field=_optional_text(item, "error_field", where),
+        cancel_method=_optional_text(item, "cancel_method", where),
+        cancel_path=_optional_text(item, "cancel_path", where),
+    )
+
+
+def _texts(item: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    values = _list(item.get(key, []), f"{where}.{key}")
+    return tuple(_text(v, f"{where}.{key}[{i}]") for i, v in enumerate(values))
 
 
 def _shape(data: Any, where: str) -> Shape:

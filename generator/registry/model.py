@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from musicbind.generator.load.records import JsonScalar, JsonValue, Location, SpecProblem, SpecType
+from musicbind.generator.load.records import (
+    JsonScalar,
+    JsonValue,
+    Location,
+    SpecOperation,
+    SpecProblem,
+    SpecType,
+)
 from musicbind.runtime.jobstate import JobState
 
 
@@ -129,6 +136,8 @@ class Model:
     pricing: Pricing | None
     input_examples: tuple[JsonValue, ...]
     sources: tuple[str, ...]  # documents that describe this model, sorted
+    # How a generic provider's model is called (None for the protocol-adapter providers).
+    operation: SpecOperation | None = field(default=None, metadata={"omit_when_none": True})
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +148,13 @@ class Provider:
     display_name: str
     client_class: str  # e.g. "FalClient"
     base_url: str
-    auth: str  # "basic", "key", "bearer"
+    auth: str  # "basic", "key", "bearer", "header", "query", "none"
     statuses: tuple[tuple[str, JobState], ...]  # provider status word -> JobState, sorted
+    # A provider bound from its OpenAPI document alone: "openapi" (its calls are the models'
+    # operations); None for the providers musicbind has a protocol adapter of its own for.
+    adapter: str | None = field(default=None, metadata={"omit_when_none": True})
+    auth_name: str | None = field(default=None, metadata={"omit_when_none": True})
+    key_env: str | None = field(default=None, metadata={"omit_when_none": True})
 
 
 @dataclass(frozen=True, slots=True)

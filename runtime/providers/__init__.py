@@ -15,6 +15,7 @@ from musicbind.runtime.providers.base import (
     SubmitAnswer,
 )
 from musicbind.runtime.providers.fal import FalAdapter
+from musicbind.runtime.providers.generic import GenericAdapter
 from musicbind.runtime.providers.scenario import ScenarioAdapter
 
 ADAPTERS: dict[str, type[ProviderAdapter]] = {
@@ -37,7 +38,16 @@ __all__ = [
 
 
 def adapter_for(protocol: ProviderProtocol, base_url: str) -> ProviderAdapter:
-    """The adapter that speaks ``protocol``'s job protocol at ``base_url``."""
+    """The adapter that speaks ``protocol``'s job protocol at ``base_url``: the generic one
+    for a provider bound from its OpenAPI document alone, else the provider's own."""
+    if protocol.adapter == GenericAdapter.name:
+        return GenericAdapter(protocol, base_url)
+    if protocol.adapter:
+        raise ConfigurationError(
+            f"provider {protocol.name!r} asks for adapter {protocol.adapter!r}, which this "
+            f"version of musicbind does not have (known: {GenericAdapter.name!r}); upgrade "
+            "musicbind or regenerate the bindings"
+        )
     try:
         cls = ADAPTERS[protocol.name]
     except KeyError:

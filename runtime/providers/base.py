@@ -89,6 +89,9 @@ class SubmitAnswer:
     snapshot: JobSnapshot | None
     cost: Decimal | None = None
     cost_unit: str | None = None
+    # The result itself, when the answer is the result (no job to read later): journalled
+    # with the acceptance.
+    result: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +154,10 @@ class ProviderAdapter:
             return read()
         except APIResponseError:
             return None
+
+    def answered_at_submit(self, handle: JobHandle) -> bool:
+        """Whether the submit's answer was the result itself (kept in the journal then)."""
+        return False
 
     def state_of(self, word: object) -> JobState:
         """Map a status word; unknown or missing words raise UnknownJobStatusError."""

@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from musicbind.generator.generate import generate_paths
 from musicbind.generator.pipeline import default_overlay_path
@@ -20,12 +21,16 @@ from musicbind.generator.pipeline import default_overlay_path
 HERE = Path(__file__).resolve().parent
 CASES = sorted(p.name for p in (HERE / "cases").iterdir() if p.is_dir())
 UPDATE = "UPDATE_GOLDEN=1 python -m pytest tests/golden"
-PROVIDERS = {
-    "fal_openapi": "fal",
-    "scenario_table": "scenario",
-    "fal_page": "fal",
-    "gateway": "aigateway",
-}
+CASE_FILE = "case.yaml"  # beside each case's documents: how the case is generated
+
+
+def _provider(case: Path) -> str | None:
+    """The provider a case's ``case.yaml`` names (null: each document names its own)."""
+    settings = yaml.safe_load((case / CASE_FILE).read_text(encoding="utf-8"))
+    assert isinstance(settings, dict) and "provider" in settings, f"{case}/{CASE_FILE}"
+    provider = settings["provider"]
+    assert provider is None or isinstance(provider, str)
+    return provider
 
 
 def _tree(folder: Path) -> dict[str, str]:
@@ -39,10 +44,11 @@ def _tree(folder: Path) -> dict[str, str]:
 
 @pytest.mark.parametrize("case", CASES)
 def test_golden(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(HERE / "cases" / case)
-    inputs = sorted(Path(".").iterdir())
+    folder = HERE / "cases" / case
+    monkeypatch.chdir(folder)
+    inputs = sorted(p for p in Path(".").iterdir() if p.name != CASE_FILE)
     out = tmp_path / f"golden_{case}"
-    outcome = generate_paths(inputs, out, default_overlay_path(), PROVIDERS[case])
+    outcome = generate_paths(inputs, out, default_overlay_path(), _provider(folder))
     assert not outcome.errors, outcome.errors
     expected_dir = HERE / "expected" / f"golden_{case}"
     if os.environ.get("UPDATE_GOLDEN"):

@@ -343,9 +343,10 @@ def test_generic_document_models_have_an_empty_provider() -> None:
         }
     )
     doc = openapi.load(text, "generic.json")
-    assert doc.provider is None
-    assert [(m.provider, m.model_id) for m in doc.models] == [("", "/generate")]
+    assert doc.provider is None  # no server, no title: the manifest or --provider names it
+    assert [(m.provider, m.model_id) for m in doc.models] == [("", "generate")]
     assert doc.models[0].outputs is None
+    assert doc.models[0].operation is not None and doc.models[0].operation.path == "/generate"
 
 
 # detection, hashing, equivalence -------------------------------------------------------------
@@ -364,8 +365,6 @@ def test_fixtures_look_like_openapi(name: str) -> None:
     [
         "",
         "# A fal page\n\n- **Endpoint**: `x`\n",
-        '{"swagger": "2.0"}',
-        "swagger: '2.0'\n",
         '{"openapi": "2.0"}',
         "[1, 2]",
         '{"openapi": 3}x',
@@ -379,9 +378,17 @@ def test_looks_like_refuses_other_text(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ['{"openapi": "3.0.0"}', "openapi: 3.1.0\n", "openapi: 3.1\n", "\ufeffopenapi: '3.0.3'"]
+    "text",
+    [
+        '{"openapi": "3.0.0"}',
+        "openapi: 3.1.0\n",
+        "openapi: 3.1\n",
+        "\ufeffopenapi: '3.0.3'",
+        '{"swagger": "2.0"}',
+        "swagger: '2.0'\n",
+    ],
 )
-def test_looks_like_accepts_openapi_3(text: str) -> None:
+def test_looks_like_accepts_openapi_3_and_swagger_2(text: str) -> None:
     assert openapi.looks_like(text)
 
 

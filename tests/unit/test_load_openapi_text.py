@@ -227,6 +227,6 @@ def test_yaml_document_with_openapi_as_a_number() -> None:
         "n.yaml",
     )
     assert doc.problems == ()
-    assert [m.model_id for m in doc.models] == ["/go"]
+    assert [m.model_id for m in doc.models] == ["go"]
     assert doc.models[0].inputs is not None
     assert doc.models[0].inputs[0].type.kind is TypeKind.STRING

@@ -28,6 +28,7 @@ from musicbind.runtime import (
     OutT,
     Payload,
     ProgressCallback,
+    WebhookTarget,
 )
 
 from . import PROTOCOL
@@ -63,6 +64,7 @@ class FalClient(_FalClientPart000, Client):
         output_type: None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
+        webhook_url: str | WebhookTarget | None = None,
     ) -> Job[_acme_drum_fill.AcmeDrumFillOutput]: ...
 
     @overload
@@ -74,6 +76,7 @@ class FalClient(_FalClientPart000, Client):
         output_type: type[OutT],
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
+        webhook_url: str | WebhookTarget | None = None,
     ) -> Job[OutT]: ...
 
     @overload
@@ -85,6 +88,7 @@ class FalClient(_FalClientPart000, Client):
         output_type: None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
+        webhook_url: str | WebhookTarget | None = None,
     ) -> Job[BaseModel]: ...
 
     def submit(
@@ -95,6 +99,7 @@ class FalClient(_FalClientPart000, Client):
         output_type: type[BaseModel] | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
+        webhook_url: str | WebhookTarget | None = None,
     ) -> Job[Any]:
         """Validate, check the cost, journal and submit; typed by ref for this provider's models."""
         return super().submit(
@@ -103,6 +108,7 @@ class FalClient(_FalClientPart000, Client):
             output_type=output_type,
             max_cost=max_cost,
             media_duration=media_duration,
+            webhook_url=webhook_url,
         )
 
     # The per-ref overloads go ahead of the inherited general ones and each returns a
@@ -189,6 +195,7 @@ class AsyncFalClient(_AsyncFalClientPart000, AsyncClient):
         output_type: None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
+        webhook_url: str | WebhookTarget | None = None,
     ) -> AsyncJob[_acme_drum_fill.AcmeDrumFillOutput]: ...
 
     @overload
@@ -200,6 +207,7 @@ class AsyncFalClient(_AsyncFalClientPart000, AsyncClient):
         output_type: type[OutT],
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
+        webhook_url: str | WebhookTarget | None = None,
     ) -> AsyncJob[OutT]: ...
 
     @overload
@@ -211,6 +219,7 @@ class AsyncFalClient(_AsyncFalClientPart000, AsyncClient):
         output_type: None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
+        webhook_url: str | WebhookTarget | None = None,
     ) -> AsyncJob[BaseModel]: ...
 
     async def submit(
@@ -221,6 +230,7 @@ class AsyncFalClient(_AsyncFalClientPart000, AsyncClient):
         output_type: type[BaseModel] | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
+        webhook_url: str | WebhookTarget | None = None,
     ) -> AsyncJob[Any]:
         """Validate, check the cost, journal and submit; typed by ref for this provider's models."""
         return await super().submit(
@@ -229,6 +239,7 @@ class AsyncFalClient(_AsyncFalClientPart000, AsyncClient):
             output_type=output_type,
             max_cost=max_cost,
             media_duration=media_duration,
+            webhook_url=webhook_url,
         )
 
     # The per-ref overloads go ahead of the inherited general ones and each returns a

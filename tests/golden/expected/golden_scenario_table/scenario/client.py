@@ -29,6 +29,7 @@ from musicbind.runtime import (
     Payload,
     ProgressCallback,
     ScenarioJobOutput,
+    WebhookTarget,
 )
 
 from . import PROTOCOL
@@ -61,6 +62,7 @@ class ScenarioClient(_ScenarioClientPart000, Client):
         output_type: None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
+        webhook_url: str | WebhookTarget | None = None,
     ) -> Job[ScenarioJobOutput]: ...
 
     @overload
@@ -72,6 +74,7 @@ class ScenarioClient(_ScenarioClientPart000, Client):
         output_type: type[OutT],
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
+        webhook_url: str | WebhookTarget | None = None,
     ) -> Job[OutT]: ...
 
     @overload
@@ -83,6 +86,7 @@ class ScenarioClient(_ScenarioClientPart000, Client):
         output_type: None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
+        webhook_url: str | WebhookTarget | None = None,
     ) -> Job[BaseModel]: ...
 
     def submit(
@@ -93,6 +97,7 @@ class ScenarioClient(_ScenarioClientPart000, Client):
         output_type: type[BaseModel] | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
+        webhook_url: str | WebhookTarget | None = None,
     ) -> Job[Any]:
         """Validate, check the cost, journal and submit; typed by ref for this provider's models."""
         return super().submit(
@@ -101,6 +106,7 @@ class ScenarioClient(_ScenarioClientPart000, Client):
             output_type=output_type,
             max_cost=max_cost,
             media_duration=media_duration,
+            webhook_url=webhook_url,
         )
 
     # The per-ref overloads go ahead of the inherited general ones and each returns a
@@ -187,6 +193,7 @@ class AsyncScenarioClient(_AsyncScenarioClientPart000, AsyncClient):
         output_type: None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
+        webhook_url: str | WebhookTarget | None = None,
     ) -> AsyncJob[ScenarioJobOutput]: ...
 
     @overload
@@ -198,6 +205,7 @@ class AsyncScenarioClient(_AsyncScenarioClientPart000, AsyncClient):
         output_type: type[OutT],
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
+        webhook_url: str | WebhookTarget | None = None,
     ) -> AsyncJob[OutT]: ...
 
     @overload
@@ -209,6 +217,7 @@ class AsyncScenarioClient(_AsyncScenarioClientPart000, AsyncClient):
         output_type: None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
+        webhook_url: str | WebhookTarget | None = None,
     ) -> AsyncJob[BaseModel]: ...
 
     async def submit(
@@ -219,6 +228,7 @@ class AsyncScenarioClient(_AsyncScenarioClientPart000, AsyncClient):
         output_type: type[BaseModel] | None = None,
         max_cost: Decimal | float | str | None = None,
         media_duration: Mapping[str, float] | None = None,
+        webhook_url: str | WebhookTarget | None = None,
     ) -> AsyncJob[Any]:
         """Validate, check the cost, journal and submit; typed by ref for this provider's models."""
         return await super().submit(
@@ -227,6 +237,7 @@ class AsyncScenarioClient(_AsyncScenarioClientPart000, AsyncClient):
             output_type=output_type,
             max_cost=max_cost,
             media_duration=media_duration,
+            webhook_url=webhook_url,
         )
 
     # The per-ref overloads go ahead of the inherited general ones and each returns a
