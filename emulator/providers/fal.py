@@ -12,7 +12,21 @@
   (queued: cancelled at once; running: ``Timing.cancel_s`` later); finished: 400
   ``ALREADY_COMPLETED``. Queue paths work below the full endpoint id or its owner/app prefix.
 * ``POST /storage/upload/initiate`` ``{"content_type", "file_name"}`` -> ``{"upload_url",
-  "file_url"}``; ``PUT`` the bytes to ``upload_url``; ``file_url`` is then served here.
+  "file_url"}``; ``PUT`` the bytes to ``upload_url`` (on the emulator's other origin, as a
+  signed URL on another host; a PUT carrying ``Authorization`` is refused with 400);
+  ``file_url`` is then served here.
+* ``POST /storage/upload/initiate-multipart`` (same body, with the key) -> ``{"upload_url",
+  "file_url"}``, the upload URL on the other origin with a signature in its query; ``PUT
+  {upload_url path}/{n}{query}`` stores part ``n`` (1..10000; again replaces it, as a retry
+  does) and answers its ``ETag`` (a quoted MD5); ``POST {upload_url path}/complete{query}``
+  ``{"parts": [{"partNumber", "etag"}, ...]}`` assembles the file at ``file_url`` (400 for a
+  missing, duplicate, unnumbered or out-of-order part or an ETag that does not match; 403 for
+  a wrong signature; 400 for any request there carrying ``Authorization``). Until completed,
+  ``file_url`` answers 404. :func:`storage_uploads` lists every stored upload (how many parts),
+  :func:`multipart_progress` the parts received of uploads not completed yet.
+
+* ``?fal_webhook=URL`` on a submit: a signed delivery to URL when the job ends, and
+  ``GET /.well-known/jwks.json`` the key that verifies it (:mod:`emulator.webhooks`).
 
 ``video_url`` must be media this emulator serves (``/media/demo.mp4``, an upload): it cannot
 fetch the internet, so any other URL is accepted and then fails as fal fails a download
@@ -21,7 +35,12 @@ fetch the internet, so any other URL is accepted and then fails as fal fails a d
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import threading
+import weakref
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -32,13 +51,62 @@ from starlette.routing import Route
 from musicbind.emulator.errors import provider_error, validation_error
 from musicbind.emulator.jobs import CANCELED, FAILED, QUEUED, QUEUED_LATE, SUCCEEDED, EmulatedJob
 from musicbind.emulator.ledger import payload_hash
-from musicbind.emulator.providers import common
-from musicbind.emulator.state import FAL_KEY, Emulator
+from musicbind.emulator.providers import common, generic
+from musicbind.emulator.state import FAL_KEY, Emulator, safe_name
 
 PROVIDER = "fal"
 _QUEUE = re.compile(r"^(?P<prefix>.+)/requests/(?P<rid>[^/]+)(?P<tail>/status|/cancel)?$")
 _STATUS = {QUEUED: "IN_QUEUE", QUEUED_LATE: "IN_QUEUE"}
 DOWNLOAD_ERROR = "download_error"
+MAX_PARTS = 10_000
+_PART = re.compile(r"^multipart/(?P<token>[0-9a-f]+)/(?P<tail>[0-9]+|complete)$")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredUpload:
+    """A file the storage holds: where it is served, its size, its parts (0: one PUT)."""
+
+    path: str
+    size: int
+    parts: int
+
+
+@dataclass
+class _Multipart:
+    name: str
+    content_type: str
+    signature: str
+    parts: dict[int, tuple[bytes, str]] = field(default_factory=dict)  # n -> (bytes, ETag)
+
+
+@dataclass
+class _Storage:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    multipart: dict[str, _Multipart] = field(default_factory=dict)
+    stored: list[StoredUpload] = field(default_factory=list)
+
+
+_STORAGE: weakref.WeakKeyDictionary[Emulator, _Storage] = weakref.WeakKeyDictionary()
+_STORAGE_LOCK = threading.Lock()
+
+
+def _storage_of(emu: Emulator) -> _Storage:
+    with _STORAGE_LOCK:
+        return _STORAGE.setdefault(emu, _Storage())
+
+
+def storage_uploads(emu: Emulator) -> list[StoredUpload]:
+    """Every file fal's storage received, in order (a test's "uploaded once")."""
+    state = _storage_of(emu)
+    with state.lock:
+        return list(state.stored)
+
+
+def multipart_progress(emu: Emulator) -> dict[str, int]:
+    """Upload token -> parts received, for multipart uploads not completed."""
+    state = _storage_of(emu)
+    with state.lock:
+        return {token: len(upload.parts) for token, upload in state.multipart.items()}
 
 
 def _unauthorized(request: Request) -> Response | None:
@@ -54,6 +122,10 @@ async def dispatch(request: Request) -> Response:
     method = request.method
     if path.startswith("storage/upload/"):
         return await _storage(request, path[len("storage/upload/") :])
+    if path == ".well-known/jwks.json" and method == "GET":
+        from musicbind.emulator import webhooks  # PyNaCl: only when webhooks are used
+
+        return JSONResponse(webhooks.jwks(common.emulator_of(request)))
     denied = _unauthorized(request)
     if denied is not None:
         return denied
@@ -119,6 +191,9 @@ async def submit(request: Request, endpoint_id: str) -> Response:
     if key is not None:
         emu.idempotency[(PROVIDER, key)] = request_id
     emu.charge(job, digest, key)
+    callback = request.query_params.get("fal_webhook")
+    if callback:
+        _call_back_when_done(request, emu, job, callback)
     emu.ledger.record_submission(
         PROVIDER,
         endpoint_id,
@@ -131,6 +206,21 @@ async def submit(request: Request, endpoint_id: str) -> Response:
         common.after_fault(request),
     )
     return _queued(request, emu, job)
+
+
+def _call_back_when_done(request: Request, emu: Emulator, job: EmulatedJob, url: str) -> None:
+    """Deliver the job's outcome to ``url`` when it ends (see :mod:`emulator.webhooks`)."""
+    from musicbind.emulator import webhooks
+
+    def outcome() -> dict[str, Any]:
+        stage = job.stage(emu.clock())
+        failure = _failure(job, stage)
+        if failure is not None:
+            return webhooks.outcome_body(job.job_id, None, failure[0])
+        answer = _result(request, emu, job)
+        return webhooks.outcome_body(job.job_id, json.loads(bytes(answer.body)), None)
+
+    webhooks.schedule(emu, job, url, outcome)
 
 
 def _urls(request: Request, job: EmulatedJob) -> dict[str, str]:
@@ -213,6 +303,10 @@ def _result(request: Request, emu: Emulator, job: EmulatedJob) -> Response:
             detail = [{"loc": ["body", field], "msg": msg, "type": "value_error"}]
             return JSONResponse({"detail": detail}, 422, headers=headers)
         return provider_error(PROVIDER, 500, job.error, error_type="runner_server_error")
+    synthesized = generic.bound_result(request, emu, job)  # a catalogue model: its own shape
+    if synthesized is not None:
+        headers["x-fal-billable-units"] = _units(job.units)
+        return JSONResponse(synthesized, headers=headers)
     audios = [
         {
             "url": f"{common.origin(request)}/{emu.output_path(PROVIDER, out)}",
@@ -238,39 +332,119 @@ def _cancel(emu: Emulator, job: EmulatedJob) -> Response:
 
 async def _storage(request: Request, rest: str) -> Response:
     emu = common.emulator_of(request)
-    if rest == "initiate" and request.method == "POST":
-        denied = _unauthorized(request)
-        if denied is not None:
-            return denied
-        body, problem = await common.json_body(request)
-        if problem is not None or not isinstance(body, dict):
-            return JSONResponse({"detail": problem or "expected a JSON object"}, 400)
-        name = str(body.get("file_name") or "upload.bin")
-        content_type = str(body.get("content_type") or "application/octet-stream")
-        token = emu.new_id("", 24)
-        emu.pending_uploads[token] = (name, content_type)
-        origin = common.origin(request)
-        return JSONResponse(
-            {
-                "upload_url": f"{origin}/fal/storage/upload/put/{token}",
-                "file_url": f"{origin}/files/fal/{token}/{_name(emu, token)}",
-            }
-        )
+    if rest in ("initiate", "initiate-multipart") and request.method == "POST":
+        return await _initiate(request, emu, multipart=rest == "initiate-multipart")
+    if "authorization" in request.headers:
+        # A signed URL carries its own authority; a client that sends its key here
+        # leaks it to the storage host.
+        return JSONResponse({"detail": "Credentials are not accepted on upload URLs"}, 400)
     if rest.startswith("put/") and request.method == "PUT":
         token = rest[len("put/") :]
         pending = emu.pending_uploads.pop(token, None)
         if pending is None:
             return JSONResponse({"detail": "Unknown upload"}, 404)
-        emu.store_upload(
-            f"files/fal/{token}/{_name(emu, token, pending[0])}", pending, await request.body()
-        )
+        content = await request.body()
+        path = f"files/fal/{token}/{_name(emu, token, pending[0])}"
+        emu.store_upload(path, pending, content)
+        _stored(emu, StoredUpload(path, len(content), 0))
         return Response(status_code=200)
+    match = _PART.match(rest)
+    if match is not None:
+        return await _multipart(request, emu, match["token"], match["tail"])
     return JSONResponse({"detail": "Not found"}, 404)
 
 
-def _name(emu: Emulator, token: str, name: str | None = None) -> str:
-    from musicbind.emulator.state import safe_name
+async def _initiate(request: Request, emu: Emulator, *, multipart: bool) -> Response:
+    denied = _unauthorized(request)
+    if denied is not None:
+        return denied
+    body, problem = await common.json_body(request)
+    if problem is not None or not isinstance(body, dict):
+        return JSONResponse({"detail": problem or "expected a JSON object"}, 400)
+    name = str(body.get("file_name") or "upload.bin")
+    content_type = str(body.get("content_type") or "application/octet-stream")
+    token = emu.new_id("", 24)
+    origin = common.origin(request)
+    # Signed upload URLs live on another host, as fal's do: no key may go there.
+    other = emu.primary_origin if emu.alternate_origin == origin else emu.alternate_origin
+    if multipart:
+        signature = emu.new_id("", 32)
+        state = _storage_of(emu)
+        with state.lock:
+            state.multipart[token] = _Multipart(name, content_type, signature)
+        upload_url = f"{other}/fal/storage/upload/multipart/{token}?signature={signature}"
+    else:
+        emu.pending_uploads[token] = (name, content_type)
+        upload_url = f"{other}/fal/storage/upload/put/{token}"
+    file_url = f"{origin}/files/fal/{token}/{_name(emu, token, name)}"
+    return JSONResponse({"upload_url": upload_url, "file_url": file_url})
 
+
+async def _multipart(request: Request, emu: Emulator, token: str, tail: str) -> Response:
+    state = _storage_of(emu)
+    with state.lock:
+        upload = state.multipart.get(token)
+    if upload is None:
+        return JSONResponse({"detail": "Unknown upload"}, 404)
+    if not common.same_secret(request.query_params.get("signature", ""), upload.signature):
+        return JSONResponse({"detail": "The signature does not match"}, 403)
+    if tail != "complete":
+        number = int(tail)
+        if request.method != "PUT" or not 1 <= number <= MAX_PARTS:
+            return JSONResponse({"detail": f"Part numbers run from 1 to {MAX_PARTS}"}, 400)
+        content = await request.body()
+        etag = f'"{hashlib.md5(content, usedforsecurity=False).hexdigest()}"'
+        with state.lock:
+            upload.parts[number] = (content, etag)
+        return Response(status_code=200, headers={"ETag": etag})
+    if request.method != "POST":
+        return provider_error(PROVIDER, 405, "Method not allowed")
+    body, problem = await common.json_body(request)
+    listed = body.get("parts") if isinstance(body, dict) else None
+    if problem is not None or not isinstance(listed, list) or not listed:
+        return JSONResponse({"detail": problem or 'expected {"parts": [...]}, not empty'}, 400)
+    with state.lock:
+        error = _unassembled(upload, listed)
+        if error is not None:
+            return JSONResponse({"detail": error}, 400)
+        content = b"".join(upload.parts[number][0] for number in range(1, len(listed) + 1))
+        del state.multipart[token]
+    path = f"files/fal/{token}/{_name(emu, token, upload.name)}"
+    emu.store_upload(path, (upload.name, upload.content_type), content)
+    _stored(emu, StoredUpload(path, len(content), len(listed)))
+    return JSONResponse({"status": "completed"})
+
+
+def _unassembled(upload: _Multipart, listed: list[Any]) -> str | None:
+    """Why the listed parts cannot make the file (None: they can)."""
+    seen: set[int] = set()
+    for index, entry in enumerate(listed, start=1):
+        number = entry.get("partNumber") if isinstance(entry, dict) else None
+        etag = entry.get("etag") if isinstance(entry, dict) else None
+        if not isinstance(number, int) or not isinstance(etag, str):
+            return f"parts[{index - 1}] needs an integer partNumber and a string etag"
+        if number in seen:
+            return f"part {number} is listed twice"
+        seen.add(number)
+        if number != index:
+            return f"parts must be listed 1..N in order; found {number} at position {index}"
+        stored = upload.parts.get(number)
+        if stored is None:
+            return f"part {number} was not uploaded"
+        if etag != stored[1]:
+            return f"the ETag of part {number} does not match the part stored"
+    if len(upload.parts) != len(listed):
+        return f"{len(upload.parts)} parts were uploaded but {len(listed)} listed"
+    return None
+
+
+def _stored(emu: Emulator, upload: StoredUpload) -> None:
+    state = _storage_of(emu)
+    with state.lock:
+        state.stored.append(upload)
+
+
+def _name(emu: Emulator, token: str, name: str | None = None) -> str:
     if name is None:
         name = emu.pending_uploads.get(token, ("upload.bin", ""))[0]
     return safe_name(name)

@@ -54,6 +54,12 @@ def _media_duration(
     help="Length of the media in FIELD (wire or python name), for cross-field rules.",
 )
 @click.option(
+    "--probe-urls",
+    is_flag=True,
+    help="Read the length of http(s) media in media fields from the file's header "
+    "(ranged requests, at most 2 MiB each), for the cross-field rules.",
+)
+@click.option(
     "--allow-empty",
     is_flag=True,
     help="Exit 0 when the files and folders hold no payload at all (an error otherwise).",
@@ -68,6 +74,7 @@ def validate_command(
     model: str | None,
     output_format: str,
     media: dict[str, float],
+    probe_urls: bool,
     allow_empty: bool,
     package: str | None,
 ) -> None:
@@ -76,7 +83,8 @@ def validate_command(
     A payload is {"model": REF, "input": {...}}, or just the input with --model.
     Every problem is reported with its file:line:column, JSON path, the rule it
     breaks and the spec document that states the rule. Local media files named in
-    a payload are probed for their length so the cross-field rules apply.
+    a payload are probed for their length so the cross-field rules apply; file
+    inputs that cannot be sent (no such file, file://, ftp://) are reported.
     """
     from musicbind.tooling import report as render
     from musicbind.tooling.package_import import PackageImportError, bindings_package
@@ -100,7 +108,7 @@ def validate_command(
             f"no model {model!r} in {package}" + (f"; {hint}" if hint else ""),
             param_hint="--model",
         )
-    validator = Validator(source, ValidateOptions(model, media))
+    validator = Validator(source, ValidateOptions(model, media, probe_urls))
     report = validator.validate(files)
     unknown = validator.unknown_media_names()
     if unknown and report.payloads:

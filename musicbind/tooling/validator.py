@@ -30,9 +30,10 @@ from musicbind.generator.load.located import Anomaly, JsonPath, Position, json_p
 from musicbind.generator.registry.model import Model
 from musicbind.generator.registry.snapshot import read_snapshot
 from musicbind.runtime.binding import Binding
+from musicbind.runtime.media import file_input_problems, file_input_rules
 from musicbind.tooling.explain import ModelFacts, Where, model_facts
 from musicbind.tooling.findings import Finding, Report
-from musicbind.tooling.media import MediaProber, local_media_path, missing_local_path
+from musicbind.tooling.media import MediaProber, local_media_path
 from musicbind.tooling.payload_errors import error_findings, rule_errors
 from musicbind.tooling.payloads import (
     PAYLOAD_SUFFIXES,
@@ -61,6 +62,7 @@ class ValidateOptions:
 
     model: str | None = None
     media_durations: Mapping[str, float] = field(default_factory=dict)
+    probe_urls: bool = False  # read the length of http(s) media with ranged requests
 
 
 class BindingSource:
@@ -337,31 +339,21 @@ class Validator:
                 durations[matched] = seconds
                 self.media_names_used.add(name)
         folder = run.file.path.parent
+        refused = self._file_inputs(run, binding, data, where)
         for python in binding.media_fields:
             wire = fields[python].alias or python if python in fields else python
             key = wire if wire in data else python
-            missing = missing_local_path(data.get(key), folder)
-            if missing is not None:
-                at = where.value_position((*where.base, key))
-                message = f"no such local file: {missing.name} (paths are relative to the payload)"
-                run.findings.append(
-                    Finding(
-                        where.file,
-                        at.line,
-                        at.column,
-                        json_path((*where.base, key)),
-                        "missing-file",
-                        message,
-                        model=binding.ref,
-                    )
-                )
+            if python in refused:
                 continue
             if python in durations:
                 continue
             local = local_media_path(data.get(key), folder)
-            if local is None:
+            if local is not None:
+                probed = self.prober.probe(local)
+            elif self.options.probe_urls and _is_http(data.get(key)):
+                probed = self.prober.probe_url(str(data.get(key)))
+            else:
                 continue
-            probed = self.prober.probe(local)
             if probed.seconds is not None:
                 durations[python] = probed.seconds
                 continue
@@ -383,6 +375,40 @@ class Validator:
             self.rules_unchecked += 1
         return durations
 
+    def _file_inputs(
+        self, run: _Run, binding: Binding, data: dict[str, Any], where: Where
+    ) -> set[str]:
+        """Report file inputs that cannot be sent (the runtime's own check); their fields."""
+        if not binding.file_fields:
+            return set()
+        fields = binding.input_model.model_fields
+        aliases = {name: info.alias or name for name, info in fields.items()}
+        problems = file_input_problems(
+            binding.file_fields,
+            data,
+            aliases,
+            file_input_rules(binding.provider),
+            folder=run.file.path.parent,
+        )
+        for problem in problems:
+            key = problem.wire if problem.wire in data else problem.field
+            at = where.value_position((*where.base, key))
+            reason = problem.reason
+            if reason.startswith("no such local file"):
+                reason += " (paths are relative to the payload)"
+            run.findings.append(
+                Finding(
+                    where.file,
+                    at.line,
+                    at.column,
+                    json_path((*where.base, key)),
+                    "file-input",
+                    reason,
+                    model=binding.ref,
+                )
+            )
+        return {problem.field for problem in problems}
+
     def _facts_of(self, binding: Binding) -> ModelFacts:
         facts = self._facts.get(binding.ref)
         if facts is None:
@@ -390,6 +416,10 @@ class Validator:
             facts = model_facts(binding.ref, binding.input_model.model_fields, record)
             self._facts[binding.ref] = facts
         return facts
+
+
+def _is_http(value: object) -> bool:
+    return isinstance(value, str) and value.lower().startswith(("http://", "https://"))
 
 
 def _wire(python: str, fields: Mapping[str, Any]) -> str:

@@ -54,6 +54,10 @@ class ScenarioAdapter(ProviderAdapter):
 
     name = "scenario"
     accepts_local_files = True
+    file_inputs = "asset"  # file inputs take asset ids; a bare word is one
+    accepts_data_urls = False
+    upload_once_per_journal = True  # uploads are recorded in the journal (by content)
+    upload_lifetime_s: int | None = None  # assets stay until deleted
     result_model = ScenarioJobOutput
 
     def api(self, path: str) -> str:

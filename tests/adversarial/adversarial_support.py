@@ -495,3 +495,32 @@ class LoopbackServer:
         self._stopped = True
         self._thread.join(5)
         self._server.server_close()
+
+
+# The five seed systems: always among the models the hostile payloads are thrown at.
+SEED_REFS = (
+    "aigateway:sonauto/v2/text-to-music",
+    "fal:sonilo/v1.1/video-to-music",
+    "scenario:minimax/music-01",
+    "scenario:model_sonilo-v1-1-text-to-music",
+    "scenario:model_sonilo-v1-1-video-to-music",
+)
+
+
+def hostile_refs(models: dict[str, Any]) -> list[str]:
+    """The models the hostile payloads are thrown at: every one in the run that writes the
+    counts (``nox -s adversarial``); otherwise the seed models plus one model of each
+    provider and each combination of document kinds, so the suite's time does not grow
+    with the catalogue while every loader's output is still attacked."""
+    refs = sorted(models)
+    if os.environ.get(WRITE_ENV) == "1":
+        return refs
+    chosen = {ref for ref in SEED_REFS if ref in models}
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    for ref in refs:
+        model = models[ref]
+        kinds = tuple(sorted({Path(source).suffix for source in model.sources}))
+        if (model.provider, kinds) not in seen:
+            seen.add((model.provider, kinds))
+            chosen.add(ref)
+    return sorted(chosen)

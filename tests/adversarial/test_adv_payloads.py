@@ -1,9 +1,11 @@
 """Hostile payloads: every model in generated/ refuses them before a single request is sent.
 
-For each binding ``generated.list_bindings()`` names, hypothesis makes up at least 500
+For each binding ``generated.list_bindings()`` names (in ``nox -s tests``: the seed models
+and one of each provider and document kind, see ``hostile_refs``), hypothesis makes up at least 500
 payloads (times ``MUSICBIND_ADVERSARIAL_SCALE``) that break what the documents state
 about one field: its type, range, length, allowed values, required-ness, NaN and
-infinity, booleans for numbers, unknown or doubled keys, local files where fal takes URLs.
+infinity, booleans for numbers, unknown or doubled keys, paths to no file and non-http(s)
+URLs where fal takes URLs.
 Each goes through the generated client's ``submit``, whose transport counts requests: the
 submit must raise an error naming the field, with zero requests sent and nothing journalled.
 """
@@ -19,7 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from adversarial_support import RESULTS, record, scaled
+from adversarial_support import RESULTS, hostile_refs, record, scaled
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -63,7 +65,8 @@ strange_keys = st.one_of(
 
 def hostile_value(field: Field, url_files: bool = False) -> st.SearchStrategy[Any]:
     """Values that break what the documents state about ``field``; ``url_files``: the
-    provider takes file inputs as public URLs (fal), so a local file is refused too."""
+    provider takes file inputs as URLs (fal), so a path to no file, ``file://`` and other
+    schemes are refused too (an existing local file would be uploaded)."""
     kind = field.type.kind
     options: list[st.SearchStrategy[Any]] = []
     if kind in (TypeKind.INTEGER, TypeKind.NUMBER):
@@ -87,6 +90,12 @@ def hostile_value(field: Field, url_files: bool = False) -> st.SearchStrategy[An
             options.append(st.just("x" * (field.min_length - 1)))
     elif kind is TypeKind.BOOLEAN:
         options.append(not_booleans)
+    elif kind is TypeKind.OBJECT:
+        options.append(st.one_of(st.text(max_size=5), st.integers(), st.lists(st.integers())))
+    elif kind is TypeKind.UNION and not any(
+        v.kind in (TypeKind.ARRAY, TypeKind.OBJECT, TypeKind.ANY) for v in field.type.variants
+    ):
+        options.append(st.lists(st.integers(), min_size=1, max_size=2))
     elif kind is TypeKind.ARRAY:
         options.append(
             st.one_of(
@@ -98,7 +107,17 @@ def hostile_value(field: Field, url_files: bool = False) -> st.SearchStrategy[An
         if field.max_items is not None:
             options.append(st.just(["x"] * (field.max_items + 1)))
     if url_files and (kind is TypeKind.FILE or field.wire_name.endswith(("_url", "_urls"))):
-        options.append(st.just(__file__))
+        # A local file is uploaded first; these are not files nor http(s) URLs: refused.
+        options.append(
+            st.sampled_from(
+                [
+                    str(Path(__file__).with_name("no-such-clip.mp4")),
+                    Path(__file__).resolve().as_uri(),
+                    "ftp://example.com/clip.mp4",
+                    "s3://bucket/clip.mp4",
+                ]
+            )
+        )
     if field.allowed:
         options.append(_not_allowed(field))
     if field.required and not field.type.nullable:
@@ -155,10 +174,24 @@ def hostile_payloads(draw: st.DrawFn, model: Model) -> tuple[dict[str, Any], set
         value = base.get(twice.wire_name, draw(hostile_value(twice)))
         payload = {**base, twice.python_name: value, twice.wire_name: value}
         return payload, {twice.wire_name, twice.python_name}, f"both names of {twice.wire_name!r}"
-    target = draw(st.sampled_from(fields))
+    breakable = [f for f in fields if _breakable(f, model.provider == "fal")]
+    target = draw(st.sampled_from(breakable or fields))
     value = draw(hostile_value(target, url_files=model.provider == "fal"))
     names = {target.wire_name, target.python_name}
     return {**base, target.wire_name: value}, names, f"{target.wire_name}={value!r}"
+
+
+def _breakable(field: Field, url_files: bool) -> bool:
+    """Whether some value breaks what the documents state about ``field`` (a free-form or
+    any-typed optional field takes every value)."""
+    kind = field.type.kind
+    if kind is TypeKind.ANY or (kind is TypeKind.OBJECT and field.type.ref is None):
+        return bool(field.required and not field.type.nullable) or bool(field.allowed)
+    if kind is TypeKind.UNION:
+        return not any(
+            v.kind in (TypeKind.ARRAY, TypeKind.OBJECT, TypeKind.ANY) for v in field.type.variants
+        ) or bool(field.required and not field.type.nullable)
+    return True
 
 
 def _client(provider: str, journal: Path, sent: list[httpx.Request]) -> Any:
@@ -190,7 +223,7 @@ def test_every_model_is_in_the_snapshot() -> None:
     assert sorted(MODELS) == generated.list_bindings()
 
 
-@pytest.mark.parametrize("ref", generated.list_bindings())
+@pytest.mark.parametrize("ref", hostile_refs(MODELS))
 def test_hostile_payloads_are_refused_before_sending(ref: str, tmp_path: Path) -> None:
     model = MODELS[ref]
     binding = generated.get_binding(ref)

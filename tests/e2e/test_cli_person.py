@@ -114,7 +114,8 @@ def test_validate_reports_a_missing_local_media_file(tmp_path: Path) -> None:
     (tmp_path / "p.json").write_text(json.dumps(payload))
     done = _musicbind("validate", str(tmp_path / "p.json"))
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "$.input.video_url: no such local file: nope.mp4" in done.stdout
+    assert "$.input.video_url: no such local file: clips/nope.mp4" in done.stdout
+    assert "(paths are relative to the payload)" in done.stdout
 
 
 def test_validate_reports_a_nan_and_a_model_error_together(tmp_path: Path) -> None:

@@ -218,8 +218,7 @@ def test_deadline_failure_cancel_and_unknown_words(
 
 def test_checks_before_any_request(clock: FakeClock, journal_path: Path, tmp_path: Path) -> None:
     fake = FakeProvider("fal", clock=clock)
-    local = tmp_path / "v.mp4"
-    local.write_bytes(b"v")
+    local = tmp_path / "missing.mp4"  # no such file: refused before anything is sent
     with pytest.raises(ValidationError):
         run_with(fake, clock, journal_path, lambda c: c.submit(BINDINGS["fal"], {"video_url": 3}))
     with pytest.raises(CostLimitError):

@@ -103,15 +103,21 @@ def test_media_duration_reaches_the_estimate(make_client: MakeClient) -> None:
     assert job.job_id
 
 
-def test_fal_refuses_a_local_file(
+def test_fal_refuses_file_values_it_cannot_send(
     make_client: MakeClient, tmp_path: Path, journal_path: Path
 ) -> None:
     video = tmp_path / "clip.mp4"
     video.write_bytes(b"\0\0\0 ftypisom")
     fake = FakeProvider("fal")
     client = make_client(fake)
-    for given in (video, str(video)):
-        with pytest.raises(FileInputError, match="public http"):
+    refused = {
+        tmp_path / "missing.mp4": "no such local file",
+        str(tmp_path / "missing.mp4"): "no such local file",
+        video.as_uri(): "file:// URLs are not sent",
+        "ftp://media.example/clip.mp4": "ftp:// URLs are not fetched",
+    }
+    for given, reason in refused.items():
+        with pytest.raises(FileInputError, match=reason):
             client.submit(BINDINGS["fal"], {"video_url": given})
     assert fake.requests == [] and Journal(journal_path).entries() == []
     client.submit(BINDINGS["fal"], {"video_url": "https://media.example/clip.mp4"})
