@@ -82,6 +82,18 @@ def typecheck(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def postgres(session: nox.Session) -> None:
+    """The batch and shared-journal tests against a real PostgreSQL server.
+
+    Start one first (``source .ci/postgres.sh && start_test_postgres`` exports
+    MUSICBIND_TEST_POSTGRES_URL); without it these tests fail here instead of skipping.
+    """
+    session.install("-e", ".[test]")
+    session.env["CI"] = "true"
+    session.run("pytest", "tests/batch", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def regen(session: nox.Session) -> None:
     """Regenerate generated/ from specs/."""
     session.install("-e", ".[codegen]")

@@ -6,7 +6,7 @@ Fault-spec syntax (the ``--faults`` option of ``musicbind emulate``, ``EmulatorS
     SPEC   := RULE ("," RULE)*
     RULE   := TARGET "=" KIND ["(" NUMBER ")"] [":" COUNT] ["@" SKIP] ["~" CHANCE]
     TARGET := PROVIDER "." OP
-    PROVIDER := scenario | fal | aigateway | *
+    PROVIDER := scenario | fal | aigateway | a generic provider's name | *
     OP     := submit | quote | status | result | cancel | upload | download | *
     COUNT  := how many requests the rule faults: an integer >= 1, or "*" for every one (default 1)
     SKIP   := how many matching requests pass untouched before the rule starts (default 0)
@@ -19,7 +19,9 @@ Examples: ``fal.submit=reset_after_accept``, ``scenario.status=429(0):2``,
 Operations: ``submit`` (a paid submission), ``quote`` (Scenario's dry run), ``status`` (a poll),
 ``result`` (fal's result fetch; Scenario's ``GET /v1/assets/{id}``), ``cancel``, ``upload``
 (Scenario's ``POST /v1/assets``, fal's storage upload) and ``download`` (a result file).
-The gateway has no ``result`` operation: its result rides on the status answer.
+The gateway has no ``result`` operation: its result rides on the status answer. A generic
+provider (one bound from its OpenAPI document alone) has ``submit``, ``status``, ``cancel``
+and ``download``; the rules name it by its provider name once the emulator serves it.
 
 Kinds, by when they act:
 
@@ -38,6 +40,9 @@ Kinds, by when they act:
   error), ``fail_422`` (fal: the result fetch answers 422 with a pydantic-style detail; elsewhere
   as ``fail``), ``cancel`` (the provider cancels it), ``stall`` (it never leaves running).
 * on a cancel (cancel only): ``cancel_ignored`` (acknowledged, but the job still succeeds).
+* a rate limit: ``rate(N)`` answers ``429`` (with the ``Retry-After`` until a slot frees) to
+  every matching request beyond N in any one-second window; COUNT defaults to ``*``. For
+  example ``fal.*=rate(20)``: at most 20 fal requests a second are handled.
 """
 
 from __future__ import annotations
@@ -45,7 +50,10 @@ from __future__ import annotations
 import random
 import re
 import threading
-from dataclasses import dataclass
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 PROVIDERS: tuple[str, ...] = ("scenario", "fal", "aigateway")
 OPERATIONS: tuple[str, ...] = (
@@ -63,6 +71,8 @@ PROVIDER_OPERATIONS: dict[str, frozenset[str]] = {
     "aigateway": frozenset({"submit", "status", "cancel", "download"}),
 }
 
+GENERIC_OPERATIONS = frozenset({"submit", "status", "cancel", "download"})
+
 BEFORE_KINDS = frozenset({"reset", "redirect"})
 AFTER_KINDS = frozenset(
     {"reset_after_accept", "slow", "malformed", "truncate", "bad_length", "unknown_status"}
@@ -70,11 +80,12 @@ AFTER_KINDS = frozenset(
 JOB_KINDS = frozenset({"fail", "fail_422", "cancel", "stall"})
 CANCEL_KINDS = frozenset({"cancel_ignored"})
 ALIASES = {"reset_after": "reset_after_accept"}
-NAMED_KINDS = BEFORE_KINDS | AFTER_KINDS | JOB_KINDS | CANCEL_KINDS
+RATE_KIND = "rate"
+NAMED_KINDS = BEFORE_KINDS | AFTER_KINDS | JOB_KINDS | CANCEL_KINDS | {RATE_KIND}
 DEFAULT_ARGUMENT = {"429": 1.0, "slow": 2.0}
 
 _RULE = re.compile(
-    r"""^(?P<provider>[a-z*]+)\.(?P<op>[a-z*]+)
+    r"""^(?P<provider>\*|[a-z][a-z0-9_-]*)\.(?P<op>[a-z*]+)
         =(?P<kind>[a-z0-9_]+)
         (?:\((?P<arg>[0-9]+(?:\.[0-9]+)?)\))?
         (?::(?P<count>[0-9]+|\*))?
@@ -99,10 +110,13 @@ class FaultRule:
     count: int | None = 1  # None: every matching request
     skip: int = 0
     chance: float | None = None
+    retry_after: float | None = None  # set on a fired ``rate`` rule: when a slot frees
 
     @property
     def status_code(self) -> int | None:
-        """The HTTP status this rule answers with, for the numeric kinds."""
+        """The HTTP status this rule answers with, for the numeric kinds (and ``rate``)."""
+        if self.kind == RATE_KIND:
+            return 429
         return int(self.kind) if self.kind.isdigit() else None
 
     @property
@@ -131,18 +145,23 @@ class FaultRule:
         return text
 
 
-def parse_fault_spec(spec: str) -> tuple[FaultRule, ...]:
-    """Parse a fault spec (see the module docstring); raise FaultSpecError naming the bad rule."""
+def parse_fault_spec(spec: str, generic: Iterable[str] = ()) -> tuple[FaultRule, ...]:
+    """Parse a fault spec (see the module docstring); raise FaultSpecError naming the bad rule.
+
+    ``generic``: the names of the generic providers the emulator serves besides the three.
+    """
+    operations = dict(PROVIDER_OPERATIONS)
+    operations.update({name: GENERIC_OPERATIONS for name in generic if name not in operations})
     rules: list[FaultRule] = []
     for index, raw in enumerate(spec.split(","), start=1):
         text = "".join(raw.split())
         if not text:
             continue
-        rules.append(_parse_rule(index, text))
+        rules.append(_parse_rule(index, text, operations))
     return tuple(rules)
 
 
-def _parse_rule(index: int, text: str) -> FaultRule:
+def _parse_rule(index: int, text: str, operations: dict[str, frozenset[str]]) -> FaultRule:
     where = f"fault rule {index} {text!r}"
     match = _RULE.match(text)
     if match is None:
@@ -152,18 +171,18 @@ def _parse_rule(index: int, text: str) -> FaultRule:
         )
     provider, op = match["provider"], match["op"]
     kind = ALIASES.get(match["kind"], match["kind"])
-    if provider != "*" and provider not in PROVIDERS:
+    if provider != "*" and provider not in operations:
         raise FaultSpecError(
-            f"{where}: unknown provider {provider!r} (expected one of {', '.join(PROVIDERS)} or *)"
+            f"{where}: unknown provider {provider!r} (expected one of {', '.join(operations)} or *)"
         )
     if op != "*" and op not in OPERATIONS:
         raise FaultSpecError(
             f"{where}: unknown operation {op!r} (expected one of {', '.join(OPERATIONS)} or *)"
         )
-    if provider != "*" and op != "*" and op not in PROVIDER_OPERATIONS[provider]:
+    if provider != "*" and op != "*" and op not in operations[provider]:
         raise FaultSpecError(
             f"{where}: {provider} has no {op!r} operation (it has "
-            f"{', '.join(sorted(PROVIDER_OPERATIONS[provider]))})"
+            f"{', '.join(sorted(operations[provider]))})"
         )
     if kind.isdigit():
         if not 400 <= int(kind) <= 599:
@@ -181,6 +200,10 @@ def _parse_rule(index: int, text: str) -> FaultRule:
         raise FaultSpecError(f"{where}: 'unknown_status' acts on status answers: use OP status")
     argument = float(match["arg"]) if match["arg"] is not None else DEFAULT_ARGUMENT.get(kind)
     count_text = match["count"]
+    if kind == RATE_KIND:
+        if argument is None or argument <= 0:
+            raise FaultSpecError(f"{where}: 'rate' needs its limit, e.g. rate(20)")
+        count_text = count_text or "*"
     count = None if count_text == "*" else int(count_text or "1")
     if count is not None and count < 1:
         raise FaultSpecError(f"{where}: COUNT must be at least 1 (or * for every request)")
@@ -218,12 +241,15 @@ class FaultPlan:
             self._rules = tuple(rules)
             self._states = [_RuleState() for _ in rules]
             self._random = [random.Random(f"{self._seed}:{i}") for i in range(len(rules))]  # noqa: S311
+            self._windows: list[deque[float]] = [deque() for _ in rules]
 
     def take(self, provider: str, op: str, phases: frozenset[str]) -> FaultRule | None:
         """The first rule in ``phases`` that fires for this request, counting it as used."""
         with self._lock:
             chosen: FaultRule | None = None
-            for rule, state, draw in zip(self._rules, self._states, self._random, strict=True):
+            for rule, state, draw, window in zip(
+                self._rules, self._states, self._random, self._windows, strict=True
+            ):
                 if rule.phase not in phases or not rule.matches(provider, op):
                     continue
                 state.seen += 1
@@ -233,9 +259,25 @@ class FaultPlan:
                     continue
                 if rule.chance is not None and draw.random() >= rule.chance:
                     continue
+                if rule.kind == RATE_KIND:
+                    limited = self._rate_limited(rule, window)
+                    if limited is None:
+                        continue
+                    rule = limited
                 state.fired += 1
                 chosen = rule
             return chosen
+
+    @staticmethod
+    def _rate_limited(rule: FaultRule, window: deque[float]) -> FaultRule | None:
+        """The fired rule when ``rule``'s one-second window is full; else the request counts."""
+        now = time.monotonic()
+        while window and window[0] <= now - 1.0:
+            window.popleft()
+        if len(window) < (rule.argument or 0):
+            window.append(now)
+            return None
+        return replace(rule, retry_after=max(0.001, window[0] + 1.0 - now))
 
     def remaining(self) -> list[dict[str, object]]:
         """Per rule: its spec text and how often it has fired (for the admin endpoint)."""

@@ -71,18 +71,31 @@ def classify(method: str, path: str, query: str) -> tuple[str, str] | None:
     return None
 
 
-class FaultLayer:
-    """ASGI wrapper applying the emulator's fault plan around the provider app."""
+Classifier = Callable[[str, str], tuple[str, str] | None]  # (method, path) -> target
 
-    def __init__(self, app: ASGIApp, emulator: Emulator) -> None:
+
+class FaultLayer:
+    """ASGI wrapper applying the emulator's fault plan around the provider app.
+
+    ``classify_more`` sorts the requests ``classify`` does not know (the generic providers').
+    """
+
+    def __init__(
+        self, app: ASGIApp, emulator: Emulator, classify_more: Classifier | None = None
+    ) -> None:
         self.app = app
         self.emulator = emulator
+        self.classify_more = classify_more
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         target = classify(scope["method"], scope["path"], scope["query_string"].decode("latin-1"))
+        if target is None and self.classify_more is not None:
+            raw = scope.get("raw_path")  # still escaped: a %2F stays inside its segment
+            path = raw.decode("latin-1") if isinstance(raw, bytes) else scope["path"]
+            target = self.classify_more(scope["method"], path.split("?", 1)[0])
         if target is None:
             await self.app(scope, receive, send)
             return
@@ -120,7 +133,9 @@ class FaultLayer:
             await send({"type": "http.response.body", "body": b""})
             return
         status = rule.status_code or 500
-        retry = rule.argument if status == 429 else None
+        retry = rule.retry_after if rule.retry_after is not None else None
+        if retry is None and status == 429:
+            retry = rule.argument
         response = provider_error(provider, status, retry_after=retry)
         await response(scope, receive, send)
 
@@ -180,7 +195,9 @@ def _replace_status(provider: str, body: bytes) -> bytes:
         data = json.loads(body)
     except ValueError:
         return body
-    word = UNKNOWN_STATUS_WORDS[provider]
+    word = UNKNOWN_STATUS_WORDS.get(provider)
+    if word is None:  # a generic provider writes its unknown word itself (its own field)
+        return body
     if provider == "scenario" and isinstance(data.get("job"), dict):
         data["job"]["status"] = word
     elif isinstance(data, dict) and "status" in data:

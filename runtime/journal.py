@@ -43,50 +43,30 @@ from typing import Any
 from musicbind.runtime.binding import ProviderProtocol
 from musicbind.runtime.errors import JournalError
 from musicbind.runtime.jobstate import JobState
+from musicbind.runtime.journal_batch import BATCH_LINK, BatchLedger, SqlTransaction
+from musicbind.runtime.journal_schema import (
+    LATEST_VERSION,
+    newer_version_message,
+    pending_migrations,
+)
 from musicbind.runtime.secrets import redact
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = LATEST_VERSION
 DEFAULT_LOCK_TIMEOUT = 30.0  # seconds to wait for another process's write
 LOCK_TIMEOUT_ENV = "MUSICBIND_JOURNAL_LOCK_TIMEOUT"
 SUBMISSION_STATES = ("pending", "accepted", "rejected", "not_sent", "uncertain")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS submissions (
-    intent_id TEXT PRIMARY KEY,     -- ours, written before the request is sent
-    created_at TEXT NOT NULL,       -- ISO 8601 UTC
-    updated_at TEXT NOT NULL,
-    provider TEXT NOT NULL,
-    ref TEXT NOT NULL,
-    model_id TEXT NOT NULL,
-    base_url TEXT NOT NULL,
-    protocol_json TEXT NOT NULL,    -- the ProviderProtocol, so resume needs no generated code
-    payload_sha256 TEXT NOT NULL,   -- of the canonical wire payload
-    payload_json TEXT NOT NULL,     -- the wire payload, redacted
-    submission TEXT NOT NULL,       -- pending | accepted | rejected | not_sent | uncertain
-    state TEXT,                     -- JobState once known
-    status_word TEXT,               -- the provider's own word
-    job_id TEXT,
-    request_id TEXT,
-    handle_json TEXT,               -- runtime.providers.JobHandle
-    estimate TEXT,                  -- registry estimate (decimal text) and its currency
-    estimate_currency TEXT,
-    cost TEXT,                      -- what the provider reported charging, and its unit
-    cost_unit TEXT,
-    error TEXT,
-    reconcile TEXT,                 -- for uncertain submissions: how to find out
-    result_json TEXT,
-    out_dir TEXT,
-    files_json TEXT NOT NULL DEFAULT '[]'
-);
-CREATE INDEX IF NOT EXISTS submissions_job_id ON submissions (job_id);
-"""
 
 
 def default_journal_path() -> Path:
     """Where the journal lives unless told otherwise (see the module docstring)."""
     override = os.environ.get("MUSICBIND_JOURNAL")
-    if override:
+    if override and not is_postgres_url(override):
         return Path(override).expanduser()
+    return user_data_dir() / "journal.sqlite3"
+
+
+def user_data_dir() -> Path:
+    """musicbind's folder in the user data directory of this platform."""
     home = Path.home()
     if sys.platform == "win32":
         base = Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local")
@@ -94,7 +74,7 @@ def default_journal_path() -> Path:
         base = home / "Library" / "Application Support"
     else:
         base = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
-    return base / "musicbind" / "journal.sqlite3"
+    return base / "musicbind"
 
 
 def payload_digest(ref: str, payload: Mapping[str, Any]) -> str:
@@ -185,11 +165,30 @@ class JournalLookupError(LookupError):
     """No journal row, or more than one, matches the key."""
 
 
-class Journal:
+class Journal(BatchLedger):
     """The journal file, with one connection per instance (thread-safe; close() when done).
 
     Several processes may share the file: SQLite's WAL locking serialises the writes.
+    ``Journal("postgresql://...")`` (or ``MUSICBIND_JOURNAL`` set to such a URL) opens the
+    PostgreSQL journal instead (:mod:`runtime.journal_postgres`, the ``postgres`` extra).
     """
+
+    dialect = "sqlite"
+    schema_version = 0
+
+    def __new__(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        read_only: bool = False,
+        lock_timeout: float | None = None,
+    ) -> Journal:
+        target = path if path is not None else os.environ.get("MUSICBIND_JOURNAL")
+        if cls is Journal and isinstance(target, str) and is_postgres_url(target):
+            from musicbind.runtime.journal_postgres import PostgresJournal
+
+            return super().__new__(PostgresJournal)
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -267,11 +266,19 @@ class Journal:
                     f"(no {', '.join(sorted(missing))}); it was not changed",
                     path=self.path,
                 )
-            return
-        for statement in _SCHEMA.split(";"):
-            if statement.strip():
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        if "submissions" in tables:
+            version = max(version, 1)
+        if version > LATEST_VERSION:
+            raise JournalError(newer_version_message(str(self.path), version), path=self.path)
+        self.schema_version = version
+        if self.read_only:
+            return  # read as it is; the batch ledger needs a journal opened for writing
+        for migration in pending_migrations(version):
+            for statement in migration.sqlite:
                 db.execute(statement)
-        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            db.execute(f"PRAGMA user_version={migration.version}")
+            self.schema_version = migration.version
 
     def _error(self, error: BaseException, doing: str) -> JournalError:
         """A one-line error naming the journal and what to do about ``error``."""
@@ -396,11 +403,27 @@ class Journal:
             "estimate": estimate,
             "estimate_currency": estimate_currency,
         }
+        link = BATCH_LINK.get()
+        if link is not None:
+            row["batch_key"] = link.item_key
         names = ", ".join(row)
         marks = ", ".join("?" for _ in row)
         with self._connect() as db:
+            if link is not None:
+                # Fenced: the intent is written only while this worker holds the item's
+                # claim, in the same transaction; a reused intent (a re-send under the
+                # same idempotency key) is not written twice.
+                reused = self._link_intent(_SqliteTransaction(db), link, intent_id)
+                if reused is not None:
+                    return reused
             db.execute(f"INSERT INTO submissions ({names}) VALUES ({marks})", tuple(row.values()))  # noqa: S608 (names are ours)
         return intent_id
+
+    @contextmanager
+    def _transaction(self) -> Iterator[SqlTransaction]:
+        """One write transaction for the batch ledger (:class:`BatchLedger`)."""
+        with self._connect() as db:
+            yield _SqliteTransaction(db)
 
     def update(self, intent_id: str, **fields: str | None) -> None:
         """Set columns of one row (text is redacted; ``updated_at`` is refreshed)."""
@@ -455,6 +478,26 @@ class Journal:
                 f"SELECT {', '.join(_COLUMNS)} FROM submissions ORDER BY created_at, rowid"  # noqa: S608
             ).fetchall()
         return [JournalEntry(*row) for row in rows]
+
+
+class _SqliteTransaction:
+    """A sqlite3 connection inside a transaction, as the batch ledger speaks to it."""
+
+    dialect = "sqlite"
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return list(self._db.execute(sql, tuple(params)).fetchall())
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return int(self._db.execute(sql, tuple(params)).rowcount)
+
+
+def is_postgres_url(target: str) -> bool:
+    """Whether a journal target names a PostgreSQL database rather than a file."""
+    return target.startswith(("postgresql://", "postgres://"))
 
 
 def fallback_path(journal_path: Path) -> Path:

@@ -13,6 +13,7 @@ escaped, control characters written as ``\\x..``.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -31,17 +32,18 @@ from musicbind.commands.run import (
 )
 from musicbind.jobs_table import JobFilter, parse_since, print_jobs, short_id
 from musicbind.runtime.jobs import Job
-from musicbind.runtime.journal import Journal, JournalEntry, default_journal_path
+from musicbind.runtime.journal import (
+    Journal,
+    JournalEntry,
+    default_journal_path,
+    is_postgres_url,
+)
 from musicbind.runtime.polling import DEFAULT_WAIT_TIMEOUT
+from musicbind.tooling.journal_option import journal_option, shown_journal
 
 
 @click.command("jobs")
-@click.option(
-    "--journal",
-    "journal_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Job journal (default: $MUSICBIND_JOURNAL or the user data directory).",
-)
+@journal_option()
 @click.option("--json", "as_json", is_flag=True, help="Print the full entries as JSON.")
 @click.option(
     "--wide", is_flag=True, help="Show whole ids, the job id, submission and files (wider)."
@@ -74,7 +76,7 @@ from musicbind.runtime.polling import DEFAULT_WAIT_TIMEOUT
     "or date-time (local time unless it gives an offset).",
 )
 def jobs_command(
-    journal_path: Path | None,
+    journal_path: Path | str | None,
     as_json: bool,
     wide: bool,
     states: tuple[str, ...],
@@ -91,10 +93,12 @@ def jobs_command(
         since_time = parse_since(since) if since is not None else None
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--since") from None
-    path = journal_path or default_journal_path()
+    chosen = journal_path or os.environ.get("MUSICBIND_JOURNAL") or default_journal_path()
+    shared = isinstance(chosen, str) and is_postgres_url(chosen)
+    path = chosen if shared else Path(chosen)
     with reported_errors():
         entries: list[JournalEntry] = []
-        if path.exists():
+        if shared or Path(path).exists():
             with Journal(path, read_only=True) as journal:
                 entries = journal.entries()
     entries = JobFilter(states, providers, models, since_time).select(entries)
@@ -103,9 +107,9 @@ def jobs_command(
         return
     console = Console(emoji=False, highlight=False)
     if not entries:
-        console.print(Text(f"no jobs in {plain_text(str(path))}"), soft_wrap=True)
+        console.print(Text(f"no jobs in {plain_text(shown_journal(path))}"), soft_wrap=True)
         return
-    print_jobs(entries, console, str(path), wide=wide)
+    print_jobs(entries, console, shown_journal(path), wide=wide)
     for entry in entries:
         if entry.submission in ("pending", "uncertain"):
             key = entry.intent_id if wide else short_id(entry.intent_id)
@@ -126,12 +130,7 @@ OUT_OPTION = click.option(
     show_default=True,
     help="Directory for the result files.",
 )
-JOURNAL_OPTION = click.option(
-    "--journal",
-    "journal_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Job journal (default: $MUSICBIND_JOURNAL or the user data directory).",
-)
+JOURNAL_OPTION = journal_option()
 TIMEOUT_OPTION = click.option(
     "--timeout",
     type=float,
@@ -156,7 +155,7 @@ TIMEOUT_OPTION = click.option(
 def resume_command(
     job: str | None,
     out_dir: Path,
-    journal_path: Path | None,
+    journal_path: Path | str | None,
     timeout: float | None,
     job_id: str | None,
     ref: str | None,
@@ -188,7 +187,7 @@ def reconcile_command(
     job: str,
     job_id: str,
     out_dir: Path,
-    journal_path: Path | None,
+    journal_path: Path | str | None,
     timeout: float | None,
     package: str | None,
 ) -> None:
@@ -206,7 +205,7 @@ def _resume(
     job_id: str | None,
     ref: str | None,
     out_dir: Path,
-    journal_path: Path | None,
+    journal_path: Path | str | None,
     timeout: float | None,
     package: str | None,
 ) -> None:
