@@ -14,18 +14,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from musicbind.runtime.jobs import JobSnapshot
+from musicbind.runtime.polling import DEFAULT_POLL_POLICY, POLL_INITIAL_INTERVAL, PollPolicy
 from musicbind.tooling.report import plural
+
+if TYPE_CHECKING:
+    from musicbind.emulator.jobs import Timing
 
 DURATION_TOLERANCE_S = 0.05
 # How long each emulated job waits in the queue, then runs: long enough to watch the bars.
 DEMO_TIMING = "0.6,2"
+# With --all every model runs once, one after the other: short jobs keep the whole run short.
+CATALOGUE_TIMING = "0.05,0.15"
 SCENARIO_UNIT = "creative units"
 
 
@@ -244,7 +250,7 @@ def regenerate_if_needed(root: Path, console: Console) -> None:
     console.print(f"specs/ changed: regenerated generated/ ({plural(written, 'file')} written)")
 
 
-def _clients(emu: Any, journal: Path) -> dict[str, Any]:
+def _clients(emu: Any, journal: Path, poll: PollPolicy = DEFAULT_POLL_POLICY) -> dict[str, Any]:
     from musicbind.generated.aigateway.client import AIgatewayClient
     from musicbind.generated.fal.client import FalClient
     from musicbind.generated.scenario.client import ScenarioClient
@@ -256,18 +262,44 @@ def _clients(emu: Any, journal: Path) -> dict[str, Any]:
             api_secret=env["SCENARIO_API_SECRET"],
             base_url=emu.base_url("scenario"),
             journal=journal,
+            poll=poll,
         ),
-        "fal": FalClient(api_key=env["FAL_KEY"], base_url=emu.base_url("fal"), journal=journal),
+        "fal": FalClient(
+            api_key=env["FAL_KEY"], base_url=emu.base_url("fal"), journal=journal, poll=poll
+        ),
         "aigateway": AIgatewayClient(
-            api_key=env["AIGATEWAY_API_KEY"], base_url=emu.base_url("aigateway"), journal=journal
+            api_key=env["AIGATEWAY_API_KEY"],
+            base_url=emu.base_url("aigateway"),
+            journal=journal,
+            poll=poll,
         ),
     }
 
 
+def catalogue_poll(timing: Timing) -> PollPolicy:
+    """Polling scaled to the emulator's job times, so that a run of every model stays short.
+
+    Real providers' jobs take seconds to minutes; the emulator's, with ``--all``, a fraction
+    of a second: the default first poll after 0.5 s would dominate the run.
+    """
+    total = timing.queue_s + timing.run_s
+    initial = min(POLL_INITIAL_INTERVAL, max(0.02, total / 4))
+    return PollPolicy(initial=initial, early_max=max(initial, total), min_hint=initial)
+
+
 def run_demo(
-    out: Path, console: Console, root: Path | None = None, timing: str = DEMO_TIMING
+    out: Path,
+    console: Console,
+    root: Path | None = None,
+    timing: str = DEMO_TIMING,
+    *,
+    catalogue: bool = False,
 ) -> DemoResult:
-    """Run every case against an emulator whose jobs take ``timing`` (``QUEUE,RUN`` seconds)."""
+    """Run every case against an emulator whose jobs take ``timing`` (``QUEUE,RUN`` seconds).
+
+    The cases are the five seeded systems, or with ``catalogue`` every generated binding
+    once, each with a payload derived from the binding (:mod:`musicbind.demo_catalogue`).
+    """
     from musicbind.emulator.jobs import Timing
     from musicbind.emulator.media import DEMO_VIDEO_SECONDS, demo_video
     from musicbind.emulator.server import EmulatorServer
@@ -278,12 +310,20 @@ def run_demo(
     video = out / "demo.mp4"
     video.write_bytes(demo_video().content)
     rows: list[DemoRow] = []
-    with EmulatorServer(seed=7, timing=Timing.parse(timing)) as emu:
+    emu_timing = Timing.parse(timing)
+    with EmulatorServer(seed=7, timing=emu_timing) as emu:
         console.print(f"emulator listening at {emu.origin}", highlight=False)
-        clients = _clients(emu, out / "journal.sqlite3")
+        poll = catalogue_poll(emu_timing) if catalogue else DEFAULT_POLL_POLICY
+        clients = _clients(emu, out / "journal.sqlite3", poll)
         try:
+            if catalogue:
+                from musicbind.demo_catalogue import catalogue_cases
+
+                cases = catalogue_cases(clients, video, emu.media_url(), DEMO_VIDEO_SECONDS)
+            else:
+                cases = demo_cases(video, emu.media_url(), DEMO_VIDEO_SECONDS)
             with _progress(console) as progress:
-                for case in demo_cases(video, emu.media_url(), DEMO_VIDEO_SECONDS):
+                for case in cases:
                     task = progress.add_task(case.title, total=1.0, status="queued")
                     rows.append(
                         _run_one(clients[case.provider], case, out, progress, task, console)

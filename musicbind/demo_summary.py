@@ -77,7 +77,8 @@ def summary_table(rows: list[DemoRow], *, wide: bool = False) -> Table:
     """One line per system: what ran, its job, the estimate, measured lengths, ok."""
     # Two spaces between columns (the box's blank divider and one of padding), none at the edges.
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1, 0, 0), header_style="bold")
-    table.add_column("system", no_wrap=True)
+    # A catalogue ref can be long: it folds onto a second line rather than squeezing the rest.
+    table.add_column("system", overflow="fold")
     table.add_column("job", no_wrap=True)
     if wide:
         table.add_column("state", no_wrap=True)

@@ -1,6 +1,7 @@
 """Registry stage: read specs/manifest.yaml and specs/overlay.yaml into typed records.
 
-The manifest names each document (provider, kind, origin, retrieved date); the
+The manifest names each document (provider, kind, origin, retrieved date, and the
+ETag / Last-Modified validators ``musicbind sync`` keeps for conditional requests); the
 overlay carries what no spec format can state: provider job protocols (status
 vocabularies, auth, base URL), cross-field rules and pricing. Both are YAML, read
 by the one located reader and checked by the pydantic models below (unknown keys
@@ -11,17 +12,19 @@ provider, model or document) and is reported at its line and column.
 
 from __future__ import annotations
 
+import email.utils
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, Field, model_validator
 
-from musicbind.generator.load.records import JsonScalar, Location, SpecProblem
+from musicbind.generator.load.records import JsonScalar, Location, SpecJob, SpecProblem
 from musicbind.generator.registry.typed_yaml import Strict, Text, TypedFile
 from musicbind.runtime.jobstate import JobState
 
-AuthScheme = Literal["basic", "key", "bearer"]
+AuthScheme = Literal["basic", "key", "bearer", "header", "query", "none"]
 RuleKind = Literal[
     "segment_within_media", "length", "range", "requires", "excludes", "required_when"
 ]
@@ -41,18 +44,27 @@ class ManifestEntry:
     origin: str
     retrieved: str
     location: Location
+    etag: str | None = None  # the validators ``musicbind sync`` sends back upstream
+    last_modified: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ProviderFacts:
-    """A provider's protocol facts from the overlay."""
+    """A provider's protocol facts from the overlay.
+
+    For a provider bound from its OpenAPI document alone, every fact is optional: the
+    document states them and what the overlay sets wins (statuses are added to the
+    document's). A provider with no such document needs base_url, auth and statuses.
+    """
 
     name: str
-    display_name: str
-    base_url: str
-    auth: str
+    display_name: str | None
+    base_url: str | None
+    auth: str | None
     statuses: tuple[tuple[str, JobState], ...]
     location: Location
+    auth_name: str | None = None  # the header or query parameter of ``header``/``query`` auth
+    key_env: str | None = None  # the environment variable holding the key
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,12 +104,18 @@ class PricingFacts:
 
 @dataclass(frozen=True, slots=True)
 class ModelFacts:
-    """Overlay facts about one model ref."""
+    """Overlay facts about one model ref.
+
+    ``job``: for a generic provider's model whose document does not show how its job is
+    read (no status operation musicbind recognises), how it is: the submit then answers
+    with a job, and the job's result is the status answer.
+    """
 
     ref: str
     rules: tuple[RuleFacts, ...]
     pricing: PricingFacts | None
     location: Location
+    job: SpecJob | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +139,68 @@ def _amount(text: str) -> str:
     return text
 
 
+# RFC 9110 section 8.8.3: an optionally weak quoted string of visible ASCII but '"'.
+_ENTITY_TAG = re.compile(r'(?:W/)?"[\x21\x23-\x7e]*"')
+# RFC 9110 section 5.6.7: the IMF-fixdate form, the only one a server may send.
+_HTTP_DATE = re.compile(
+    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} "
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} "
+    r"[0-9]{2}:[0-9]{2}:[0-9]{2} GMT"
+)
+
+
+def entity_tag_problem(text: str) -> str | None:
+    """Why ``text`` is not an HTTP entity tag (``"abc"`` or ``W/"abc"``), or None."""
+    if _ENTITY_TAG.fullmatch(text) is None:
+        return (
+            f"{text[:60]!r} is not an HTTP entity tag: a quoted string such as "
+            "'\"abc\"' or 'W/\"abc\"' (quote the whole value in YAML)"
+        )
+    return None
+
+
+def http_date_problem(text: str) -> str | None:
+    """Why ``text`` is not an HTTP date (``Sun, 06 Dec 2026 04:37:49 GMT``), or None."""
+    valid = _HTTP_DATE.fullmatch(text) is not None
+    if valid:
+        try:
+            email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            valid = False
+    if not valid:
+        return f"{text[:60]!r} is not an HTTP date such as 'Sun, 06 Dec 2026 04:37:49 GMT'"
+    return None
+
+
+def _entity_tag(text: str) -> str:
+    problem = entity_tag_problem(text)
+    if problem is not None:
+        raise ValueError(problem)
+    return text
+
+
+def _http_date(text: str) -> str:
+    problem = http_date_problem(text)
+    if problem is not None:
+        raise ValueError(problem)
+    return text
+
+
+def _variable_name(text: str) -> str:
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", text) is None:
+        raise ValueError(f"{text[:60]!r} is not an environment variable name such as TUNES_KEY")
+    return text
+
+
+def _one_placeholder(text: str) -> str:
+    if not text.startswith("/") or len(re.findall(r"\{[^{}/]+\}", text)) != 1:
+        raise ValueError(
+            f"{text[:60]!r} must be a path under the base URL with one placeholder for the "
+            "job id, such as '/jobs/{id}'"
+        )
+    return text
+
+
 def _plain_path(text: str) -> str:
     if any(ord(char) < 32 or ord(char) == 127 for char in text):
         raise ValueError(f"document path {text!r} holds control characters; it is not read")
@@ -129,9 +209,17 @@ def _plain_path(text: str) -> str:
 
 class _ProviderEntry(Strict):
     display_name: Text | None = None
-    base_url: Text
-    auth: AuthScheme
-    statuses: Annotated[dict[Text, JobState], Field(min_length=1)]
+    base_url: Text | None = None
+    auth: AuthScheme | None = None
+    auth_name: Text | None = None
+    key_env: Annotated[Text, AfterValidator(_variable_name)] | None = None
+    statuses: Annotated[dict[Text, JobState], Field(min_length=1)] | None = None
+
+    @model_validator(mode="after")
+    def _named(self) -> _ProviderEntry:
+        if self.auth in ("header", "query") and not self.auth_name:
+            raise ValueError(f"auth {self.auth!r} needs auth_name: the header or query parameter")
+        return self
 
 
 class _RuleEntry(Strict):
@@ -169,9 +257,19 @@ class _PricingEntry(Strict):
     multiplied_by: list[Text] | None = None
 
 
+class _JobEntry(Strict):
+    id_field: Text
+    status_path: Annotated[Text, AfterValidator(_one_placeholder)]
+    status_field: Text = "status"
+    error_field: Text | None = None
+    cancel_method: Literal["DELETE", "POST", "PUT", "PATCH"] | None = None
+    cancel_path: Annotated[Text, AfterValidator(_one_placeholder)] | None = None
+
+
 class _ModelEntry(Strict):
     rules: list[_RuleEntry] | None = None
     pricing: _PricingEntry | None = None
+    job: _JobEntry | None = None
 
 
 class _OverlayFile(Strict):
@@ -185,6 +283,8 @@ class _ManifestDocument(Strict):
     kind: ListedKind
     origin: Text = ""
     retrieved: Text = ""
+    etag: Annotated[Text, AfterValidator(_entity_tag)] | None = None
+    last_modified: Annotated[Text, AfterValidator(_http_date)] | None = None
 
 
 class _ManifestFile(Strict):
@@ -206,7 +306,14 @@ def load_manifest(text: str, path: str) -> tuple[list[ManifestEntry], list[SpecP
             location = file.at(where)
             entries.append(
                 ManifestEntry(
-                    entry.path, entry.provider, entry.kind, entry.origin, entry.retrieved, location
+                    entry.path,
+                    entry.provider,
+                    entry.kind,
+                    entry.origin,
+                    entry.retrieved,
+                    location,
+                    etag=entry.etag,
+                    last_modified=entry.last_modified,
                 )
             )
     return entries, file.problems
@@ -244,10 +351,17 @@ def _part(value: Any, name: str, kind: type[PartT]) -> PartT:
 
 
 def _provider(file: TypedFile, name: str, entry: _ProviderEntry) -> ProviderFacts:
-    statuses = tuple(sorted(entry.statuses.items()))
+    statuses = tuple(sorted((entry.statuses or {}).items()))
     location = file.at(("providers", name))
     return ProviderFacts(
-        name, entry.display_name or name, entry.base_url, entry.auth, statuses, location
+        name,
+        entry.display_name,
+        entry.base_url,
+        entry.auth,
+        statuses,
+        location,
+        auth_name=entry.auth_name,
+        key_env=entry.key_env,
     )
 
 
@@ -284,7 +398,19 @@ def _model(file: TypedFile, ref: str, entry: _ModelEntry) -> ModelFacts:
         if price is not None
         else None
     )
-    return ModelFacts(ref, rules, pricing, file.at(where))
+    job = (
+        SpecJob(
+            id_field=entry.job.id_field,
+            status_path=entry.job.status_path,
+            status_field=entry.job.status_field,
+            error_field=entry.job.error_field,
+            cancel_method=entry.job.cancel_method,
+            cancel_path=entry.job.cancel_path,
+        )
+        if entry.job is not None
+        else None
+    )
+    return ModelFacts(ref, rules, pricing, file.at(where), job=job)
 
 
 def layer_overlays(bundled: Overlay | None, project: Overlay) -> tuple[Overlay, frozenset[str]]:

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import click
 
-from musicbind.demo import DEMO_TIMING
+from musicbind.demo import CATALOGUE_TIMING, DEMO_TIMING
 
 
-def _check_timing(ctx: click.Context, param: click.Parameter, value: str) -> str:
+def _check_timing(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     from musicbind.emulator.jobs import Timing
 
+    if value is None:
+        return None
     try:
         Timing.parse(value)
     except ValueError as exc:
@@ -41,22 +43,33 @@ def _check_timing(ctx: click.Context, param: click.Parameter, value: str) -> str
 )
 @click.option(
     "--timing",
-    default=DEMO_TIMING,
-    show_default=True,
+    default=None,
     metavar="QUEUE,RUN",
     callback=_check_timing,
-    help="Seconds each emulated job waits in the queue, then runs (as musicbind emulate).",
+    help="Seconds each emulated job waits in the queue, then runs (as musicbind emulate) "
+    f"[default: {DEMO_TIMING}; with --all {CATALOGUE_TIMING}].",
 )
-def demo_command(out: Path | None, wide: bool, as_json: bool, timing: str) -> None:
+@click.option(
+    "--all",
+    "catalogue",
+    is_flag=True,
+    help="Run every generated model once (not only the five seeded systems), each with a "
+    "payload derived from its binding: its required inputs, documented examples or defaults.",
+)
+def demo_command(
+    out: Path | None, wide: bool, as_json: bool, timing: str | None, catalogue: bool
+) -> None:
     """Run Scenario, fal and AIgateway models end to end against the local emulator.
 
     No credentials and no network needed: regenerates the bindings if specs/ changed,
     starts the emulator on a free loopback port, shows each cost estimate, submits
     through the generated clients, waits with progress bars, downloads, and measures
-    every file's duration. Ends with a summary that fits 80 columns (job ids shortened:
-    --wide shows them whole, --json prints every record). Exits 1 unless every system
-    succeeded with the right lengths. The files go to a new temporary folder, named at
-    the end, unless --out says where.
+    every file's duration. By default it runs the five seeded systems; --all runs
+    every model the bindings hold, once each, with a payload derived from its binding.
+    Ends with a summary that fits 80 columns (job ids shortened: --wide shows them
+    whole, --json prints every record). Exits 1 unless every system succeeded with the
+    right lengths. The files go to a new temporary folder, named at the end, unless
+    --out says where.
     """
     from rich.console import Console
 
@@ -68,7 +81,9 @@ def demo_command(out: Path | None, wide: bool, as_json: bool, timing: str) -> No
         # Not the current folder: the demo is often run from a clone, where a new folder of
         # downloads would surprise (and show up in git status).
         out = Path(tempfile.mkdtemp(prefix="musicbind-demo-"))
-    result = run_demo(out, console, timing=timing)
+    if timing is None:
+        timing = CATALOGUE_TIMING if catalogue else DEMO_TIMING
+    result = run_demo(out, console, timing=timing, catalogue=catalogue)
     print_summary(result, console, wide=wide)
     if as_json:
         click.echo(json_text(result))

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from musicbind.generator.emit.docs import example_input
+from musicbind.generator.emit.docs import example_input, placeholder
 from musicbind.generator.load.records import TypeKind
 from musicbind.generator.registry.model import Field, Model
 
@@ -85,8 +85,13 @@ def jsonl_layout(
 
 
 def base_items(model: Model) -> list[tuple[str, str]]:
-    """A valid input as (wire name, JSON text) items."""
-    return [(k, _raw(v)) for k, v in example_input(model).items()]
+    """A valid input as (wire name, JSON text) items (never empty: the layouts need a key)."""
+    items = [(k, _raw(v)) for k, v in example_input(model).items()]
+    if not items and model.inputs:
+        # Nothing is required and no example shows a key: send the first input's placeholder.
+        first = model.inputs[0]
+        items = [(first.wire_name, _raw(placeholder(first)))]
+    return items
 
 
 def _with(items: list[tuple[str, str]], key: str, raw: str) -> tuple[list[tuple[str, str]], int]:

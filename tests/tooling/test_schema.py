@@ -102,7 +102,7 @@ def test_shapes_go_under_defs() -> None:
     from musicbind.generator.load.records import SpecType
     from musicbind.generator.registry.model import Field
 
-    fal = next(m for m in models() if m.ref.startswith("fal:"))
+    fal = next(m for m in models() if m.ref == "fal:sonilo/v1.1/video-to-music")
     audio = next(s for s in fal.shapes if s.name == "Audio")
     reference = Field("reference", "reference", SpecType(TypeKind.OBJECT, ref="Audio"), False)
     with_shape = replace(fal, inputs=(*fal.inputs, reference), shapes=(audio, *fal.shapes[1:]))

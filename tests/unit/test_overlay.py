@@ -132,7 +132,8 @@ def test_manifest_entries_and_missing_keys() -> None:
         "manifest.yaml:4:39: error: documents[2].kind: expected one of 'openapi', "
         "'scenario-table', 'fal-page', 'gateway-page' or 'fal-models-api', got \"fal_page\"",
         'manifest.yaml:4:49: error: documents[2]: unknown key "retreived"; did you mean '
-        '"retrieved"? (known here: path, provider, kind, origin, retrieved)',
+        '"retrieved"? (known here: path, provider, kind, origin, retrieved, etag, '
+        "last_modified)",
     ]
 
 
