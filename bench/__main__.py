@@ -1,4 +1,6 @@
-"""Bench: `python -m bench [--quick] [--only SECTION,...] [--keep]`, run by `nox -s bench`.
+"""Bench: `python -m bench [--quick] [--only SECTION,...] [--counts N,...] [--keep]`.
+
+Run by `nox -s bench`.
 
 The full run writes ``bench/results.json`` and ``docs/benchmarks.md`` (plots in
 ``docs/benchmarks/``). ``--quick`` is a smoke run (few sizes, single runs) written to
@@ -69,8 +71,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke run, written to bench/out/")
     parser.add_argument("--only", help=f"comma-separated sections of {', '.join(SECTIONS)}")
     parser.add_argument("--keep", action="store_true", help="keep the temporary work folder")
+    parser.add_argument(
+        "--counts", help="comma-separated endpoint counts for generation (e.g. 10,100,1000)"
+    )
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
+    if args.counts:
+        try:
+            plan = plan.with_counts(tuple(int(c) for c in args.counts.split(",")))
+        except ValueError:
+            parser.error(f"--counts takes whole numbers separated by commas, not {args.counts!r}")
     chosen = SECTIONS if not args.only else tuple(s.strip() for s in args.only.split(","))
     unknown = [s for s in chosen if s not in SECTIONS]
     if unknown:

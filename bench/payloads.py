@@ -42,7 +42,7 @@ def scenario_payload(rng: random.Random, index: int) -> dict[str, Any]:
     if rng.random() < 0.7:
         payload["duration"] = round(rng.uniform(1, 600), 2)
     if rng.random() < 0.7:
-        payload["numSamples"] = float(rng.randint(1, 3))
+        payload["numSamples"] = rng.randint(1, 3)
     return payload
 
 
@@ -94,7 +94,7 @@ class HandScenarioTextToMusic(BaseModel):
 
     prompt: str
     duration: float | None = Field(90, ge=1, le=600)
-    num_samples: float | None = Field(1, alias="numSamples", ge=1, le=3)
+    num_samples: int | None = Field(1, alias="numSamples", ge=1, le=3)
 
 
 HAND_WRITTEN: dict[str, type[BaseModel]] = {

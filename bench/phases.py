@@ -34,7 +34,7 @@ PHASES = {
     "musicbind.generator.emit.emit": (
         ("_render_all", "render models (datamodel-code-generator, worker processes)"),
         ("format_sources", "ruff on the rendered text"),
-        ("check_module", "AST safety gate"),
+        ("check_modules", "AST safety gate"),
         ("reference_pages", "reference pages"),
         ("snapshot_text", "registry snapshot (_registry.json)"),
     ),

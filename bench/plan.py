@@ -1,8 +1,12 @@
-"""Bench: how many runs of what (the full plan fits 15 minutes on 2 cores; --quick: smoke)."""
+"""Bench: how many runs of what (the full plan: about 40 minutes on 2 cores; --quick: smoke).
+
+``python -m bench --counts 10,100,1000`` replaces the endpoint counts of either plan (the
+steady-state cases run at 1,000 and 10,000 when those are among them, else at the largest).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True, slots=True)
@@ -12,7 +16,8 @@ class Plan:
     name: str
     endpoint_counts: tuple[int, ...]
     runs_small: int  # repetitions for endpoint counts up to SMALL_COUNT
-    runs_large: int  # repetitions above it (the 300 and 1,000 endpoint generations)
+    runs_large: int  # repetitions above it, up to LARGE_COUNT
+    runs_huge: int  # repetitions above LARGE_COUNT (10,000 endpoints: minutes per tool)
     check_runs: int
     incremental_runs: int
     specs_runs: int
@@ -29,17 +34,33 @@ class Plan:
     download_runs: int
 
     SMALL_COUNT = 100
+    LARGE_COUNT = 1000
+    STEADY_COUNTS = (1000, 10_000)  # where check / no-op / one change are measured
 
     def runs_for(self, count: int) -> int:
         """Repetitions of a generation of ``count`` endpoints."""
-        return self.runs_small if count <= self.SMALL_COUNT else self.runs_large
+        if count <= self.SMALL_COUNT:
+            return self.runs_small
+        return self.runs_large if count <= self.LARGE_COUNT else self.runs_huge
+
+    def steady_counts(self) -> tuple[int, ...]:
+        """The endpoint counts of the steady-state cases (check, no-op, one change)."""
+        chosen = tuple(c for c in self.STEADY_COUNTS if c in self.endpoint_counts)
+        return chosen or (max(self.endpoint_counts),)
+
+    def with_counts(self, counts: tuple[int, ...]) -> Plan:
+        """This plan with other endpoint counts."""
+        chosen = tuple(sorted(set(counts)))
+        shown = ", ".join(f"{c:,}" for c in chosen)
+        return replace(self, name=f"{self.name}, endpoint counts {shown}", endpoint_counts=chosen)
 
 
 FULL = Plan(
     name="full",
-    endpoint_counts=(10, 100, 300, 1000),
+    endpoint_counts=(1, 10, 100, 1000, 10_000),
     runs_small=5,
     runs_large=3,
+    runs_huge=1,
     check_runs=5,
     incremental_runs=3,
     specs_runs=5,
@@ -58,9 +79,10 @@ FULL = Plan(
 
 QUICK = Plan(
     name="quick",
-    endpoint_counts=(10, 100),
+    endpoint_counts=(1, 10, 100),
     runs_small=1,
     runs_large=1,
+    runs_huge=1,
     check_runs=2,
     incremental_runs=1,
     specs_runs=1,

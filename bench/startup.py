@@ -15,18 +15,18 @@ from typing import Any
 from bench.measure import ProcessRun, check_ok, run_process, summary, tool, tool_env
 
 IMPORTS = {
-    "generated": "import generated; generated.list_bindings()",
+    "generated": "import musicbind.generated as g; g.list_bindings()",
     "generated_first_binding": (
-        "import generated; generated.get_binding('fal:sonilo/v1.1/video-to-music')"
+        "import musicbind.generated as g; g.get_binding('fal:sonilo/v1.1/video-to-music')"
     ),
-    "generated_fal_client": "from generated.fal.client import FalClient",
+    "generated_fal_client": "from musicbind.generated.fal.client import FalClient",
     "fal_client": "import fal_client",
     "scenario_sdk": "import scenario_sdk",
 }
 IMPORT_LABELS = {
-    "generated": "import generated + list_bindings() (every provider's refs)",
-    "generated_first_binding": "import generated + get_binding(fal video-to-music)",
-    "generated_fal_client": "from generated.fal.client import FalClient",
+    "generated": "import musicbind.generated + list_bindings() (every provider's refs)",
+    "generated_first_binding": "import musicbind.generated + get_binding(fal video-to-music)",
+    "generated_fal_client": "from musicbind.generated.fal.client import FalClient",
     "fal_client": "import fal_client (official fal SDK)",
     "scenario_sdk": "import scenario_sdk (official Scenario SDK)",
 }

@@ -8,10 +8,14 @@ Kept free of heavy imports (no pydantic, jinja2 or loaders) so it stays fast.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import os
 import re
-from collections.abc import Mapping
+import tempfile
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -132,24 +136,133 @@ def read_manifest(out: Path) -> Manifest | None:
         return None
 
 
-def spec_input_hashes(specs: Path, settings: BuildSettings | None = None) -> dict[str, str] | None:
+def cache_dir() -> Path:
+    """Where musicbind keeps caches (``$MUSICBIND_CACHE_DIR``, else the XDG cache folder)."""
+    explicit = os.environ.get("MUSICBIND_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "musicbind"
+
+
+class Stamps:
+    """File hashes as ``check`` last computed them, with each file's size and mtime then.
+
+    A file whose size and modification time (nanoseconds) are what they were is not read
+    again, unless it was modified within :data:`RACY_SECONDS` of being hashed (a write in
+    the same clock tick could keep both). Kept in the user's cache folder, never in the
+    committed manifest (those stamps differ on every machine); a missing, stale or broken
+    file only costs time: every file is hashed, as without it.
+    """
+
+    RACY_SECONDS = 2
+
+    def __init__(self, out: Path) -> None:
+        name = sha(str(out.resolve()))[:16]
+        self._file = cache_dir() / f"stamps-{name}.json"
+        self._files: dict[str, list[Any]] = {}
+        self._listings: dict[str, list[list[str]]] = {}
+        self._changed = False
+        try:
+            data = json.loads(self._file.read_text(encoding="utf-8"))
+            if data.get("format") == _STAMPS_FORMAT:
+                self._files = dict(data["files"])
+                self._listings = dict(data["listings"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            self._files, self._listings = {}, {}
+
+    def digest(self, path: Path, compute: Callable[[Path], str], kind: str) -> str:
+        """``compute(path)``, or what it returned when the file was last hashed unchanged."""
+        info = path.stat()
+        key = f"{kind}:{path}"
+        entry = self._files.get(key)
+        racy = self.RACY_SECONDS * 1_000_000_000
+        if (
+            isinstance(entry, list)
+            and len(entry) == 4
+            and entry[0] == info.st_size
+            and entry[1] == info.st_mtime_ns
+            and info.st_mtime_ns < entry[2] - racy
+        ):
+            return str(entry[3])
+        value = compute(path)
+        self._files[key] = [info.st_size, info.st_mtime_ns, time.time_ns(), value]
+        self._changed = True
+        return value
+
+    def listing(self, key: str, compute: Callable[[], list[list[str]]]) -> list[list[str]]:
+        """``compute()`` (a manifest's documents), or its result for the same ``key``."""
+        found = self._listings.get(key)
+        if isinstance(found, list):
+            return found
+        value = compute()
+        self._listings = {key: value}  # only the current manifest's
+        self._changed = True
+        return value
+
+    def save(self) -> None:
+        """Write the stamps when this run computed any."""
+        if not self._changed:
+            return
+        data = {"format": _STAMPS_FORMAT, "files": self._files, "listings": self._listings}
+        try:
+            self._file.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(prefix=".stamps-", dir=self._file.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle)
+            os.replace(temp, self._file)
+        except OSError:
+            return
+
+
+_STAMPS_FORMAT = 1
+
+
+def _bytes_hash(path: Path) -> str:
+    return sha256_hex(path.read_bytes())
+
+
+def _text_hash(path: Path) -> str:
+    return sha(path.read_text(encoding="utf-8"))
+
+
+def _listed_documents(specs: Path, manifest_bytes: bytes, base: Path) -> list[list[str]]:
+    """[path, display path] of each document the manifest lists."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data = yaml.load(manifest_bytes, Loader=loader)  # noqa: S506 - a safe loader
+    listed = []
+    for entry in data["documents"]:
+        target = specs / str(entry["path"])
+        listed.append([str(target), display_path(target, base)])
+    return listed
+
+
+def spec_input_hashes(
+    specs: Path, settings: BuildSettings | None = None, stamps: Stamps | None = None
+) -> dict[str, str] | None:
     """Hashes of manifest, overlays and listed documents, without loading them (None: unreadable).
 
-    The keys are the display paths the pipeline gives the same files.
+    The keys are the display paths the pipeline gives the same files. ``stamps``: reuse the
+    hashes of files unchanged since they were last hashed.
     """
     settings = settings or BuildSettings()
     base = settings.display_base(specs)
     inputs: dict[str, str] = {}
+
+    def digest(path: Path) -> str:
+        return stamps.digest(path, _bytes_hash, "bytes") if stamps else _bytes_hash(path)
+
     try:
         manifest_bytes = (specs / SPECS_MANIFEST).read_bytes()
-        inputs[display_path(specs / SPECS_MANIFEST, base)] = sha256_hex(manifest_bytes)
+        manifest_hash = sha256_hex(manifest_bytes)
+        inputs[display_path(specs / SPECS_MANIFEST, base)] = manifest_hash
         for layer in settings.overlay_files(specs):
-            inputs[layer.display] = sha256_hex(layer.path.read_bytes())
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        data = yaml.load(manifest_bytes, Loader=loader)  # noqa: S506 - a safe loader
-        for entry in data["documents"]:
-            target = specs / str(entry["path"])
-            inputs[display_path(target, base)] = sha256_hex(target.read_bytes())
+            inputs[layer.display] = digest(layer.path)
+        key = f"{manifest_hash}\0{specs.resolve()}\0{base.resolve()}"
+        compute = functools.partial(_listed_documents, specs, manifest_bytes, base)
+        listed = stamps.listing(key, compute) if stamps else compute()
+        for target, display in listed:
+            inputs[display] = digest(Path(target))
     except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError):
         return None
     return dict(sorted(inputs.items()))
@@ -162,9 +275,11 @@ def up_to_date(
     package: str | None = None,
     *,
     strict: bool = False,
+    stamps: Stamps | None = None,
 ) -> bool:
     """Same inputs, generator (and package name) as the manifest, files untouched on disk,
-    and no input had errors (``strict``: nor yielded no model) when it was written."""
+    and no input had errors (``strict``: nor yielded no model) when it was written.
+    ``stamps``: as for :func:`spec_input_hashes`."""
     manifest = read_manifest(out)
     if manifest is None or manifest.generator != generator or manifest.inputs != dict(inputs):
         return False
@@ -172,20 +287,51 @@ def up_to_date(
         return False
     if package is not None and manifest.package != package:
         return False
+    targets = _SafeTargets(out)
     for path, entry in manifest.files.items():
         try:
-            if sha(safe_target(out, path).read_text(encoding="utf-8")) != entry.get("sha256"):
+            target = targets.target(path)
+            found = stamps.digest(target, _text_hash, "text") if stamps else _text_hash(target)
+            if found != entry.get("sha256"):
                 return False
         except (OSError, UnsafePathError, UnicodeDecodeError):
             return False
     return not extra_modules(out, manifest.files)
 
 
+class _SafeTargets:
+    """:func:`safe_target` for many paths, resolving each folder once."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.root = out.resolve()
+        self.folders: dict[Path, bool] = {}
+
+    def target(self, relative: str) -> Path:
+        parts = relative.split("/")
+        plain = all(_SAFE_PART.fullmatch(part) and len(part) <= _MAX_PART for part in parts)
+        if relative.startswith("/") or not plain:
+            raise UnsafePathError(
+                f"refusing to write {relative!r}: not a plain relative module path"
+            )
+        target = self.out.joinpath(*parts)
+        inside = self.folders.get(target.parent)
+        if inside is None:
+            inside = self.folders[target.parent] = target.parent.resolve().is_relative_to(self.root)
+        # A file that is itself a link is resolved whole, as safe_target does.
+        if not inside or (target.is_symlink() and not target.resolve().is_relative_to(self.root)):
+            raise UnsafePathError(f"refusing to write {relative!r}: it resolves outside {self.out}")
+        return target
+
+
 def extra_modules(out: Path, known: Mapping[str, Any]) -> list[str]:
     """Python files in ``out`` that no run generated."""
-    found = {
-        p.relative_to(out).as_posix() for p in out.rglob("*.py") if "__pycache__" not in p.parts
-    }
+    found: set[str] = set()
+    for folder, subfolders, files in os.walk(out):
+        subfolders[:] = [d for d in subfolders if d != "__pycache__"]
+        relative = Path(folder).relative_to(out).as_posix()
+        prefix = "" if relative == "." else f"{relative}/"
+        found.update(f"{prefix}{name}" for name in files if name.endswith(".py"))
     return sorted(found - set(known))
 
 
@@ -195,6 +341,11 @@ def is_fresh(
     """The whole fast check: True only when nothing needs regenerating and no input has errors
     (``strict``: and every document yields a model)."""
     settings = settings or BuildSettings()
-    inputs = spec_input_hashes(specs, settings)
+    stamps = Stamps(out)
+    inputs = spec_input_hashes(specs, settings, stamps)
     package = settings.package_name(out)
-    return inputs is not None and up_to_date(out, inputs, generator_hash(), package, strict=strict)
+    fresh = inputs is not None and up_to_date(
+        out, inputs, generator_hash(), package, strict=strict, stamps=stamps
+    )
+    stamps.save()
+    return fresh

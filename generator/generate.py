@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from musicbind import __version__
 from musicbind.generator.emit.emit import EmitContext, Emitted, emit
 from musicbind.generator.freshness import extra_modules, generator_hash, is_fresh
 from musicbind.generator.last_good import KeptModel, error_paths, read_last_state
+from musicbind.generator.load.cache import TextCache
 from musicbind.generator.load.records import Level, SpecProblem
 from musicbind.generator.pipeline import Built, build_from_paths, build_from_specs
 from musicbind.generator.registry.diff import Change, diff_registries
@@ -27,10 +27,12 @@ from musicbind.generator.write import (
     WriteReport,
     build_manifest,
     diff_tree,
+    gated_from,
     read_manifest,
     reuse_from,
     write_tree,
 )
+from musicbind.runtime.version import __version__
 
 REGENERATE = "musicbind generate"
 
@@ -67,8 +69,15 @@ def _emit(
     """The tree and manifest for ``built``; ``clean`` reuses nothing from ``out``."""
     gen_hash = generator_hash()
     context = EmitContext(__version__, built.inputs, regenerate, gen_hash, package)
-    reuse = None if clean else reuse_from(out, read_manifest(out))
-    emitted = emit(built.registry, context, reuse, pinned=built.held.pinned)
+    previous = None if clean else read_manifest(out)
+    reuse = None if clean else reuse_from(out, previous)
+    gated = None if clean else gated_from(out, previous, gen_hash)
+    lines = None if clean else TextCache("snapshot-lines", out)
+    emitted = emit(
+        built.registry, context, reuse, pinned=built.held.pinned, gated=gated, lines=lines
+    )
+    if lines is not None:
+        lines.save()
     manifest = build_manifest(
         emitted,
         built.inputs,
@@ -159,7 +168,7 @@ def check_specs(
     outcome.changed = changed_files(out, expected)
     outcome.up_to_date = not outcome.changed
     if not outcome.up_to_date:
-        old = last.registry if last is not None else _snapshot(out)
+        old = last.registry if last is not None and last.readable else _snapshot(out)
         outcome.snapshot = old is not None
         outcome.changes = diff_registries(old or Registry((), (), ()), built.registry)
         outcome.diff = diff_tree(out, expected, limit=None)

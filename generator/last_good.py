@@ -40,27 +40,49 @@ _NOT_GENERATED = ": not generated because "
 Build = Callable[[Registry | None], Registry]
 
 
-@dataclass(frozen=True, slots=True)
 class LastState:
-    """What the output folder was last generated as: its manifest and registry snapshot."""
+    """What the output folder was last generated as: its manifest and registry snapshot.
 
-    out: Path
-    manifest: Manifest
-    registry: Registry
+    The snapshot is read when first asked for: a run whose documents have no errors
+    never needs it (on a large catalogue, reading it costs as much as a small change).
+    """
+
+    def __init__(self, out: Path, manifest: Manifest, registry: Registry | None = None) -> None:
+        self.out = out
+        self.manifest = manifest
+        self._registry = registry
+        self._read = registry is not None
+
+    @property
+    def readable(self) -> bool:
+        """Whether the registry snapshot could be read."""
+        return self._snapshot() is not None
+
+    @property
+    def registry(self) -> Registry:
+        """The last registry (empty when the snapshot cannot be read)."""
+        return self._snapshot() or Registry((), (), ())
+
+    def _snapshot(self) -> Registry | None:
+        if not self._read:
+            self._registry, _ = read_snapshot(self.out)
+            self._read = True
+        return self._registry
 
     def models(self, refs: Iterable[str]) -> list[Model]:
         """The last records of those of ``refs`` that were generated, sorted by ref."""
         wanted = set(refs)
+        if not wanted:
+            return []
         return [m for m in self.registry.models if m.ref in wanted]
 
 
 def read_last_state(out: Path) -> LastState | None:
-    """The last state of ``out``; None when there is none or it cannot be read."""
+    """The last state of ``out``; None when there is none (its snapshot is read lazily)."""
     manifest = read_manifest(out)
     if manifest is None or SNAPSHOT_NAME not in manifest.files:
         return None
-    registry, _ = read_snapshot(out)
-    return None if registry is None else LastState(out, manifest, registry)
+    return LastState(out, manifest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +133,7 @@ def keep_last_good(
     failed = {d.path for d in documents if any(p.level is Level.ERROR for p in d.problems)}
     failed |= {p.location.path for p in setup if p.level is Level.ERROR} & paths
     shared = [p for p in setup if p.level is Level.ERROR and p.location.path not in paths]
-    if last is None:
+    if last is None or ((shared or failed) and not last.readable):
         return replace_problems(build(None), setup), Held(inputs=dict(sorted(inputs.items())))
     if shared:  # the manifest or an overlay: every model keeps its last state
         built = build(None)
@@ -120,7 +142,7 @@ def keep_last_good(
         held = _hold(last, kept, shared, last.manifest.inputs, set())
         registry = replace(last.registry, problems=())
         return replace_problems(registry, _without_not_generated(problems, held)), held
-    held_models = [m for m in last.registry.models if failed & set(m.sources)]
+    held_models = [m for m in last.registry.models if failed & set(m.sources)] if failed else []
     first = build(_kept(last, held_models))
     problems = [*first.problems, *setup]
     skipped = _attempted(documents) - {m.ref for m in first.models}

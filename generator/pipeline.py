@@ -140,6 +140,10 @@ def build_from_specs(
     overlays = _read_overlays(layers)
     problems += overlays.problems
     inputs.update(overlays.inputs)
+    if load_cache is not None:  # many new documents load in worker processes
+        targets = [(specs / e.path).resolve() for e in entries]
+        inside = [t for t in targets if t.is_relative_to(specs.resolve())]
+        load_cache.preload([(t, display_path(t, base)) for t in inside])
     documents = [_load_entry(specs, base, entry, problems, load_cache, strict) for entry in entries]
     if load_cache is not None:
         load_cache.save()
@@ -207,6 +211,10 @@ def _load_entry(
 def _with_provider(
     document: SpecDocument, provider: str, where: Location, problems: list[SpecProblem]
 ) -> SpecDocument:
+    if document.provider_facts is not None:  # a generic provider: the manifest names it
+        facts = replace(document.provider_facts, name=provider)
+        models = tuple(replace(m, provider=provider) for m in document.models)
+        return replace(document, provider=provider, models=models, provider_facts=facts)
     if document.provider not in (None, provider):
         message = (
             f"manifest says provider {provider!r}, the document reads as "

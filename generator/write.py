@@ -35,6 +35,7 @@ __all__ = [
     "WriteReport",
     "build_manifest",
     "diff_tree",
+    "gated_from",
     "read_manifest",
     "reuse_from",
     "safe_target",
@@ -66,6 +67,25 @@ def reuse_from(out: Path, manifest: Manifest | None) -> Callable[[str, str], str
         return text if sha(text) == entry.get("sha256") else None
 
     return reuse
+
+
+def gated_from(out: Path, manifest: Manifest | None, generator: str) -> Callable[[str], str | None]:
+    """The texts this generator (hash ``generator``) wrote in ``out`` and the manifest
+    vouches for (same bytes): each passed the safety gate when it was written."""
+
+    def gated(path: str) -> str | None:
+        if manifest is None or manifest.generator != generator:
+            return None
+        entry = manifest.files.get(path)
+        if entry is None:
+            return None
+        try:
+            text = safe_target(out, path).read_text(encoding="utf-8")
+        except (OSError, UnsafePathError, UnicodeDecodeError):
+            return None
+        return text if sha(text) == entry.get("sha256") else None
+
+    return gated
 
 
 def build_manifest(

@@ -4,9 +4,11 @@ Model modules come from the schema -> pydantic step (datamodel-code-generator)
 plus a jinja2 tail (cross-field validators, the binding record); package and
 provider ``__init__`` modules come from jinja2 alone. Every spec-derived value
 passes through :func:`generator.emit.literals.py_literal` or ``docstring``;
-every module passes the safety gate after ruff has formatted it. A model whose
-cache key (registry record + generator hash) matches a previous run's is
-reused as it is, so regenerating after one change costs one model.
+every module passes the safety gate after ruff has formatted it (a module whose
+code, header comments aside, is what this generator wrote and gated last time is
+not checked twice). A model whose cache key (registry record + generator hash)
+matches a previous run's is reused as it is, so regenerating after one change
+costs one model.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import jinja2
 
@@ -28,18 +30,24 @@ from musicbind.generator.emit.docs import INDEX_PAGE, index_page, provider_page,
 from musicbind.generator.emit.formatting import format_sources
 from musicbind.generator.emit.literals import clean_text, comment_text, py_literal
 from musicbind.generator.emit.outputs import output_model, protocol_output
-from musicbind.generator.emit.pydantic_models import render_classes
-from musicbind.generator.emit.safety import check_module
+from musicbind.generator.emit.pydantic_models import direct_model_classes, render_classes
+from musicbind.generator.emit.safety import UnsafeCodeError, check_module
 from musicbind.generator.load.records import TypeKind
 from musicbind.generator.registry.model import Model, Registry
+from musicbind.generator.registry.serialize import model_line
 from musicbind.generator.registry.snapshot import SNAPSHOT_NAME, snapshot_text
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-# Below this many models to render, worker processes cost more than they save.
+# Below this many models for datamodel-code-generator (~15 ms each) or modules for the
+# safety gate (~2 ms each), worker processes cost more than they save.
 PARALLEL_THRESHOLD = 48
+GATE_PARALLEL_THRESHOLD = 256
 # Typed client methods per generated part module (see client_parts).
 PART_SIZE = 32
 
+
+_Job = TypeVar("_Job")
+_Result = TypeVar("_Result")
 
 RUNTIME_API = 1  # the runtime API emitted packages use (runtime.index.API_VERSIONS)
 
@@ -149,10 +157,11 @@ def model_path(model: Model) -> str:
     return f"{model.provider}/{model.module_name}.py"
 
 
-def render_model(model: Model, head: str) -> str:
-    """Unformatted source of one model module."""
+def render_model(model: Model, head: str, classes: str | None = None) -> str:
+    """Unformatted source of one model module (``classes``: its classes, when rendered)."""
     fields_class = model.input_fields_class or model.input_class
-    classes = render_classes(model, fields_class)
+    if classes is None:
+        classes = render_classes(model, fields_class)
     env = environment()
     tail = env.get_template("model_tail.py.j2").render(
         model=model,
@@ -204,12 +213,19 @@ def emit(
     reuse: Callable[[str, str], str | None] | None = None,
     package_sources: list[str] | None = None,
     pinned: Mapping[str, tuple[str, str]] | None = None,
+    gated: Callable[[str], str | None] | None = None,
+    lines: LineStore | None = None,
 ) -> Emitted:
     """Every generated file for ``registry``; ``reuse(path, key)`` may return a cached text.
 
     ``pinned``: model module path -> (key, text) of models kept from the last good state;
     they are taken as they are. Every other file's key covers all the file shows (its
     header too), so a reused file is always the file a clean run would write.
+    ``gated(path)``: the text this generator wrote at ``path`` last time, which passed the
+    safety gate then; a module that differs from it only in its header comments (the
+    documents' hashes) is not checked again. ``lines``: each model's line of the registry
+    snapshot by its module's key, read and added to (the snapshot is then assembled from
+    the lines of the models that did not change).
     """
     files: dict[str, str] = {}
     keys: dict[str, str] = {}
@@ -280,12 +296,16 @@ def emit(
     if not cached(INDEX_PAGE, package_key):
         fresh[INDEX_PAGE] = index_page(registry, context)
     formatted = format_sources(fresh)
-    for path, text in formatted.items():
-        if path.endswith(".py"):
-            check_module(text, path)
+    check_modules(
+        {
+            path: text
+            for path, text in formatted.items()
+            if path.endswith(".py") and not _passed_before(path, text, gated)
+        }
+    )
     files.update(formatted)
     if not cached(SNAPSHOT_NAME, package_key):
-        files[SNAPSHOT_NAME] = snapshot_text(registry)
+        files[SNAPSHOT_NAME] = snapshot_text(registry, _snapshot_lines(keys, lines))
     files[TYPED_MARKER] = ""  # PEP 561: the user's type checker reads the bindings' types
     return Emitted(dict(sorted(files.items())), keys)
 
@@ -294,13 +314,103 @@ TYPED_MARKER = "py.typed"
 
 
 def _render_all(pending: Mapping[str, tuple[Model, str]]) -> dict[str, str]:
-    jobs = list(pending.items())
+    """Model modules, unformatted: plain schemas written here, the rest by
+    datamodel-code-generator (in worker processes when there are many)."""
+    texts: dict[str, str] = {}
+    slow: list[tuple[str, tuple[Model, str]]] = []
+    for path, (model, head) in pending.items():
+        classes = direct_model_classes(model, model.input_fields_class or model.input_class)
+        if classes is None:
+            slow.append((path, (model, head)))
+            texts[path] = ""  # keeps the order of ``pending``
+        else:
+            texts[path] = render_model(model, head, classes)
+    for path, text in zip(
+        [path for path, _ in slow], _in_workers(_render_job, [job for _, job in slow]), strict=True
+    ):
+        texts[path] = text
+    return texts
+
+
+class LineStore(Protocol):
+    """Texts by key (see :class:`generator.load.cache.TextCache`)."""
+
+    def get(self, key: str) -> str | None: ...
+
+    def put(self, key: str, text: str) -> None: ...
+
+
+def _snapshot_lines(keys: Mapping[str, str], lines: LineStore | None) -> Callable[[Model], str]:
+    """Each model's snapshot line, from ``lines`` by its module's key when it is there."""
+    if lines is None:
+        return model_line
+
+    def line_of(model: Model) -> str:
+        key = keys[model_path(model)]
+        found = lines.get(key)
+        if found is None:
+            found = model_line(model)
+            lines.put(key, found)
+        return found
+
+    return line_of
+
+
+def _passed_before(path: str, text: str, gated: Callable[[str], str | None] | None) -> bool:
+    """Whether ``text`` is a module that passed the gate, but for its header comments.
+
+    Comment lines cannot change what the gate sees; a header that could declare a source
+    encoding (``coding``) is never skipped.
+    """
+    before = gated(path) if gated else None
+    if before is None:
+        return False
+    body, head = _after_header(text)
+    old_body, old_head = _after_header(before)
+    return body == old_body and "coding" not in head and "coding" not in old_head
+
+
+def _after_header(text: str) -> tuple[str, str]:
+    """(the text after its leading comment lines, those lines)."""
+    cut = 0
+    while text.startswith("#", cut):
+        end = text.find("\n", cut)
+        if end < 0:
+            return "", text
+        cut = end + 1
+    return text[cut:], text[:cut]
+
+
+def check_modules(modules: Mapping[str, str]) -> None:
+    """The safety gate on every module (path -> text); worker processes share a large tree.
+
+    Raises the :class:`UnsafeCodeError` of the first refused module in path order.
+    """
+    jobs = sorted(modules.items())
+    for problem in _in_workers(_gate_job, jobs, GATE_PARALLEL_THRESHOLD):
+        if problem is not None:
+            raise UnsafeCodeError(problem)
+
+
+def _gate_job(job: tuple[str, str]) -> str | None:
+    path, text = job
+    try:
+        check_module(text, path)
+    except UnsafeCodeError as exc:
+        return str(exc)
+    return None
+
+
+def _in_workers(
+    function: Callable[[_Job], _Result], jobs: list[_Job], threshold: int = PARALLEL_THRESHOLD
+) -> list[_Result]:
+    """``[function(job) for job in jobs]``, in worker processes from ``threshold`` jobs on."""
     workers = min(os.cpu_count() or 1, 8)
-    if len(jobs) < PARALLEL_THRESHOLD or workers < 2:
-        return {path: render_model(*job) for path, job in jobs}
+    if len(jobs) < threshold or workers < 2:
+        return [function(job) for job in jobs]
+    chunk = max(1, min(64, len(jobs) // (workers * 4)))
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        texts = pool.map(_render_job, [job for _, job in jobs], chunksize=16)
-        return {path: text for (path, _), text in zip(jobs, texts, strict=True)}
+        return list(pool.map(function, jobs, chunksize=chunk))
 
 
 def as_json(value: Any) -> str:

@@ -18,6 +18,7 @@ import ast
 import json
 from typing import Any
 
+from musicbind.generator.emit.pydantic_direct import direct_classes
 from musicbind.generator.emit.schema import components, input_shapes
 from musicbind.generator.load.records import TypeKind
 from musicbind.generator.registry.model import Field, Model
@@ -55,7 +56,40 @@ def _input_base(fields: tuple[Field, ...]) -> str:
 
 
 def render_classes(model: Model, input_name: str) -> str:
-    """Python source of the model's classes (no header); ``input_name`` names the Input class."""
+    """Python source of the model's classes (no header); ``input_name`` names the Input class.
+
+    Plain schemas are written directly (:mod:`generator.emit.pydantic_direct`, the same
+    text), the others by datamodel-code-generator.
+    """
+    return _classes(model, input_name, direct_only=False) or ""
+
+
+def direct_model_classes(model: Model, input_name: str) -> str | None:
+    """:func:`render_classes` when the model's schemas are plain (no parser run), else None."""
+    return _classes(model, input_name, direct_only=True)
+
+
+def _classes(model: Model, input_name: str, *, direct_only: bool) -> str | None:
+    schemas = components(model, input_name)
+    shapes = {shape.class_name: shape.fields for shape in model.shapes}
+    reachable = input_shapes(model)
+    base_map: dict[str, str] = {name: _input_base(shapes[name]) for name in reachable}
+    base_map[input_name] = _input_base(model.inputs)
+    aliases = _aliases(model, input_name)
+    text = direct_classes(schemas, aliases, base_map, OUTPUT_BASE)
+    if text is None:
+        if direct_only:
+            return None
+        text = _generate(model.ref, schemas, aliases, base_map)
+    owners = {input_name: model.inputs}
+    owners.update({name: shapes[name] for name in reachable})
+    return retype_inputs(text, owners)
+
+
+def _generate(
+    ref: str, schemas: dict[str, Any], aliases: dict[str, str], base_map: dict[str, str]
+) -> str:
+    """datamodel-code-generator's text for ``schemas`` (its banner dropped)."""
     from datamodel_code_generator import (  # type: ignore[attr-defined]
         DataModelType,
         InputFileType,
@@ -69,13 +103,8 @@ def render_classes(model: Model, input_name: str) -> str:
         "openapi": "3.1.0",
         "info": {"title": "musicbind", "version": "1"},
         "paths": {},
-        "components": {"schemas": components(model, input_name)},
+        "components": {"schemas": schemas},
     }
-    shapes = {shape.class_name: shape.fields for shape in model.shapes}
-    base_map: dict[str, str | list[str]] = {
-        name: _input_base(shapes[name]) for name in input_shapes(model)
-    }
-    base_map[input_name] = _input_base(model.inputs)
     try:
         output = generate(
             json.dumps(document, sort_keys=False),
@@ -95,20 +124,17 @@ def render_classes(model: Model, input_name: str) -> str:
             use_double_quotes=True,
             use_standard_collections=True,
             use_union_operator=True,
-            aliases=_aliases(model, input_name),
+            aliases=aliases,
             base_class=OUTPUT_BASE,
-            base_class_map=base_map,
+            base_class_map=dict(base_map),
         )
     except Exception as exc:  # the library raises many kinds; all mean the same here
-        raise SchemaToPydanticError(f"{model.ref}: datamodel-code-generator failed: {exc}") from exc
+        raise SchemaToPydanticError(f"{ref}: datamodel-code-generator failed: {exc}") from exc
     if not isinstance(output, str):
-        raise SchemaToPydanticError(f"{model.ref}: datamodel-code-generator returned no module")
+        raise SchemaToPydanticError(f"{ref}: datamodel-code-generator returned no module")
     # Drop the tool's own banner: our header names the real sources.
     lines = output.splitlines(keepends=True)
-    text = "".join(line for line in lines if not line.startswith(_BANNER))
-    owners = {input_name: model.inputs}
-    owners.update({name: shapes[name] for name in input_shapes(model)})
-    return retype_inputs(text, owners)
+    return "".join(line for line in lines if not line.startswith(_BANNER))
 
 
 def accepts_null(field: Field) -> bool:

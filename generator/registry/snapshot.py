@@ -9,20 +9,24 @@ without the specs folder (a pre-commit hook runs in the user's repository).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 from musicbind.generator.load.records import Level, Location, SpecProblem
 from musicbind.generator.registry.deserialize import read_registry
-from musicbind.generator.registry.model import Registry
-from musicbind.generator.registry.serialize import registry_to_lines
+from musicbind.generator.registry.model import Model, Registry
+from musicbind.generator.registry.serialize import model_line, registry_to_lines
 
 SNAPSHOT_NAME = "_registry.json"
 
 
-def snapshot_text(registry: Registry) -> str:
-    """The snapshot of ``registry``: its JSON without the build's problems (they are printed)."""
-    return registry_to_lines(replace(registry, problems=()))
+def snapshot_text(registry: Registry, line_of: Callable[[Model], str] = model_line) -> str:
+    """The snapshot of ``registry``: its JSON without the build's problems (they are printed).
+
+    ``line_of``: each model's line (:func:`~generator.registry.serialize.model_line` or a
+    cache of it)."""
+    return registry_to_lines(replace(registry, problems=()), line_of)
 
 
 def read_snapshot(package_dir: Path) -> tuple[Registry | None, list[SpecProblem]]:
