@@ -1,7 +1,8 @@
-"""Emulator: the one ASGI app serving all three providers, their files and the admin endpoints.
+"""Emulator: the one ASGI app serving every provider, their files and the admin endpoints.
 
-Paths: ``/scenario/...``, ``/fal/...``, ``/aigateway/...`` (each provider's real paths below its
-prefix, so a client's base URL is ``http://127.0.0.1:PORT/<provider>``); result files at
+Paths: ``/scenario/...``, ``/fal/...``, ``/aigateway/...`` and ``/<name>/...`` for each generic
+provider of the bindings package (each provider's real paths below its prefix, so a client's
+base URL is ``http://127.0.0.1:PORT/<provider>``); result files at
 ``/files/<provider>/<id>/<name>`` and the demo video at ``/media/demo.mp4`` (no credentials,
 like the providers' CDNs); admin under ``/_emulator``:
 
@@ -21,9 +22,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
+from musicbind.emulator import documents
 from musicbind.emulator.faults import FaultSpecError
 from musicbind.emulator.ledger import Download
-from musicbind.emulator.providers import aigateway, fal, scenario
+from musicbind.emulator.providers import aigateway, fal, generic, scenario
 from musicbind.emulator.providers.common import emulator_of
 from musicbind.emulator.state import Emulator
 from musicbind.emulator.wire import SCOPE_AFTER_FAULT, FaultLayer
@@ -95,6 +97,8 @@ async def health(request: Request) -> Response:
                 "cancel_s": timing.cancel_s,
             },
             "models": emu.catalogue.refs(),
+            "package": emu.catalogue.package,
+            "generic_providers": sorted(emu.generic),
             "jobs": emu.job_state_counts(),
         }
     )
@@ -102,17 +106,20 @@ async def health(request: Request) -> Response:
 
 def build_app(emulator: Emulator) -> FaultLayer:
     """The emulator's ASGI app: the providers' routes inside the fault layer."""
+    sites = {name: generic.GenericSite(protocol) for name, protocol in emulator.generic.items()}
     inner = Starlette(
         routes=[
             Mount("/scenario", routes=scenario.ROUTES),
             Mount("/fal", routes=fal.ROUTES),
             Mount("/aigateway", routes=aigateway.ROUTES),
+            *(Mount(f"/{name}", routes=generic.routes_for(site)) for name, site in sites.items()),
             Route("/files/{rest:path}", serve_file, methods=["GET"]),
             Route("/media/{rest:path}", serve_file, methods=["GET"]),
             Route("/_emulator/ledger", ledger, methods=["GET", "DELETE"]),
             Route("/_emulator/faults", faults, methods=["GET", "POST"]),
             Route("/_emulator/health", health, methods=["GET"]),
+            *documents.ROUTES,  # /docs/<provider>/... and /_emulator/documents
         ]
     )
     inner.state.emulator = emulator
-    return FaultLayer(inner, emulator)
+    return FaultLayer(inner, emulator, generic.classifier(sites))

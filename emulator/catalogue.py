@@ -1,8 +1,11 @@
 """Emulator: which models each provider serves, how inputs are validated, what outputs cost.
 
-Inputs are validated with the generated bindings (``generated.get_binding(ref).input_model``),
-so the emulator rejects exactly what the generated models reject. Until ``generated/`` holds
-bindings, the built-in model list below is served without validation.
+Inputs are validated with the generated bindings (``<package>.get_binding(ref).input_model``;
+the package is ``musicbind.generated`` unless the emulator is given a user's own), so the
+emulator rejects exactly what the generated models reject. Until the package holds
+bindings, the built-in model list below is served without validation. Each provider of the
+package whose ``PROTOCOL.adapter`` is ``"openapi"`` is a generic provider the emulator serves
+from its protocol (``emulator.providers.generic``).
 
 What a job produces and costs is the emulator's own price sheet (from PROVIDERS.md), kept
 apart from the bindings' estimates so that the emulator can check them:
@@ -13,7 +16,8 @@ apart from the bindings' estimates so that the emulator can check them:
   lyric line, between 10 and 60 s.
 * fal: USD 0.009 per output second per sample (billable units = seconds x samples); the
   gateway: USD 0.0013 per second; Scenario: creative units, 1 per started 10 s of output per
-  sample (minimax music-01: 15 per request).
+  sample (minimax music-01: 15 per request); a generic provider: the binding's own price
+  estimate (0 without one), in its currency.
 """
 
 from __future__ import annotations
@@ -28,6 +32,11 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from musicbind.emulator.audio import DEFAULT_SAMPLE_RATE
+from musicbind.runtime.binding import ProviderProtocol
+
+DEFAULT_PACKAGE = "musicbind.generated"
+BUILTIN_PROVIDERS = ("scenario", "fal", "aigateway")
+GENERIC_ADAPTER = "openapi"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +75,7 @@ class Validated:
     payload: dict[str, Any] = field(default_factory=dict)
     errors: list[FieldError] = field(default_factory=list)
     media_seconds: float | None = None  # length of the model's media input, when it has one
+    instance: BaseModel | None = None  # the validated input model, when there is a binding
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,25 +93,26 @@ class Plan:
 MediaResolver = Callable[[str, Any], float | None]  # (wire name, value) -> seconds or None
 
 
-def _generated() -> Any | None:
+def _generated(package: str) -> Any | None:
     try:
-        module = importlib.import_module("musicbind.generated")
+        module = importlib.import_module(package)
     except ImportError:
         return None
     return module if hasattr(module, "get_binding") else None
 
 
 class Catalogue:
-    """The models the emulator serves, backed by the generated bindings when present."""
+    """The models the emulator serves, backed by a generated package's bindings when present."""
 
-    def __init__(self) -> None:
+    def __init__(self, package: str = DEFAULT_PACKAGE) -> None:
+        self.package = package
         self._bindings: dict[str, Any] = {}
 
     def binding(self, ref: str) -> Any | None:
         """The generated binding of ``ref``, or None when there is none."""
         if ref in self._bindings:
             return self._bindings[ref]
-        generated = _generated()
+        generated = _generated(self.package)
         found: Any | None = None
         if generated is not None:
             try:
@@ -111,13 +122,33 @@ class Catalogue:
         self._bindings[ref] = found
         return found
 
+    def package_refs(self) -> list[str]:
+        """The refs the package binds (none when it cannot be imported)."""
+        generated = _generated(self.package)
+        if generated is None or not hasattr(generated, "list_bindings"):
+            return []
+        return sorted(str(ref) for ref in generated.list_bindings())
+
     def refs(self) -> list[str]:
         """Every model ref served: the built-in ones and all generated bindings."""
-        refs = set(BUILTIN_MODELS)
-        generated = _generated()
-        if generated is not None and hasattr(generated, "list_bindings"):
-            refs.update(str(ref) for ref in generated.list_bindings())
-        return sorted(refs)
+        return sorted(set(BUILTIN_MODELS) | set(self.package_refs()))
+
+    def generic_protocols(self) -> dict[str, ProviderProtocol]:
+        """Name -> protocol of each provider of the package bound from OpenAPI alone."""
+        found: dict[str, ProviderProtocol] = {}
+        for name in sorted({ref.split(":", 1)[0] for ref in self.package_refs()}):
+            if name in BUILTIN_PROVIDERS:
+                continue
+            module = f"{self.package}.{name}"
+            try:
+                protocol = importlib.import_module(module).PROTOCOL
+            except (ModuleNotFoundError, AttributeError):
+                continue  # no provider subpackage (or no PROTOCOL): not a provider to serve
+            except Exception as exc:  # a broken package: said plainly, not as a traceback
+                raise ValueError(f"cannot import {module}: {exc}") from None
+            if isinstance(protocol, ProviderProtocol) and protocol.adapter == GENERIC_ADAPTER:
+                found[protocol.name] = protocol
+        return found
 
     def knows(self, ref: str) -> bool:
         """True when the emulator serves ``ref``."""
@@ -161,7 +192,7 @@ class Catalogue:
             ]
             return Validated({}, errors, seconds)
         payload = instance.model_dump(mode="json", by_alias=True, exclude_none=True)
-        return Validated(payload, [], seconds)
+        return Validated(payload, [], seconds, instance)
 
     def plan(
         self, provider: str, ref: str, payload: Mapping[str, Any], media_s: float | None
@@ -184,8 +215,29 @@ class Catalogue:
             return Plan(samples, seconds, sample_rate, Decimal("0.009") * total, "USD", total)
         if provider == "aigateway":
             return Plan(samples, seconds, sample_rate, Decimal("0.0013") * total, "USD", total)
+        if provider not in BUILTIN_PROVIDERS:
+            cost, currency = self._binding_price(ref, payload, media_s)
+            return Plan(samples, seconds, sample_rate, cost, currency, total)
         units = Decimal(15) if info.lyric_seconds else Decimal(math.ceil(seconds / 10) * samples)
         return Plan(samples, seconds, sample_rate, max(units, Decimal(1)), "CU", units)
+
+    def _binding_price(
+        self, ref: str, payload: Mapping[str, Any], media_s: float | None
+    ) -> tuple[Decimal, str]:
+        """A generic provider's price: the binding's own estimate, else nothing."""
+        binding = self.binding(ref)
+        pricing = getattr(binding, "pricing", None)
+        if binding is None or pricing is None:
+            return Decimal(0), "USD"
+        try:
+            instance = binding.input_model.model_validate(
+                dict(payload), by_alias=True, by_name=False
+            )
+        except ValidationError:
+            return Decimal(0), str(pricing.currency)
+        media = {binding.media_fields[0]: media_s} if binding.media_fields and media_s else {}
+        estimate = binding.estimate_cost(instance, media)
+        return (estimate if estimate is not None else Decimal(0)), str(pricing.currency)
 
 
 def lyric_seconds(lyrics: str) -> float:

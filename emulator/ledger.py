@@ -191,7 +191,10 @@ class Ledger:
     def summary(self) -> dict[str, dict[str, Any]]:
         """Per provider: submissions, accepted, charges, charged total and duplicate charges."""
         result: dict[str, dict[str, Any]] = {}
-        for provider in ("scenario", "fal", "aigateway"):
+        with self._lock:  # the three providers, then any generic one that was called
+            seen = {s.provider for s in self.submissions} | {c.provider for c in self.charges}
+        others = sorted(seen - {"scenario", "fal", "aigateway"})
+        for provider in ("scenario", "fal", "aigateway", *others):
             live = self.live_charges(provider)
             with self._lock:
                 submissions = sum(1 for s in self.submissions if s.provider == provider)

@@ -12,8 +12,10 @@ The fixture starts an emulator on 127.0.0.1 (ephemeral ports) for one test, sets
 ``MUSICBIND_*_BASE_URL`` variables, dummy credentials and ``MUSICBIND_JOURNAL`` (a journal in the
 test's ``tmp_path``, never the user's default one) in the environment (undone after the test) and
 stops it afterwards. Configure it with the marker
-``@pytest.mark.musicbind_emulator(seed=1, faults="...", timing=Timing(...))``. Nothing of the
-emulator is imported until the fixture is used, so other test sessions pay nothing.
+``@pytest.mark.musicbind_emulator(seed=1, faults="...", timing=Timing(...))``;
+``package="mybindings"`` serves a bindings package of your own (importable), its generic
+providers included. Nothing of the emulator is imported until the fixture is used, so other
+test sessions pay nothing.
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register the marker (the suite runs with --strict-markers)."""
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(seed=0, faults='', timing=None, honour_idempotency_keys=False): "
+        f"{MARKER}(seed=0, faults='', timing=None, honour_idempotency_keys=False, "
+        "package='musicbind.generated'): "
         "configure the musicbind_emulator fixture",
     )
 
@@ -63,8 +66,16 @@ class EmulatorHandle:
         return self.server.origin
 
     def base_url(self, provider: str) -> str:
-        """The base URL for ``provider`` ("scenario", "fal", "aigateway")."""
+        """The base URL for ``provider`` ("scenario", "fal", "aigateway" or a generic one)."""
         return self.server.base_url(provider)
+
+    def api_key(self, provider: str) -> str:
+        """The dummy key the emulator accepts for a generic provider."""
+        return self.server.api_key(provider)
+
+    def api_secret(self, provider: str) -> str:
+        """The dummy secret the emulator accepts for a generic basic-auth provider."""
+        return self.server.api_secret(provider)
 
     def media_url(self, name: str = "demo.mp4") -> str:
         """URL of the emulator's demo video (12.0 s), usable as a fal ``video_url``."""
@@ -80,8 +91,9 @@ class EmulatorHandle:
 
     def client(self, provider: str, **kwargs: Any) -> Any:
         """The generated client of ``provider``, reading its base URL and key from the env."""
+        package = self.server.package
         try:
-            module = importlib.import_module(f"musicbind.generated.{provider}.client")
+            module = importlib.import_module(f"{package}.{provider}.client")
         except ImportError as exc:
             raise RuntimeError(
                 f"no generated client for {provider!r}: run `musicbind generate`"
@@ -96,9 +108,7 @@ class EmulatorHandle:
             if isinstance(value, type) and name.endswith("Client") and not name.startswith("Async")
         ]
         if len(found) != 1:
-            raise RuntimeError(
-                f"cannot tell the client class of musicbind.generated.{provider}.client"
-            )
+            raise RuntimeError(f"cannot tell the client class of {package}.{provider}.client")
         return found[0](**kwargs)
 
 
@@ -117,6 +127,7 @@ def musicbind_emulator(
         timing=options.get("timing"),
         honour_idempotency_keys=bool(options.get("honour_idempotency_keys", False)),
         journal=tmp_path / "emulator-journal.sqlite3",
+        package=str(options.get("package", "musicbind.generated")),
     )
     with server:
         for key, value in server.env().items():

@@ -6,6 +6,15 @@
         emu.ledger.duplicate_charges()
         emu.set_faults("aigateway.status=503:2")
 
+``package=`` names the bindings package whose models it validates (default
+``musicbind.generated``); each of its providers bound from an OpenAPI document alone
+(``PROTOCOL.adapter == "openapi"``) is served too, under ``/<name>``:
+
+    with EmulatorServer(package="mybindings") as emu:
+        emu.base_url("mymusic")    # http://127.0.0.1:PORT/mymusic
+        emu.api_key("mymusic")     # the dummy key it accepts (env: key_env or MYMUSIC_API_KEY;
+                                   # basic auth adds MYMUSIC_API_SECRET = emu.api_secret(...))
+
 It listens on two loopback ports: the primary origin every URL points at, and a second
 origin (``localhost`` on another port, the same app) that the ``redirect`` fault sends
 clients to: another host and another port, so no client should send it credentials.
@@ -32,6 +41,7 @@ import httpx
 import uvicorn
 
 from musicbind.emulator.app import build_app
+from musicbind.emulator.catalogue import DEFAULT_PACKAGE
 from musicbind.emulator.faults import FaultRule
 from musicbind.emulator.jobs import Timing
 from musicbind.emulator.ledger import Ledger
@@ -41,6 +51,8 @@ from musicbind.emulator.state import (
     SCENARIO_API_KEY,
     SCENARIO_API_SECRET,
     Emulator,
+    generic_key,
+    generic_secret,
 )
 
 HOST = "127.0.0.1"
@@ -61,8 +73,9 @@ class EmulatorServer:
         honour_idempotency_keys: bool = False,
         clock: Callable[[], float] = time.monotonic,
         journal: str | os.PathLike[str] | None = None,
+        package: str = DEFAULT_PACKAGE,
     ) -> None:
-        self.emulator = Emulator(seed, faults, timing, clock, honour_idempotency_keys)
+        self.emulator = Emulator(seed, faults, timing, clock, honour_idempotency_keys, package)
         self._journal = Path(journal) if journal is not None else None
         self._journal_folder: Path | None = None  # the temporary folder this server made
         self._port = port
@@ -94,11 +107,37 @@ class EmulatorServer:
         """The ledger and the jobs as JSON-ready data (what ``GET /_emulator/ledger`` answers)."""
         return self.emulator.snapshot()
 
+    @property
+    def providers(self) -> tuple[str, ...]:
+        """Every provider served: the three, then the package's generic ones (sorted)."""
+        return (*PROVIDERS, *sorted(self.emulator.generic))
+
+    @property
+    def package(self) -> str:
+        """The bindings package whose models the emulator validates and serves."""
+        return self.emulator.catalogue.package
+
     def base_url(self, provider: str) -> str:
         """The base URL a client of ``provider`` should use."""
-        if provider not in PROVIDERS:
-            raise ValueError(f"unknown provider {provider!r} (expected one of {PROVIDERS})")
+        if provider not in self.providers:
+            raise ValueError(
+                f"unknown provider {provider!r} (expected one of {', '.join(self.providers)})"
+            )
         return f"{self.origin}/{provider}"
+
+    def api_key(self, provider: str) -> str:
+        """The dummy key the emulator accepts for a generic provider."""
+        self._generic(provider)
+        return generic_key(provider)
+
+    def api_secret(self, provider: str) -> str:
+        """The dummy secret (password) the emulator accepts for a generic basic-auth provider."""
+        self._generic(provider)
+        return generic_secret(provider)
+
+    def _generic(self, provider: str) -> None:
+        if provider not in self.emulator.generic:
+            raise ValueError(f"{provider!r} is not a generic provider of {self.package}")
 
     def media_url(self, name: str = "demo.mp4") -> str:
         """URL of a file the emulator ships (the demo video by default)."""
@@ -116,9 +155,13 @@ class EmulatorServer:
         """Environment pointing musicbind's clients at the emulator, with accepted credentials.
 
         ``MUSICBIND_JOURNAL`` names the emulator's own journal, so its jobs never mix with
-        the real ones in the user's default journal.
+        the real ones in the user's default journal. Each generic provider adds
+        ``MUSICBIND_<NAME>_BASE_URL`` and its key variable (``PROTOCOL.key_env``, else
+        ``<NAME>_API_KEY``).
         """
-        return {
+        from musicbind.runtime.submission import base_url_env, credential_variables
+
+        env = {
             "MUSICBIND_JOURNAL": str(self.journal_path),
             "MUSICBIND_SCENARIO_BASE_URL": self.base_url("scenario"),
             "MUSICBIND_FAL_BASE_URL": self.base_url("fal"),
@@ -128,6 +171,14 @@ class EmulatorServer:
             "FAL_KEY": FAL_KEY,
             "AIGATEWAY_API_KEY": AIGATEWAY_API_KEY,
         }
+        for name, protocol in sorted(self.emulator.generic.items()):
+            env[base_url_env(name)] = self.base_url(name)
+            key_variable, secret_variable = credential_variables(protocol)
+            if protocol.auth != "none":
+                env[key_variable] = generic_key(name)
+            if secret_variable is not None:
+                env[secret_variable] = generic_secret(name)
+        return env
 
     def set_faults(self, faults: str | tuple[FaultRule, ...]) -> None:
         """Replace the fault rules of the running emulator."""

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from musicbind.emulator.audio import synthesize_wav
-from musicbind.emulator.catalogue import Catalogue, Plan
+from musicbind.emulator.catalogue import BUILTIN_PROVIDERS, DEFAULT_PACKAGE, Catalogue, Plan
 from musicbind.emulator.faults import FaultPlan, FaultRule, parse_fault_spec
 from musicbind.emulator.jobs import CANCELED, FAILED, SUCCEEDED, EmulatedJob, OutputFile, Timing
 from musicbind.emulator.ledger import Charge, Ledger
@@ -29,6 +29,18 @@ SCENARIO_API_KEY = "emulator-scenario-key"
 SCENARIO_API_SECRET = "emulator-scenario-secret"  # noqa: S105 - a documented dummy
 AIGATEWAY_API_KEY = "sk-aig-emulator"
 _AUDIO_CACHE_ENTRIES = 16
+# Paths of the emulator's own: a generic provider cannot be served under these names.
+RESERVED_NAMES = frozenset({*BUILTIN_PROVIDERS, "files", "media", "_emulator"})
+
+
+def generic_key(provider: str) -> str:
+    """The dummy key the emulator accepts for a generic provider (never a real key)."""
+    return f"emulator-{provider}-key"
+
+
+def generic_secret(provider: str) -> str:
+    """The dummy secret (basic auth's password) the emulator accepts for a generic provider."""
+    return f"emulator-{provider}-secret"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,14 +65,23 @@ class Emulator:
         timing: Timing | None = None,
         clock: Callable[[], float] = time.monotonic,
         honour_idempotency_keys: bool = False,
+        package: str = DEFAULT_PACKAGE,
     ) -> None:
         self.seed = seed
         self.timing = timing or Timing()
         self.clock = clock
         self.honour_idempotency_keys = honour_idempotency_keys
         self.ledger = Ledger()
-        self.catalogue = Catalogue()
-        self.faults = FaultPlan(_rules(faults), seed)
+        self.catalogue = Catalogue(package)
+        # name -> protocol of each generic provider of the package, served under /<name>
+        self.generic = self.catalogue.generic_protocols()
+        clashes = sorted(set(self.generic) & RESERVED_NAMES)
+        if clashes:
+            raise ValueError(
+                f"{package}: generic provider {clashes[0]!r} has the name of an emulator path; "
+                "rename it in the overlay"
+            )
+        self.faults = FaultPlan(self._rules(faults), seed)
         self.primary_origin = "http://127.0.0.1"
         self.alternate_origin = "http://localhost"
         self._lock = threading.RLock()
@@ -77,7 +98,10 @@ class Emulator:
 
     def set_faults(self, faults: str | tuple[FaultRule, ...]) -> None:
         """Replace the fault rules (counters start again)."""
-        self.faults.replace(_rules(faults))
+        self.faults.replace(self._rules(faults))
+
+    def _rules(self, faults: str | tuple[FaultRule, ...]) -> tuple[FaultRule, ...]:
+        return parse_fault_spec(faults, self.generic) if isinstance(faults, str) else tuple(faults)
 
     def new_id(self, prefix: str, hex_digits: int = 16) -> str:
         """A fresh deterministic id, e.g. ``job_3f2a...``."""
@@ -270,10 +294,6 @@ class Emulator:
             while len(self._audio_cache) > _AUDIO_CACHE_ENTRIES:
                 self._audio_cache.popitem(last=False)
         return content
-
-
-def _rules(faults: str | tuple[FaultRule, ...]) -> tuple[FaultRule, ...]:
-    return parse_fault_spec(faults) if isinstance(faults, str) else tuple(faults)
 
 
 def _key(provider: str, job_id: str) -> str:

@@ -1,3 +1,5 @@
 """musicbind: typed, validated bindings for paid music-generation APIs."""
 
-__version__ = "0.1.0"
+from musicbind.runtime.version import __version__
+
+__all__ = ["__version__"]

@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("generate", "Exit 1 when the bindings are not what the specs produce."),
     "registry": ("registry", "Print the model registry built from provider documents."),
     "run": ("run", "Validate, estimate, submit, wait for and download one job."),
+    "batch": ("batch", "Run a file of jobs: bounded, rate-limited, cost-capped, resumable."),
     "jobs": ("jobs", "List the job journal."),
     "resume": ("jobs", "Resume waiting for and downloading a journalled job."),
     "reconcile": ("jobs", "Attach a provider job id to an uncertain journal entry, then resume."),
@@ -28,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diff": ("diff", "Classify the changes between two spec versions (breaking or not)."),
     "schema": ("schema", "Print the JSON Schema (2020-12) of a model's input."),
     "rules": ("rules", "List the rules the documents' sentences state, and sentences left alone."),
+    "sync": ("sync", "Fetch the manifest's documents upstream, take the changes, regenerate."),
+    "add": ("add", "Fetch a model's documents from its provider into specs/ and generate."),
 }
 
 # import name -> the extra that installs it: `pip install musicbind` is the light install
@@ -39,6 +42,7 @@ EXTRAS: dict[str, str] = {
     "ruff": "codegen",
     "starlette": "emulator",
     "uvicorn": "emulator",
+    "psycopg": "postgres",
     "datamodel-code-generator": "codegen",  # distribution names, for version look-ups
 }
 

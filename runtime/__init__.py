@@ -23,7 +23,16 @@ if TYPE_CHECKING:
         OutputModel,
         present,
     )
-    from musicbind.runtime.binding import Binding, PriceRule, ProviderProtocol, UnknownStatusError
+    from musicbind.runtime.batch import Batch, BatchReport
+    from musicbind.runtime.batch_items import BatchRequest
+    from musicbind.runtime.binding import (
+        Binding,
+        HttpOperation,
+        JobOperations,
+        PriceRule,
+        ProviderProtocol,
+        UnknownStatusError,
+    )
     from musicbind.runtime.client import AsyncClient, Client
     from musicbind.runtime.clock import Clock
     from musicbind.runtime.index import BindingIndex
@@ -41,17 +50,23 @@ if TYPE_CHECKING:
     from musicbind.runtime.rules import excludes, required_when, requires, segment_within_media
     from musicbind.runtime.secrets import Secret
     from musicbind.runtime.submission import Payload
+    from musicbind.runtime.webhooks import WebhookTarget
 
 _WHERE = {
     "AsyncClient": "musicbind.runtime.client",
-    "AsyncJob": "musicbind.runtime.jobs",
+    "AsyncJob": "musicbind.runtime.client",  # with its client, for Job.from_journal
+    "Batch": "musicbind.runtime.batch",
+    "BatchReport": "musicbind.runtime.batch",
+    "BatchRequest": "musicbind.runtime.batch_items",
     "Binding": "musicbind.runtime.binding",
     "BindingIndex": "musicbind.runtime.index",
     "ChoiceInputModel": "musicbind.runtime.bases",
     "Client": "musicbind.runtime.client",
     "Clock": "musicbind.runtime.clock",
+    "HttpOperation": "musicbind.runtime.binding",
     "InputModel": "musicbind.runtime.bases",
-    "Job": "musicbind.runtime.jobs",
+    "Job": "musicbind.runtime.client",
+    "JobOperations": "musicbind.runtime.binding",
     "JobSnapshot": "musicbind.runtime.providers",
     "JobState": "musicbind.runtime.jobstate",
     "Journal": "musicbind.runtime.journal",
@@ -74,6 +89,7 @@ _WHERE = {
     "Secret": "musicbind.runtime.secrets",
     "UNSET": "musicbind.runtime.bases",
     "UnknownStatusError": "musicbind.runtime.binding",
+    "WebhookTarget": "musicbind.runtime.webhooks",
     "default_journal_path": "musicbind.runtime.journal",
     "present": "musicbind.runtime.bases",
     "segment_within_media": "musicbind.runtime.rules",
@@ -87,13 +103,18 @@ __all__ = [
     "UNSET",
     "AsyncClient",
     "AsyncJob",
+    "Batch",
+    "BatchReport",
+    "BatchRequest",
     "Binding",
     "BindingIndex",
     "ChoiceInputModel",
     "Client",
     "Clock",
+    "HttpOperation",
     "InputModel",
     "Job",
+    "JobOperations",
     "JobSnapshot",
     "JobState",
     "Journal",
@@ -114,6 +135,7 @@ __all__ = [
     "ScenarioJobOutput",
     "Secret",
     "UnknownStatusError",
+    "WebhookTarget",
     "default_journal_path",
     "errors",
     "excludes",

@@ -28,11 +28,13 @@ from musicbind.runtime.submission import (
     Payload,
 )
 from musicbind.runtime.transport import AsyncTransport, Transport
+from musicbind.runtime.webhooks import WebhookTarget
 
 T = TypeVar("T")
 OutT = TypeVar("OutT", bound=BaseModel)
 Cost = Decimal | float | str | None
 Durations = Mapping[str, float] | None
+Webhook = str | WebhookTarget | None  # fal: the queue calls it back when the job ends
 
 
 class Client(ClientCore[httpx.Client]):
@@ -67,6 +69,7 @@ class Client(ClientCore[httpx.Client]):
         output_type: type[OutT],
         max_cost: Cost = None,
         media_duration: Durations = None,
+        webhook_url: Webhook = None,
     ) -> Job[OutT]: ...
 
     @overload
@@ -78,6 +81,7 @@ class Client(ClientCore[httpx.Client]):
         output_type: None = None,
         max_cost: Cost = None,
         media_duration: Durations = None,
+        webhook_url: Webhook = None,
     ) -> Job[BaseModel]: ...
 
     def submit(
@@ -88,9 +92,17 @@ class Client(ClientCore[httpx.Client]):
         output_type: type[BaseModel] | None = None,
         max_cost: Cost = None,
         media_duration: Durations = None,
+        webhook_url: Webhook = None,
     ) -> Job[Any]:
-        """Validate, check the cost, journal and submit; returns once the job id is journalled."""
-        done = self.drive(self._submit_plan(binding, payload, max_cost, media_duration))
+        """Validate, check the cost, journal and submit; returns once the job id is journalled.
+
+        ``webhook_url`` (fal): the queue calls it when the job ends; a receiver
+        (:mod:`runtime.webhooks_asgi`) records the outcome in the journal, and ``wait``
+        reads it there instead of polling (it polls once ``fallback_after_s`` passed).
+        """
+        done = self.drive(
+            self._submit_plan(binding, payload, max_cost, media_duration, webhook_url=webhook_url)
+        )
         return Job(self, **self._job_kwargs(done.binding, done.intent_id, done.answer, output_type))
 
     @overload
@@ -200,6 +212,7 @@ class AsyncClient(ClientCore[httpx.AsyncClient]):
         output_type: type[OutT],
         max_cost: Cost = None,
         media_duration: Durations = None,
+        webhook_url: Webhook = None,
     ) -> AsyncJob[OutT]: ...
 
     @overload
@@ -211,6 +224,7 @@ class AsyncClient(ClientCore[httpx.AsyncClient]):
         output_type: None = None,
         max_cost: Cost = None,
         media_duration: Durations = None,
+        webhook_url: Webhook = None,
     ) -> AsyncJob[BaseModel]: ...
 
     async def submit(
@@ -221,9 +235,12 @@ class AsyncClient(ClientCore[httpx.AsyncClient]):
         output_type: type[BaseModel] | None = None,
         max_cost: Cost = None,
         media_duration: Durations = None,
+        webhook_url: Webhook = None,
     ) -> AsyncJob[Any]:
         """Async :meth:`Client.submit`."""
-        done = await self.drive(self._submit_plan(binding, payload, max_cost, media_duration))
+        done = await self.drive(
+            self._submit_plan(binding, payload, max_cost, media_duration, webhook_url=webhook_url)
+        )
         return AsyncJob(
             self, **self._job_kwargs(done.binding, done.intent_id, done.answer, output_type)
         )
@@ -298,4 +315,8 @@ class AsyncClient(ClientCore[httpx.AsyncClient]):
         return AsyncJob.from_journal(self._attach_entry(self.binding(binding), job_id), client=self)
 
 
-__all__ = ["AsyncClient", "Client"]
+# A job opened from the journal alone builds one of these (jobs never import this module).
+Job.client_type = Client
+AsyncJob.client_type = AsyncClient
+
+__all__ = ["AsyncClient", "AsyncJob", "Client", "Job"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,6 +28,18 @@ class AuthHeader:
 
     name: str
     value: Secret
+    in_query: bool = False  # sent as the query parameter ``name`` instead of a header
+
+
+@dataclass(frozen=True, slots=True)
+class RawBody:
+    """Bytes sent as they are, with their media type (a file PUT to a storage URL)."""
+
+    data: bytes
+    content_type: str
+
+    def __repr__(self) -> str:
+        return f"RawBody({len(self.data)} bytes, {self.content_type!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +53,8 @@ class HttpCall:
     params: Mapping[str, str] | None = None
     accept: frozenset[int] = frozenset()
     headers: Mapping[str, str] | None = None  # sent only to the provider, like credentials
+    content: RawBody | None = None  # a raw body (a storage upload's PUT) instead of json
+    to_file: bool = False  # a 2xx body is streamed to a file (ApiResponse.file), not read
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +66,7 @@ class ApiResponse:
     content: bytes
     url: str
     received_at: float = 0.0  # Unix time, for HTTP-date hints
+    file: Path | None = None  # where the body went, for a call with ``to_file``
 
     def json(self) -> Any:
         """The body as JSON; APIResponseError when it is not JSON."""

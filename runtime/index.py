@@ -31,7 +31,7 @@ class BindingIndex:
 
     def __init__(self, package: str, modules: Mapping[str, str], *, api: int = 1) -> None:
         if api not in API_VERSIONS:
-            from musicbind import __version__
+            from musicbind.runtime.version import __version__
 
             supported = ", ".join(str(v) for v in sorted(API_VERSIONS))
             raise RuntimeMismatchError(

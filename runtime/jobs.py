@@ -15,15 +15,17 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from musicbind.runtime.binding import Binding, ProviderProtocol
 from musicbind.runtime.clock import Clock
-from musicbind.runtime.download import job_lock, remove_stale_parts
+from musicbind.runtime.download import answered_file, copy_answer, job_lock, remove_stale_parts
 from musicbind.runtime.errors import (
+    APIResponseError,
     APITimeoutError,
+    ConfigurationError,
     DownloadTooLargeError,
     JobCanceledError,
     JobFailedError,
@@ -45,9 +47,8 @@ from musicbind.runtime.providers.base import (
     ProviderAdapter,
 )
 from musicbind.runtime.transport import TransportPlan
-
-if TYPE_CHECKING:
-    from musicbind.runtime.client import AsyncClient, Client
+from musicbind.runtime.webhooks import CHECK_EVERY_S as WEBHOOK_CHECK_S
+from musicbind.runtime.webhooks import webhook_news
 
 __all__ = ["AsyncJob", "Job", "JobHost", "JobSnapshot", "OutT", "ProgressCallback", "RawOutput"]
 
@@ -116,6 +117,30 @@ class JobHost(Protocol):
 
     def sleep_plan(self, seconds: float) -> TransportPlan[None]:
         """Wait ``seconds`` on the client's clock."""
+        ...
+
+
+class SyncHost(JobHost, Protocol):
+    """A host that performs plans synchronously (:class:`~runtime.client.Client`)."""
+
+    def drive(self, plan: TransportPlan[T]) -> T:
+        """Perform ``plan``'s I/O steps; its result."""
+        ...
+
+    def close(self) -> None:
+        """Close the connections (and the journal, if the host opened it)."""
+        ...
+
+
+class AsyncHost(JobHost, Protocol):
+    """A host that performs plans with ``await`` (:class:`~runtime.client.AsyncClient`)."""
+
+    async def drive(self, plan: TransportPlan[T]) -> T:
+        """Perform ``plan``'s I/O steps; its result."""
+        ...
+
+    async def close(self) -> None:
+        """Close the connections (and the journal, if the host opened it)."""
         ...
 
 
@@ -296,6 +321,20 @@ class _JobCore(Generic[OutT]):
         deadline = self._deadline(timeout)
         polls = 0
         while True:
+            heard, quiet = webhook_news(
+                self.journal, core.protocol.name, self.job_id, core.clock.wall()
+            )
+            if heard is not None or quiet > 0:  # a webhook told the end, or is expected
+                if heard is not None:
+                    snapshot = self._observe(heard)
+                    if on_progress is not None:
+                        on_progress(snapshot)
+                    return self._ended(snapshot)
+                elapsed = core.clock.monotonic() - started
+                if elapsed >= timeout:
+                    raise self._timeout(timeout)
+                yield from core.sleep_plan(min(quiet, WEBHOOK_CHECK_S, timeout - elapsed))
+                continue
             try:
                 snapshot = yield from self._status_plan(deadline)
             except APITimeoutError:
@@ -316,6 +355,16 @@ class _JobCore(Generic[OutT]):
     def _raw_result_plan(
         self, timeout: float | None, on_progress: ProgressCallback | None
     ) -> Plan[dict[str, Any]]:
+        host = self._host()
+        if host.adapter.answered_at_submit(self.handle):
+            kept = self._journalled_result()
+            if kept is None:
+                raise APIResponseError(
+                    f"the answer of job {self.job_id} was its result, and the journal holds "
+                    "no copy of it",
+                    **self._ctx().as_kwargs(),
+                )
+            return kept
         if self.last is None or self.last.state is not JobState.SUCCEEDED:
             yield from self._wait_plan(timeout, on_progress)
         try:
@@ -345,7 +394,13 @@ class _JobCore(Generic[OutT]):
             budget = self._byte_budget(planned, max_bytes)
             paths: list[Path] = []
             for item in planned:
-                if item.existing is None:
+                kept = answered_file(self.journal.path, item.ref.url)
+                if item.existing is None and kept is not None:
+                    path = copy_answer(kept, target, f"{self.job_id}-{item.number}")
+                    budget.spend(path)
+                    paths.append(path)
+                    self._record_files(paths, target)
+                elif item.existing is None:
                     fallback = f"{self.job_id}-{item.number}"
                     path = yield from self._host().download_plan(
                         item.ref,
@@ -404,7 +459,11 @@ Plan = TransportPlan[T]
 class Job(_JobCore[OutT]):
     """A submitted job, driven synchronously through its client."""
 
-    def __init__(self, client: Client, **kwargs: Any) -> None:
+    # The client a job opened from the journal alone builds: set by runtime.client, which
+    # imports this module (a job never imports its client; see "No import cycles").
+    client_type: ClassVar[Callable[..., SyncHost] | None] = None
+
+    def __init__(self, client: SyncHost, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.client = client
         self._owns_client = False
@@ -421,7 +480,7 @@ class Job(_JobCore[OutT]):
         cls,
         key: str,
         *,
-        client: Client | None = None,
+        client: SyncHost | None = None,
         journal: Journal | str | Path | None = None,
     ) -> Job[BaseModel]:
         """The journalled job whose intent id or job id is ``key`` (a unique prefix will do).
@@ -429,9 +488,7 @@ class Job(_JobCore[OutT]):
         Without ``client`` one is built from the protocol and base URL the job was
         submitted with, credentials from the environment; close it with ``close()``.
         """
-        from musicbind.runtime.client import Client
-
-        job: Job[BaseModel] = _restored(Job, Client, key, client, journal)
+        job: Job[BaseModel] = _restored(Job, cls.client_type, key, client, journal)
         return job
 
     def close(self) -> None:
@@ -507,7 +564,9 @@ class Job(_JobCore[OutT]):
 class AsyncJob(_JobCore[OutT]):
     """Asynchronous twin of :class:`Job`: the same plans, performed with ``await``."""
 
-    def __init__(self, client: AsyncClient, **kwargs: Any) -> None:
+    client_type: ClassVar[Callable[..., AsyncHost] | None] = None  # as Job.client_type
+
+    def __init__(self, client: AsyncHost, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.client = client
         self._owns_client = False
@@ -524,13 +583,11 @@ class AsyncJob(_JobCore[OutT]):
         cls,
         key: str,
         *,
-        client: AsyncClient | None = None,
+        client: AsyncHost | None = None,
         journal: Journal | str | Path | None = None,
     ) -> AsyncJob[BaseModel]:
         """Async :meth:`Job.from_journal`."""
-        from musicbind.runtime.client import AsyncClient
-
-        job: AsyncJob[BaseModel] = _restored(AsyncJob, AsyncClient, key, client, journal)
+        job: AsyncJob[BaseModel] = _restored(AsyncJob, cls.client_type, key, client, journal)
         return job
 
     async def close(self) -> None:
@@ -591,7 +648,7 @@ class AsyncJob(_JobCore[OutT]):
 
 def _restored(
     job_type: type[Any],
-    client_type: type[Any],
+    client_type: Callable[..., Any] | None,
     key: str,
     client: JobHost | None,
     journal: Journal | str | Path | None,
@@ -601,9 +658,15 @@ def _restored(
     A client built here (``client_type``, from the protocol and base URL the job was
     submitted with) and a journal opened here are closed by the job's ``close``.
     """
+    if client is None and client_type is None:
+        raise ConfigurationError(
+            "no client to drive the job: pass client=..., or import it as "
+            "musicbind.runtime.Job (which brings the runtime's client)"
+        )
     book, own_book, entry, handle = _journal_entry(key, journal, client)
     owned = client is None
     if client is None:
+        assert client_type is not None
         client = client_type(protocol=entry.protocol, base_url=entry.base_url, journal=book)
     job = job_type(client, **_job_fields(entry, handle, client, book))
     job._owns_client, job._owns_journal = owned, own_book

@@ -30,7 +30,9 @@ from musicbind.runtime.download import (
     DEFAULT_MAX_DOWNLOAD_BYTES,
     DEFAULT_MAX_FILES_PER_JOB,
     DEFAULT_MAX_JOB_BYTES,
+    answers_folder,
     download_plan,
+    save_body,
 )
 from musicbind.runtime.errors import (
     APIConnectionError,
@@ -46,15 +48,34 @@ from musicbind.runtime.errors import (
     SubmitRedirectError,
     UnrecordedJobError,
 )
-from musicbind.runtime.http import ErrorContext, HttpCall, display_url
+from musicbind.runtime.http import ApiResponse, ErrorContext, HttpCall, display_url, origin_of
 from musicbind.runtime.jobs import output_model_of
 from musicbind.runtime.journal import Journal, write_unrecorded_job
+from musicbind.runtime.media import (
+    FileValueError,
+    classify_file_value,
+    content_sha256,
+    local_media_durations,
+)
+from musicbind.runtime.media_uploads import (
+    UploadProgress,
+    UploadProgressHook,
+    UploadRecords,
+    report_progress,
+)
 from musicbind.runtime.polling import DEFAULT_POLL_POLICY, PollPolicy
 from musicbind.runtime.providers import JobHandle, Quote, SubmitAnswer, adapter_for
 from musicbind.runtime.providers.base import Exchange, FileRef, ProviderAdapter
 from musicbind.runtime.retry import Operation, RetryPolicy, is_ambiguous_submit
 from musicbind.runtime.secrets import InvalidCredentialError, Secret, clean_credential
 from musicbind.runtime.transport import DEFAULT_TIMEOUT, TransportPlan, TransportPlans, pause
+from musicbind.runtime.webhooks import (
+    WebhookInbox,
+    WebhookTarget,
+    sqlite_journal,
+    webhook_target,
+    with_callback,
+)
 
 Payload = BaseModel | Mapping[str, Any]
 
@@ -64,6 +85,16 @@ CREDENTIAL_ENV: Mapping[str, tuple[str, str | None]] = {
     "fal": ("FAL_KEY", None),
     "aigateway": ("AIGATEWAY_API_KEY", None),
 }
+
+
+def credential_variables(protocol: ProviderProtocol) -> tuple[str, str | None]:
+    """The environment variables of ``protocol``'s key (and secret, for basic auth)."""
+    known = CREDENTIAL_ENV.get(protocol.name)
+    if known is not None:
+        return known
+    stem = protocol.name.upper().replace("-", "_")
+    key = protocol.key_env or f"{stem}_API_KEY"
+    return key, (f"{stem}_API_SECRET" if protocol.auth == "basic" else None)
 
 
 def base_url_env(provider: str) -> str:
@@ -95,6 +126,8 @@ class ClientCore(Generic[HttpClientT]):
     protocol: ProviderProtocol  # set by generated subclasses (or passed to __init__)
     _transport_type: ClassVar[Callable[..., TransportPlans[Any]]]
     _transport: TransportPlans[Any]
+    # Called as a local file goes up to the provider's storage (runtime.media_uploads).
+    on_upload_progress: UploadProgressHook | None = None
 
     def __init__(
         self,
@@ -128,7 +161,7 @@ class ClientCore(Generic[HttpClientT]):
             raise ConfigurationError(
                 f"{name} base URL must be http(s): {display_url(self.base_url)}", provider=name
             )
-        key_var, secret_var = CREDENTIAL_ENV.get(name, (f"{name.upper()}_API_KEY", None))
+        key_var, secret_var = credential_variables(chosen)
         key = _secret(api_key, key_var, provider=name)
         secret = _secret(api_secret, secret_var, provider=name) if chosen.auth == "basic" else None
         self._adapter = adapter_for(chosen, self.base_url)
@@ -148,8 +181,9 @@ class ClientCore(Generic[HttpClientT]):
         # Only for a provider (or stand-in) that honours idempotency keys: each submit then
         # carries "<header>: <intent id>" and is retried like a read.
         self.idempotency_header = idempotency_header
-        # (path, size, mtime) -> asset id: a file is uploaded once per client
+        # (path, size, mtime) -> asset id or file URL; the journal keeps them across processes
         self._uploads: dict[tuple[str, int, int], str] = {}
+        self._storage: TransportPlans[Any] | None = None  # see _storage_transport
         self._transport = self._transport_type(
             provider=self.protocol.name,
             base_url=self.base_url,
@@ -160,6 +194,7 @@ class ClientCore(Generic[HttpClientT]):
             timeout=timeout,
             http_client=http_client,
             idempotent_submit=idempotency_header is not None,
+            anonymous=chosen.auth == "none",
         )
 
     @property
@@ -179,9 +214,11 @@ class ClientCore(Generic[HttpClientT]):
         try:
             call = next(exchange)
             while True:
-                answer = yield from self._transport.request_plan(
-                    with_submit_headers(call, headers), ctx, deadline
-                )
+                call = with_submit_headers(call, headers)
+                if call.to_file:
+                    answer = yield from self._to_file_plan(call, ctx, deadline)
+                else:
+                    answer = yield from self._transport.request_plan(call, ctx, deadline)
                 call = exchange.send(answer)
         except StopIteration as stop:
             return cast(T, stop.value)
@@ -190,6 +227,26 @@ class ClientCore(Generic[HttpClientT]):
             raise
         finally:
             exchange.close()
+
+    def _to_file_plan(
+        self, call: HttpCall, ctx: ErrorContext, deadline: float | None
+    ) -> ClientPlan[ApiResponse]:
+        """Send ``call``; its 2xx body streams into the journal's answers folder (a paid
+        answer that is the result itself, such as an audio file), under the download cap."""
+        folder = answers_folder(self.journal.path)
+
+        def consume(response: httpx.Response) -> TransportPlan[ApiResponse]:
+            saved, _ = yield from save_body(response, folder, self.max_download_bytes)
+            return ApiResponse(
+                response.status_code,
+                response.headers,
+                b"",
+                str(response.url),
+                received_at=self.clock.wall(),
+                file=saved,
+            )
+
+        return self._transport.exchange_plan(call, ctx, consume, deadline)
 
     def download_plan(
         self,
@@ -271,16 +328,23 @@ class ClientCore(Generic[HttpClientT]):
         """The payload as the binding's input model (pydantic.ValidationError when invalid).
 
         ``pathlib.Path`` values become strings first, so file inputs may be given as paths.
+        The length of a local media file is read from the file when ``media_duration``
+        does not give it, so the cross-field rules hold; a file input that cannot be sent
+        (no such file, ``file://``, ``ftp://``...) raises FileInputError.
         """
         binding = self.binding(binding_or_ref)
-        context = {"media_duration": dict(media_duration)} if media_duration else None
-        if isinstance(payload, binding.input_model) and context is None:
-            return payload
         if isinstance(payload, BaseModel):
             data: Any = payload.model_dump(by_alias=True, exclude_unset=True)
         else:
             data = {key: _path_to_str(value) for key, value in payload.items()}
-        return binding.input_model.model_validate(data, context=context)
+        durations = self._media_lengths(binding, data, media_duration)
+        context = {"media_duration": durations} if durations else None
+        if isinstance(payload, binding.input_model) and context is None:
+            model: BaseModel = payload
+        else:
+            model = binding.input_model.model_validate(data, context=context)
+        self._local_files(binding, model)
+        return model
 
     def estimate_cost(
         self,
@@ -291,7 +355,7 @@ class ClientCore(Generic[HttpClientT]):
         """The registry's price for ``payload`` (pricing currency), or None when unknown."""
         binding = self.binding(binding_or_ref)
         model = self.validate(binding, payload, media_duration=media_duration)
-        return binding.estimate_cost(model, media_duration)
+        return binding.estimate_cost(model, self._media_lengths(binding, model, media_duration))
 
     def _check_cost(
         self,
@@ -300,6 +364,7 @@ class ClientCore(Generic[HttpClientT]):
         max_cost: Decimal | float | str | None,
         media_duration: Mapping[str, float] | None,
     ) -> Decimal | None:
+        media_duration = self._media_lengths(binding, model, media_duration)
         estimate = binding.estimate_cost(model, media_duration)
         if max_cost is None:
             return estimate
@@ -329,39 +394,94 @@ class ClientCore(Generic[HttpClientT]):
         return estimate
 
     def _local_files(self, binding: Binding, model: BaseModel) -> dict[str, list[Path]]:
-        """File inputs that name local files, per python field; refuses them when not uploadable."""
+        """File inputs that name local files, per python field (each value's original text).
+
+        Refuses (FileInputError, nothing sent) what cannot be sent: a path to no file,
+        ``file://``, ``ftp://`` and other URLs no provider fetches, a ``data:`` URL where
+        the provider does not document it, and local files where it cannot upload them.
+        """
         found: dict[str, list[Path]] = {}
+        takes = getattr(self._adapter, "file_inputs", None)
+        if takes is None:  # the adapter states no file-input rules (generic form fields)
+            return self._local_form_files(binding, model)
+        data_urls = bool(getattr(self._adapter, "accepts_data_urls", False))
+        fields = binding.input_model.model_fields
         for name in binding.file_fields:
             value = getattr(model, name, None)
             values = value if isinstance(value, list) else [value]
+            wire = (fields[name].alias if name in fields else None) or name
             for item in values:
-                if not isinstance(item, str) or urlsplit(item).scheme in ("http", "https", "data"):
+                if not isinstance(item, str):
                     continue
-                path = Path(item).expanduser()
-                if not path.is_file():
+                try:
+                    kind = classify_file_value(item, takes=takes, data_urls=data_urls)
+                except FileValueError as error:
+                    raise FileInputError(
+                        f"{wire}={item[:200]!r}: {error}; nothing was sent",
+                        provider=self.protocol.name,
+                        ref=binding.ref,
+                    ) from None
+                if kind.kind != "local":
                     continue
                 if not self._adapter.accepts_local_files:
                     raise FileInputError(
-                        f"{name}={path.name!r} is a local file, but {self.protocol.display_name} "
-                        "takes file inputs as public http(s) URLs: upload the file somewhere "
-                        "public (for fal, its storage) and pass the URL; nothing was sent",
+                        f"{wire}={Path(item).name!r} is a local file, but "
+                        f"{self.protocol.display_name} takes file inputs as public http(s) "
+                        "URLs: upload the file somewhere public and pass the URL; nothing "
+                        "was sent",
                         provider=self.protocol.name,
                         ref=binding.ref,
                     )
-                found.setdefault(name, []).append(path)
+                found.setdefault(name, []).append(Path(item))
+        return found
+
+    def _local_form_files(self, binding: Binding, model: BaseModel) -> dict[str, list[Path]]:
+        """Existing local files in the file inputs of a provider without file-input rules."""
+        found: dict[str, list[Path]] = {}
+        for name in binding.file_fields:
+            value = getattr(model, name, None)
+            for item in value if isinstance(value, list) else [value]:
+                if not isinstance(item, str) or urlsplit(item).scheme in ("http", "https", "data"):
+                    continue
+                if not Path(item).expanduser().is_file():
+                    continue
+                if not self._adapter.accepts_local_files:
+                    raise FileInputError(
+                        f"{name}={Path(item).name!r} is a local file, but "
+                        f"{self.protocol.display_name} takes file inputs as public http(s) "
+                        "URLs: upload the file somewhere public and pass the URL; nothing "
+                        "was sent",
+                        provider=self.protocol.name,
+                        ref=binding.ref,
+                    )
+                found.setdefault(name, []).append(Path(item))
         return found
 
     def _with_uploads(
         self, model: BaseModel, uploaded: Mapping[str, Mapping[str, str]]
     ) -> BaseModel:
+        """``model`` with each uploaded local path replaced by what the provider took."""
         update: dict[str, Any] = {}
-        for name, ids in uploaded.items():
+        for name, values in uploaded.items():
             value = getattr(model, name)
             if isinstance(value, list):
-                update[name] = [ids.get(str(Path(v).expanduser()), v) for v in value]
+                update[name] = [values.get(v, v) for v in value]
             else:
-                update[name] = ids.get(str(Path(value).expanduser()), value)
+                update[name] = values.get(value, value)
         return model.model_copy(update=update)
+
+    def _media_lengths(
+        self,
+        binding: Binding,
+        values: BaseModel | Mapping[str, Any],
+        given: Mapping[str, float] | None,
+    ) -> dict[str, float]:
+        """``given`` media lengths plus those read from local files in the media fields."""
+        fields = binding.input_model.model_fields
+        if isinstance(values, BaseModel):
+            values = {name: getattr(values, name, None) for name in binding.media_fields}
+        aliases = {name: info.alias or name for name, info in fields.items()}
+        return local_media_durations(binding.media_fields, values, aliases, given)
 
     def _intent(self, binding: Binding, wire: Mapping[str, Any], estimate: Decimal | None) -> str:
         return self.journal.record_intent(
@@ -382,6 +502,7 @@ class ClientCore(Generic[HttpClientT]):
     # exchanges they need); Client and AsyncClient only drive the exchanges.
 
     def _upload_plan(self, binding: Binding, model: BaseModel) -> ClientPlan[BaseModel]:
+        """Upload the model's local files (each at most once per journal); the model to send."""
         local = self._local_files(binding, model)
         if not local:
             return model
@@ -390,13 +511,77 @@ class ClientCore(Generic[HttpClientT]):
         for name, paths in local.items():
             uploaded[name] = {}
             for path in paths:
-                key = upload_key(path)
-                if key not in self._uploads:
-                    self._uploads[key] = yield from self.exchange_plan(
-                        self._adapter.upload(path), ctx
-                    )
-                uploaded[name][str(path)] = self._uploads[key]
+                uploaded[name][str(path)] = yield from self._uploaded_value(path, ctx)
         return self._with_uploads(model, uploaded)
+
+    def _uploaded_value(self, path: Path, ctx: ErrorContext) -> ClientPlan[str]:
+        """What the file input takes for ``path``: a recorded upload's value, else a new one."""
+        resolved = path.expanduser().resolve()
+        key = upload_key(resolved)
+        if key in self._uploads:
+            return self._uploads[key]
+        storage = self._storage_transport()
+        origin = "{}://{}:{}".format(*origin_of(storage.base_url))
+        digest = content_sha256(resolved)
+        records = UploadRecords(self.journal.path, lock_timeout=self.journal.lock_timeout)
+        # Kept across processes only for real uploads, and only in a SQLite journal.
+        kept = sqlite_journal(self.journal) and bool(
+            getattr(self._adapter, "upload_once_per_journal", False)
+        )
+        record = records.find(self.protocol.name, origin, digest) if kept else None
+        if record is None:
+            exchange = self._adapter.upload(resolved)
+            sent = 0
+            try:
+                call = next(exchange)
+                while True:
+                    answer = yield from storage.request_plan(call, ctx)
+                    if call.content is not None:  # the file, or one part of it, went up
+                        sent += len(call.content.data)
+                        done = UploadProgress(self.protocol.name, resolved.name, sent, key[1])
+                        report_progress(self.on_upload_progress, done)
+                    call = exchange.send(answer)
+            except StopIteration as stop:
+                value = cast(str, stop.value)
+            except MusicbindError as error:
+                error.add_context(**ctx.as_kwargs())
+                raise
+            finally:
+                exchange.close()
+            if upload_key(resolved) != key:  # what went up is not what was hashed and checked
+                raise FileInputError(
+                    f"{resolved.name} changed while it was uploaded; nothing was submitted "
+                    "(run again once it is written)",
+                    **ctx.as_kwargs(),
+                )
+            record = (records.record if kept else records.unrecorded)(
+                provider=self.protocol.name,
+                storage_origin=origin,
+                sha256=digest,
+                size=key[1],
+                file_name=resolved.name,
+                value=value,
+                lifetime_s=getattr(self._adapter, "upload_lifetime_s", None),
+            )
+        self._uploads[key] = record.value
+        return record.value
+
+    def _storage_transport(self) -> TransportPlans[Any]:
+        """The transport to the provider's storage (its credentials go there and nowhere else)."""
+        base = getattr(self._adapter, "storage_base_url", self.base_url)
+        if base == self.base_url:
+            return self._transport
+        if self._storage is None or self._storage.base_url != base:
+            self._storage = self._transport_type(
+                provider=self.protocol.name,
+                base_url=base,
+                auth=self._auth,
+                missing_auth_hint=self._missing_auth_hint,
+                retry=self.retry,
+                clock=self.clock,
+                http_client=self._transport._client,
+            )
+        return self._storage
 
     def _submit_plan(
         self,
@@ -404,12 +589,15 @@ class ClientCore(Generic[HttpClientT]):
         payload: Payload,
         max_cost: Decimal | float | str | None,
         media_duration: Mapping[str, float] | None,
+        *,
+        webhook_url: str | WebhookTarget | None = None,
     ) -> ClientPlan[Submitted]:
         """Validate, check the cost, upload, journal, submit, journal the job id."""
         bound = self.binding(binding)
+        target = webhook_target(webhook_url, self._adapter, self.journal) if webhook_url else None
         model = self.validate(bound, payload, media_duration=media_duration)
         estimate = self._check_cost(bound, model, max_cost, media_duration)
-        if self._auth is None:  # refused here: no upload, no journal row, nothing sent
+        if self._auth is None and self.protocol.auth != "none":  # refused here: nothing sent
             raise MissingCredentialsError(
                 f"no credentials for {self.protocol.name}: {self._missing_auth_hint}",
                 provider=self.protocol.name,
@@ -421,6 +609,8 @@ class ClientCore(Generic[HttpClientT]):
         ctx = ErrorContext(self.protocol.name, bound.ref)
         try:
             exchange = self._adapter.submit(bound.model_id, wire)
+            if target is not None:
+                exchange = with_callback(exchange, self._adapter, target)
             answer = yield from self.exchange_plan(exchange, ctx, self._submit_headers(intent_id))
         except BaseException as error:  # also an interrupt: the submit may have left
             replacement = self._submit_failed(intent_id, error, bound, wire)
@@ -428,6 +618,8 @@ class ClientCore(Generic[HttpClientT]):
                 raise
             raise replacement from error
         self._accepted(intent_id, answer, ctx)
+        if target is not None:
+            WebhookInbox(self.journal).expect(self.protocol.name, answer.handle.job_id, target)
         return Submitted(bound, intent_id, answer)
 
     def _quote_plan(
@@ -463,6 +655,12 @@ class ClientCore(Generic[HttpClientT]):
                 cost_unit=answer.cost_unit,
                 state=str(snapshot.state) if snapshot else None,
                 status_word=snapshot.status_word if snapshot else None,
+                # An answer that is the result itself is kept now: there is no job to read.
+                result_json=(
+                    json.dumps(answer.result, sort_keys=True, default=str)
+                    if answer.result is not None
+                    else None
+                ),
             )
         except Exception as exc:
             raise self._unrecorded(binding_ref_of(ctx), handle, intent_id, exc) from None
@@ -662,7 +860,10 @@ def with_submit_headers(call: HttpCall, headers: Mapping[str, str] | None) -> Ht
 
 
 def upload_key(path: Path) -> tuple[str, int, int]:
-    """Identity of a local file's content for the upload cache: path, size, mtime."""
+    """A local file's identity for the in-process upload cache: path, size, mtime.
+
+    Across processes an upload is known by its content hash (:mod:`runtime.media_uploads`).
+    """
     stat = path.stat()
     return (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
 

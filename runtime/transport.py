@@ -38,7 +38,6 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 import httpx
 
-from musicbind import __version__
 from musicbind.runtime.clock import SYSTEM_CLOCK, Clock
 from musicbind.runtime.decoding import (
     ACCEPT_ENCODING,
@@ -60,6 +59,7 @@ from musicbind.runtime.http import (
     AuthHeader,
     ErrorContext,
     HttpCall,
+    RawBody,
     display_url,
     error_detail,
     origin_of,
@@ -74,6 +74,7 @@ from musicbind.runtime.retry import (
     parse_retry_after,
 )
 from musicbind.runtime.secrets import install_log_redaction
+from musicbind.runtime.version import __version__
 
 T = TypeVar("T")
 
@@ -101,6 +102,7 @@ class _TransportCore:
         retry: RetryPolicy,
         clock: Clock,
         idempotent_submit: bool,
+        anonymous: bool = False,
     ) -> None:
         self.provider = provider
         self.base_url = base_url.rstrip("/")
@@ -111,6 +113,7 @@ class _TransportCore:
         self.retry = retry
         self.clock = clock
         self._idempotent_submit = idempotent_submit
+        self._anonymous = anonymous  # the provider takes no credentials (auth "none")
         install_log_redaction()
 
     def url(self, path: str) -> str:
@@ -146,14 +149,21 @@ class _TransportCore:
         else:
             headers["Accept-Encoding"] = "identity"
         if self.carries_credentials(url):
-            if self._auth is None:
+            if self._auth is None and not self._anonymous:
                 raise MissingCredentialsError(
                     f"no credentials for {self.provider}: {self._missing_auth_hint}",
                     **ctx.as_kwargs(),
                 )
             headers.update(extra or {})
-            headers[self._auth.name] = self._auth.value.reveal()
+            if self._auth is not None and not self._auth.in_query:
+                headers[self._auth.name] = self._auth.value.reveal()
         return headers
+
+    def _with_query_auth(self, url: httpx.URL) -> httpx.URL:
+        """``url`` with the key as a query parameter, for a provider that takes it there."""
+        if self._auth is None or not self._auth.in_query or not self.carries_credentials(url):
+            return url
+        return url.copy_merge_params({self._auth.name: self._auth.value.reveal()})
 
     def _budget(self, operation: Operation) -> RetryBudget:
         idempotent = operation is Operation.SUBMIT and self._idempotent_submit
@@ -381,7 +391,16 @@ class _HopFailure(Exception):
 
 
 def _first_hop(call: HttpCall) -> _Hop:
-    return _Hop(call.method, call.url, call.json, call.params)
+    body = call.content if call.content is not None else call.json
+    return _Hop(call.method, call.url, body, call.params)
+
+
+def _with_body_type(headers: dict[str, str], body: Any) -> dict[str, str]:
+    """``headers`` plus the media type of a raw body (not a secret: sent to any host);
+    none for an empty type (a multipart part: its signed URL may not cover one)."""
+    if isinstance(body, RawBody) and body.content_type:
+        headers["Content-Type"] = body.content_type
+    return headers
 
 
 def _hop_url(hop: _Hop) -> httpx.URL:
@@ -470,6 +489,7 @@ class TransportPlans(_TransportCore, Generic[HttpClientT]):
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         http_client: HttpClientT | None = None,
         idempotent_submit: bool = False,
+        anonymous: bool = False,
     ) -> None:
         super().__init__(
             provider=provider,
@@ -479,6 +499,7 @@ class TransportPlans(_TransportCore, Generic[HttpClientT]):
             retry=retry or RetryPolicy(),
             clock=clock,
             idempotent_submit=idempotent_submit,
+            anonymous=anonymous,
         )
         self._owns_client = http_client is None
         self._client: HttpClientT = http_client or self._new_client(timeout)
@@ -551,9 +572,12 @@ class TransportPlans(_TransportCore, Generic[HttpClientT]):
             try:
                 request = self._client.build_request(
                     hop.method,
-                    url,
-                    json=hop.body,
-                    headers=self._headers_for(url, call.operation, ctx, call.headers),
+                    self._with_query_auth(url),
+                    json=None if isinstance(hop.body, RawBody) else hop.body,
+                    content=hop.body.data if isinstance(hop.body, RawBody) else None,
+                    headers=_with_body_type(
+                        self._headers_for(url, call.operation, ctx, call.headers), hop.body
+                    ),
                     timeout=self._hop_timeout(self._client.timeout, deadline),
                 )
                 response: httpx.Response = yield _Send(request)

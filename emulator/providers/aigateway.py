@@ -23,7 +23,7 @@ from starlette.routing import Route
 from musicbind.emulator.errors import provider_error, validation_error
 from musicbind.emulator.jobs import CANCELED, FAILED, QUEUED, QUEUED_LATE, SUCCEEDED, EmulatedJob
 from musicbind.emulator.ledger import payload_hash
-from musicbind.emulator.providers import common
+from musicbind.emulator.providers import common, generic
 from musicbind.emulator.state import AIGATEWAY_API_KEY, Emulator
 
 PROVIDER = "aigateway"
@@ -110,7 +110,7 @@ def _record(request: Request, emu: Emulator, job: EmulatedJob) -> dict[str, Any]
         record["progress"] = job.progress(now)
     if status == "completed":
         output = job.outputs[0]
-        record["result"] = {
+        record["result"] = generic.bound_result(request, emu, job) or {
             "url": f"{common.origin(request)}/{emu.output_path(PROVIDER, output)}",
             "duration": output.seconds,
             "content_type": output.content_type,

@@ -12,7 +12,7 @@ import click
 FAULTS_HELP = """\b
 Fault spec: comma-separated rules
   PROVIDER.OP=KIND[(ARG)][:COUNT][@SKIP][~CHANCE]
-  PROVIDER  scenario | fal | aigateway | *
+  PROVIDER  scenario | fal | aigateway | a generic provider | *
   OP        submit | quote | status | result | cancel | upload | download | *
   KIND      400-599 (429 sends Retry-After ARG s), reset,
             reset_after_accept, slow(ARG s), malformed, truncate,
@@ -63,28 +63,49 @@ Example: fal.submit=reset_after_accept,scenario.status=429(2):3
     help="Job journal for the emulator's jobs, exported as MUSICBIND_JOURNAL (default: one "
     "in a temporary folder, removed on exit; never your default journal).",
 )
+@click.option(
+    "--package",
+    help="Bindings package to validate with and serve, its generic (OpenAPI) providers "
+    "included (default: the one [tool.musicbind] names, else musicbind.generated).",
+)
 def emulate_command(
-    port: int, fault_spec: str, seed: int, timing: str, journal_path: Path | None
+    port: int,
+    fault_spec: str,
+    seed: int,
+    timing: str,
+    journal_path: Path | None,
+    package: str | None,
 ) -> None:
     """Serve the Scenario, fal and AIgateway emulator on 127.0.0.1 until interrupted.
 
-    It prints the variables to export: the base URLs, dummy credentials and
-    MUSICBIND_JOURNAL, a journal of the emulator's own, so its jobs never mix with
-    real ones in `musicbind jobs`.
+    Providers of the bindings package bound from an OpenAPI document alone are served
+    too, each under /<name>. It prints the variables to export: the base URLs, dummy
+    credentials and MUSICBIND_JOURNAL, a journal of the emulator's own, so its jobs
+    never mix with real ones in `musicbind jobs`.
     """
-    from musicbind.emulator.faults import FaultSpecError, parse_fault_spec
+    from musicbind.emulator.faults import FaultSpecError
     from musicbind.emulator.jobs import Timing
     from musicbind.emulator.server import EmulatorServer
 
     try:
-        rules = parse_fault_spec(fault_spec)
-    except FaultSpecError as exc:
-        raise click.BadParameter(str(exc), param_hint="--faults") from None
-    try:
         pace = Timing.parse(timing)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--timing") from None
-    server = EmulatorServer(seed=seed, faults=rules, timing=pace, port=port, journal=journal_path)
+    chosen = _package(package)
+    try:
+        server = EmulatorServer(
+            seed=seed,
+            faults=fault_spec,
+            timing=pace,
+            port=port,
+            journal=journal_path,
+            package=chosen,
+        )
+    except FaultSpecError as exc:
+        raise click.BadParameter(str(exc), param_hint="--faults") from None
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    rules = server.emulator.faults.rules
     try:
         server.start()
     except OSError as exc:
@@ -95,7 +116,7 @@ def emulate_command(
         click.echo(
             f"musicbind emulator on {server.origin} (second origin {server.alternate_origin})"
         )
-        for provider in ("scenario", "fal", "aigateway"):
+        for provider in server.providers:
             click.echo(f"  {provider:<10} {server.base_url(provider)}")
         click.echo(f"  demo video {server.media_url()} (12.0 s)")
         click.echo(f"  ledger     {server.origin}/_emulator/ledger")
@@ -111,6 +132,19 @@ def emulate_command(
         click.echo("stopping")
     finally:
         server.stop()
+
+
+def _package(requested: str | None) -> str:
+    """``--package``, else the project's package, else (not generated yet) the bundled one."""
+    from musicbind.commands.run import bindings_for
+
+    try:
+        return bindings_for(requested)
+    except click.UsageError as error:
+        if requested is not None:
+            raise
+        click.echo(f"note: {error.format_message()}; serving musicbind.generated", err=True)
+        return "musicbind.generated"
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -22,17 +22,27 @@ import click
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from musicbind.runtime.binding import Binding, UnknownStatusError
 from musicbind.runtime.client import Client
 from musicbind.runtime.errors import JobTimeoutError, MusicbindError, SubmissionUncertainError
 from musicbind.runtime.jobs import Job
 from musicbind.runtime.journal import Journal, JournalLookupError
+from musicbind.runtime.media_uploads import UploadProgress, UploadProgressHook
 from musicbind.runtime.polling import DEFAULT_WAIT_TIMEOUT
 from musicbind.runtime.providers.base import JobSnapshot
 from musicbind.runtime.submission import why_no_estimate
 from musicbind.tooling.files import read_regular_file
+from musicbind.tooling.journal_option import journal_option
 
 MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
 EXIT_UNCERTAIN = 3
@@ -260,6 +270,30 @@ def parse_durations(values: tuple[str, ...]) -> dict[str, float] | None:
     return durations or None
 
 
+@contextmanager
+def upload_bars(console: Console) -> Iterator[UploadProgressHook]:
+    """A hook drawing each local file's upload as a bar on ``console`` (from its first part)."""
+    bars: Progress | None = None
+    tasks: dict[str, TaskID] = {}
+
+    def show(step: UploadProgress) -> None:
+        nonlocal bars
+        if bars is None:
+            columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn())
+            bars = Progress(*columns, console=console, transient=False)
+            bars.start()
+        if step.file_name not in tasks:
+            described = f"uploading {shown(step.file_name)}"
+            tasks[step.file_name] = bars.add_task(described, total=step.total)
+        bars.update(tasks[step.file_name], completed=step.sent)
+
+    try:
+        yield show
+    finally:
+        if bars is not None:
+            bars.stop()
+
+
 def wait_with_progress(job: Job[Any], console: Console, timeout: float | None) -> JobSnapshot:
     """``job.wait`` with a rich progress bar on ``console``."""
     columns = (
@@ -313,12 +347,7 @@ def finish(job: Job[Any], out_dir: Path, console: Console, timeout: float | None
 @click.option(
     "--max-cost", help="Refuse to submit when the estimate is above this (USD), or unknown."
 )
-@click.option(
-    "--journal",
-    "journal_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Job journal (default: $MUSICBIND_JOURNAL or the user data directory).",
-)
+@journal_option()
 @click.option(
     "--timeout",
     type=float,
@@ -332,15 +361,22 @@ def finish(job: Job[Any], out_dir: Path, console: Console, timeout: float | None
     metavar="FIELD=SECONDS",
     help="Length of a media input, for rules and the estimate.",
 )
+@click.option(
+    "--probe-urls",
+    is_flag=True,
+    help="Read the length of http(s) media from the file's header (ranged requests, at most "
+    "2 MiB), for rules and the estimate.",
+)
 @click.option("--package", help=PACKAGE_HELP)
 def run_command(
     ref: str,
     payload_file: Path,
     out_dir: Path,
     max_cost: str | None,
-    journal_path: Path | None,
+    journal_path: Path | str | None,
     timeout: float | None,
     media_duration: tuple[str, ...],
+    probe_urls: bool,
     package: str | None,
 ) -> None:
     """Validate PAYLOAD_FILE (JSON) for model REF, show the estimate, submit, wait, download.
@@ -348,13 +384,14 @@ def run_command(
     The result files' paths are printed on standard output, one per line.
     """
     console = Console(stderr=True, emoji=False, highlight=False)
-    durations = parse_durations(media_duration)
+    given = parse_durations(media_duration)
     limit = _decimal(max_cost)
     text, payload = read_payload(payload_file)
     bindings = bindings_for(package)
     with reported_errors():
         binding = lookup_binding(ref, bindings)
         # validated before the journal is opened: a refused payload leaves nothing behind
+        payload, durations = local_media(binding, payload, payload_file, given, probe_urls)
         context = {"media_duration": durations} if durations else None
         try:
             model = binding.input_model.model_validate(payload, context=context)
@@ -364,12 +401,62 @@ def run_command(
             Journal(journal_path) as journal,
             client_for(binding.provider, journal=journal, package=bindings) as client,
         ):
-            _show_estimate(client, binding, model, durations, console)
-            job = client.submit(binding, model, max_cost=limit, media_duration=durations)
+            with upload_bars(console) as hook:
+                client.on_upload_progress = hook
+                _show_estimate(client, binding, model, durations, console)
+                job = client.submit(binding, model, max_cost=limit, media_duration=durations)
             console.print(
                 f"submitted {shown(ref)}: job {shown(job.job_id)} (journal entry {job.intent_id})"
             )
             finish(job, out_dir, console, timeout)
+
+
+def local_media(
+    binding: Binding,
+    payload: dict[str, Any],
+    payload_file: Path,
+    given: dict[str, float] | None,
+    probe_urls: bool = False,
+) -> tuple[dict[str, Any], dict[str, float] | None]:
+    """The payload with its local file paths made absolute (relative paths are relative
+    to the payload file, as in ``musicbind validate``) and the media lengths: ``given``,
+    else read from the local files. Refuses file inputs that cannot be sent (a path to no
+    file, ``file://``, ``ftp://``...) before anything is sent."""
+    from musicbind.runtime.media import (
+        file_input_problems,
+        file_input_rules,
+        local_media_durations,
+        with_absolute_paths,
+    )
+
+    folder = Path.cwd() if str(payload_file) == "-" else payload_file.parent
+    fields = binding.input_model.model_fields
+    aliases = {name: info.alias or name for name, info in fields.items()}
+    payload = with_absolute_paths(binding.file_fields, payload, aliases, folder)
+    rules = file_input_rules(binding.provider)
+    problems = file_input_problems(binding.file_fields, payload, aliases, rules, folder=folder)
+    if problems:
+        for problem in problems:
+            click.echo(plain_text(f"{problem.wire}: {problem.reason}"), err=True)
+        raise CommandError(
+            f"{len(problems)} file input(s) of {plain_text(binding.ref)} cannot be sent: "
+            "nothing was submitted"
+        )
+    durations = local_media_durations(binding.media_fields, payload, aliases, given)
+    if probe_urls:
+        from musicbind.runtime.media_probe import probe_url
+
+        for python in binding.media_fields:
+            value = payload.get(aliases.get(python, python))
+            if python in durations or not isinstance(value, str):
+                continue
+            if value.lower().startswith(("http://", "https://")):
+                probed = probe_url(value)
+                if probed.seconds is None:
+                    click.echo(plain_text(f"note: {probed.problem}"), err=True)
+                else:
+                    durations[python] = probed.seconds
+    return payload, durations or None
 
 
 def _decimal(value: str | None) -> Decimal | None:
