@@ -178,7 +178,7 @@ _TUNESMITH_OPERATIONS = """
         ),
 """
 
-_COMPOSE_ONLY = '\n        "compose": HttpOperation("POST", "/compose/{voice}"),\n'
+_COMPOSE_ONLY = '\n        "compose": HttpOperation("POST", "/compose"),\n'
 
 
 def write_package(root: Path) -> Path:

@@ -102,7 +102,7 @@ def test_env_points_clients_at_each_generic_provider(emu: EmulatorServer) -> Non
 def test_each_auth_scheme_refuses_a_missing_or_wrong_key(
     emu: EmulatorServer, provider: str, send: Any
 ) -> None:
-    path = "/v1/compose" if provider == "tunesmith" else "/compose/alto"
+    path = "/v1/compose" if provider == "tunesmith" else "/compose"
     url = emu.base_url(provider) + path
     body = {"prompt": "a calm tune"}
     assert httpx.post(url, json=body).status_code == 401
@@ -112,7 +112,7 @@ def test_each_auth_scheme_refuses_a_missing_or_wrong_key(
 
 
 def test_a_provider_without_auth_answers_anyone(emu: EmulatorServer) -> None:
-    answer = httpx.post(emu.base_url("opentunes") + "/compose/tenor", json={"prompt": "hum"})
+    answer = httpx.post(emu.base_url("opentunes") + "/compose", json={"prompt": "hum"})
     assert answer.status_code == 200
 
 
