@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,7 +132,9 @@ def _yaml_items(text: str, where: str) -> list[tuple[int | None, Any]]:
             [f"{where}: reading YAML needs PyYAML (or write JSON Lines)"]
         ) from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        # Through a Callable: older type stubs of PyYAML leave compose untyped.
+        compose: Callable[..., Any] = getattr(yaml, "compose")  # noqa: B009
+        node = compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
