@@ -174,7 +174,7 @@ class _BoundedReads(io.FileIO):
     def read(self, size: int | None = -1) -> bytes:
         if size is not None and size >= 0:
             size = min(size, max(self._size - self.tell(), 0))
-        data = super().read(size)
+        data = super().read(-1 if size is None else size)  # older stubs: read(int) only
         return data if data is not None else b""
 
 
