@@ -40,7 +40,7 @@ from musicbind.runtime.errors import (
     DownloadTooLargeError,
 )
 from musicbind.runtime.http import ErrorContext, HttpCall, display_url
-from musicbind.runtime.providers.base import FileRef
+from musicbind.runtime.providers.base import SPOOL_SCHEME, FileRef
 from musicbind.runtime.retry import Operation
 from musicbind.runtime.transport import (
     AsyncTransport,
@@ -182,6 +182,28 @@ class BodyWriter:
         )
 
 
+def body_to_file(
+    response: httpx.Response, directory: Path, max_bytes: int
+) -> TransportPlan[tuple[Path, str | None]]:
+    """Read a 2xx body into a temporary file in ``directory`` under the cap (decoded,
+    Content-Length checked); (the temporary file, its content type). Removed on failure."""
+    writer = BodyWriter(directory, max_bytes, response)
+
+    def take(chunk: bytes) -> bool:
+        writer.feed(chunk)
+        return False  # read to the end: Content-Length and the decoder check it
+
+    try:
+        if response.is_stream_consumed:  # a body the client already read (a test transport)
+            writer.feed(response.content)
+        else:
+            yield from read_chunks(response, take)
+        return writer.finish(), writer.content_type
+    except BaseException:
+        writer.abort()
+        raise
+
+
 def download_plan(
     transport: TransportPlans[Any],
     ref: FileRef,
@@ -195,18 +217,7 @@ def download_plan(
     directory.mkdir(parents=True, exist_ok=True)
 
     def consume(response: httpx.Response) -> TransportPlan[tuple[Path, str | None]]:
-        writer = BodyWriter(directory, max_bytes, response)
-
-        def take(chunk: bytes) -> bool:
-            writer.feed(chunk)
-            return False  # read to the end: Content-Length and the decoder check it
-
-        try:
-            yield from read_chunks(response, take)
-            return writer.finish(), writer.content_type
-        except BaseException:
-            writer.abort()
-            raise
+        return body_to_file(response, directory, max_bytes)
 
     call = HttpCall(Operation.DOWNLOAD, "GET", ref.url)
     temporary, content_type = yield from transport.exchange_plan(call, ctx, consume)
@@ -229,27 +240,13 @@ def save_body(
     The file is named ``answer-<random>.<extension of its type>`` and only appears complete.
     """
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    writer = BodyWriter(folder, max_bytes, response)
-
-    def take(chunk: bytes) -> bool:
-        writer.feed(chunk)
-        return False
-
-    try:
-        if response.is_stream_consumed:  # a body the client already read (a test transport)
-            writer.feed(response.content)
-        else:
-            yield from read_chunks(response, take)
-        temporary = writer.finish()
-    except BaseException:
-        writer.abort()
-        raise
+    temporary, content_type = yield from body_to_file(response, folder, max_bytes)
     name = safe_file_name(
-        f"answer-{os.urandom(8).hex()}", fallback="answer", content_type=writer.content_type
+        f"answer-{os.urandom(8).hex()}", fallback="answer", content_type=content_type
     )
     final = folder / name
     os.replace(temporary, final)
-    return final, writer.content_type
+    return final, content_type
 
 
 def answered_file(journal_path: Path, url: str) -> Path | None:
@@ -265,9 +262,6 @@ def answered_file(journal_path: Path, url: str) -> Path | None:
         return None
     path = answers_folder(journal_path) / name
     return path if path.is_file() else None
-
-
-SPOOL_SCHEME = "spool:"
 
 
 def copy_answer(kept: Path, directory: Path, fallback: str) -> Path:

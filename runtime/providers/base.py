@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 Exchange = Generator[HttpCall, ApiResponse, T]
+SPOOL_SCHEME = "spool:"  # a result URL naming an answer kept by the journal: spool:<file name>
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ from musicbind.runtime.errors import APIResponseError, ConfigurationError, FileI
 from musicbind.runtime.http import ApiResponse, AuthHeader, HttpCall, RawBody, request_id_of
 from musicbind.runtime.jobstate import JobState
 from musicbind.runtime.providers.base import (
+    SPOOL_SCHEME,
     Exchange,
     FileRef,
     JobHandle,
@@ -176,7 +177,7 @@ class GenericAdapter(ProviderAdapter):
             if not isinstance(value, str) or value in seen:
                 continue
             scheme = urlsplit(value).scheme
-            is_answer = key == "url" and value.startswith("spool:")
+            is_answer = key == "url" and value.startswith(SPOOL_SCHEME)
             if is_answer or (scheme in ("http", "https") and _URL_KEY.search(key)):
                 seen.add(value)
                 name = value.rsplit("/", 1)[-1].split("?", 1)[0]
@@ -279,7 +280,7 @@ def _file_result(response: ApiResponse) -> dict[str, Any]:
     content_type = response.headers.get("content-type")
     return {
         "audio": {
-            "url": f"spool:{response.file.name}",
+            "url": f"{SPOOL_SCHEME}{response.file.name}",
             "content_type": content_type.split(";")[0].strip() if content_type else None,
             "file_size": response.file.stat().st_size,
         }
