@@ -36,7 +36,7 @@ def lowest(session: nox.Session) -> None:
         "tests/generated",
         "tests/runtime",
         "tests/faults",
-        "tests/tooling",
+        "tests/cli",
         "tests/golden",
         "tests/e2e",
         "--deselect",

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from musicbind.generator.emit.emit import EmitContext, Emitted, emit
 from musicbind.generator.freshness import extra_modules, generator_hash, is_fresh
+from musicbind.generator.ingest import Built, build_from_paths, build_from_specs
 from musicbind.generator.last_good import KeptModel, error_paths, read_last_state
 from musicbind.generator.load.cache import TextCache
 from musicbind.generator.load.records import Level, SpecProblem
-from musicbind.generator.pipeline import Built, build_from_paths, build_from_specs
 from musicbind.generator.registry.diff import Change, diff_registries
 from musicbind.generator.registry.model import Registry
 from musicbind.generator.settings import BuildSettings
@@ -124,7 +124,7 @@ def generate_paths(
     """Generate an importable package at ``out`` from loose documents.
 
     ``overlay``: the bundled overlay or a user's; ``bundled_overlay`` lays a user's over
-    the bundled one (see :func:`generator.pipeline.build_from_paths`).
+    the bundled one (see :func:`generator.ingest.build_from_paths`).
     """
     base = Path.cwd()
     built = build_from_paths(

@@ -1,6 +1,6 @@
 """Pipeline: a project's settings (overlays, display base, package name) for the generator.
 
-The command line reads them from ``[tool.musicbind]`` (musicbind.tooling.project);
+The command line reads them from ``[tool.musicbind]`` (musicbind.project);
 the defaults are this repository's own layout. Kept free of heavy imports: the fast
 freshness check uses it too.
 

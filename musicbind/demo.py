@@ -22,7 +22,7 @@ from rich.text import Text
 
 from musicbind.runtime.jobs import JobSnapshot
 from musicbind.runtime.polling import DEFAULT_POLL_POLICY, POLL_INITIAL_INTERVAL, PollPolicy
-from musicbind.tooling.report import plural
+from musicbind.validation.report import plural
 
 if TYPE_CHECKING:
     from musicbind.emulator.jobs import Timing
@@ -231,8 +231,8 @@ def regenerate_if_needed(root: Path, console: Console) -> None:
 
     The repository is the project whose [tool.musicbind] writes the bundled bindings.
     """
-    from musicbind.tooling.package_import import BUNDLED_PACKAGE
-    from musicbind.tooling.project import PYPROJECT, read_project
+    from musicbind.project import PYPROJECT, read_project
+    from musicbind.validation.package_import import BUNDLED_PACKAGE
 
     project = read_project(root / PYPROJECT) if (root / PYPROJECT).is_file() else None
     if project is None or project.package != BUNDLED_PACKAGE:

@@ -17,9 +17,9 @@ from rich.table import Table
 from rich.text import Text
 
 from musicbind.demo import DURATION_TOLERANCE_S, DemoResult, DemoRow
-from musicbind.tooling.project import shown
-from musicbind.tooling.report import plural
-from musicbind.tooling.terminal import print_whole
+from musicbind.project import shown
+from musicbind.reports.terminal import print_whole
+from musicbind.validation.report import plural
 
 # Room for "job_" and 7 hex digits, or a UUID's first group: enough to tell jobs apart.
 SHORT_ID_WIDTH = 12

@@ -22,9 +22,9 @@ from rich.table import Table
 from rich.text import Text
 
 from musicbind.commands.run import plain_text
+from musicbind.project import shown as shown_path
+from musicbind.reports.terminal import print_whole
 from musicbind.runtime.journal import JournalEntry
-from musicbind.tooling.project import shown as shown_path
-from musicbind.tooling.terminal import print_whole
 
 SHORT_ID_WIDTH = 8
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         UnknownStatusError,
     )
     from musicbind.runtime.client import AsyncClient, Client
+    from musicbind.runtime.client_core import Payload
     from musicbind.runtime.clock import Clock
     from musicbind.runtime.index import BindingIndex
     from musicbind.runtime.jobs import AsyncJob, Job, OutT, ProgressCallback, RawOutput
@@ -49,7 +50,6 @@ if TYPE_CHECKING:
     from musicbind.runtime.retry import RetryPolicy
     from musicbind.runtime.rules import excludes, required_when, requires, segment_within_media
     from musicbind.runtime.secrets import Secret
-    from musicbind.runtime.submission import Payload
     from musicbind.runtime.webhooks import WebhookTarget
 
 _WHERE = {
@@ -75,7 +75,7 @@ _WHERE = {
     "NotGiven": "musicbind.runtime.bases",
     "OutT": "musicbind.runtime.jobs",
     "OutputModel": "musicbind.runtime.bases",
-    "Payload": "musicbind.runtime.submission",
+    "Payload": "musicbind.runtime.client_core",
     "PollPolicy": "musicbind.runtime.polling",
     "PriceRule": "musicbind.runtime.binding",
     "ProgressCallback": "musicbind.runtime.jobs",

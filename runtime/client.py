@@ -6,7 +6,7 @@ per-model methods call ``self.run(BINDING, payload, output_type=Output)`` or
 the payload with the binding's input model, check ``max_cost``, upload local file
 inputs (Scenario) or refuse them (fal), write the journal intent, send the submit,
 journal the job id, and only then return the job. Nothing is sent when validation, the
-cost check or a file input fails. Errors: see :mod:`runtime.submission` and
+cost check or a file input fails. Errors: see :mod:`runtime.client_core` and
 :mod:`runtime.errors`.
 """
 
@@ -20,13 +20,13 @@ import httpx
 from pydantic import BaseModel
 
 from musicbind.runtime.binding import Binding
-from musicbind.runtime.jobs import AsyncJob, Job, ProgressCallback
-from musicbind.runtime.providers import Quote
-from musicbind.runtime.submission import (
+from musicbind.runtime.client_core import (
     ClientCore,
     ClientPlan,
     Payload,
 )
+from musicbind.runtime.jobs import AsyncJob, Job, ProgressCallback
+from musicbind.runtime.providers import Quote
 from musicbind.runtime.transport import AsyncTransport, Transport
 from musicbind.runtime.webhooks import WebhookTarget
 
@@ -43,7 +43,7 @@ class Client(ClientCore[httpx.Client]):
     Keyword arguments (all optional): ``api_key``, ``api_secret``, ``base_url``,
     ``journal``, ``protocol``, ``timeout``, ``retry``, ``poll``, ``clock``,
     ``max_download_bytes``, ``idempotency_header``, ``http_client`` (an httpx.Client),
-    ``max_files_per_job``, ``max_job_bytes`` (see :class:`runtime.submission.ClientCore`).
+    ``max_files_per_job``, ``max_job_bytes`` (see :class:`runtime.client_core.ClientCore`).
     """
 
     _transport_type = Transport

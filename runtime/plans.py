@@ -1,6 +1,6 @@
 """Runtime: the one driver loop of both flavours: plans (generators of I/O steps) run sync or async.
 
-Submit, wait, result and download (:mod:`runtime.submission`, :mod:`runtime.jobs`) and
+Submit, wait, result and download (:mod:`runtime.client_core`, :mod:`runtime.jobs`) and
 the transport's request sequence - retries, redirects, reading a body under its budget,
 streaming a download (:mod:`runtime.transport`, :mod:`runtime.download`) - are written
 once, as generators that yield the I/O step they need and receive its result; the

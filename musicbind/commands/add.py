@@ -1,7 +1,7 @@
 """Command line: ``musicbind add PROVIDER:MODEL_ID [--dry-run]``: a new model in one command.
 
 Reads the model's documents where its provider publishes them
-(:mod:`musicbind.tooling.upstream_locations`), checks that each loads without errors
+(:mod:`musicbind.upstream.locations`), checks that each loads without errors
 as its kind and describes the model, stores them under the specs folder, lists them in
 the manifest (origin, kind, retrieved, validators) and generates. All or nothing: when
 one document cannot be read or taken, nothing is written.
@@ -23,8 +23,8 @@ from musicbind.commands.generate import Target, generate_command, project_target
 from musicbind.commands.sync import read_listed_manifest
 from musicbind.generator.registry.overlay import ManifestEntry
 from musicbind.generator.settings import display_path
-from musicbind.tooling.project import shown
-from musicbind.tooling.upstream import (
+from musicbind.project import shown
+from musicbind.upstream.fetch import (
     UpstreamError,
     docs_variable,
     fetch,
@@ -32,20 +32,20 @@ from musicbind.tooling.upstream import (
     resolve_url,
     shown_url,
 )
-from musicbind.tooling.upstream_locations import (
+from musicbind.upstream.locations import (
     LOCATIONS,
     Location,
     model_id_problem,
     stored_name,
 )
-from musicbind.tooling.upstream_manifest import (
+from musicbind.upstream.manifest import (
     ManifestEditError,
     append_entries,
     read_back,
     today,
     write_atomically,
 )
-from musicbind.tooling.upstream_sync import check_content, kept_validators
+from musicbind.upstream.sync import check_content, kept_validators
 
 
 @click.command("add")
@@ -191,7 +191,7 @@ def _fetch_documents(
 
 def _in_registry(ref: str, target: Target) -> bool:
     """Whether the project's documents already describe ``ref`` (in any document)."""
-    from musicbind.generator.pipeline import build_from_specs
+    from musicbind.generator.ingest import build_from_specs
 
     registry = build_from_specs(target.specs, settings=target.settings).registry
     return any(model.ref == ref for model in registry.models)

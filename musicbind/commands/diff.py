@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from musicbind.tooling.diff_report import FORMATS
+from musicbind.reports.diff_report import FORMATS
 
 if TYPE_CHECKING:
     from musicbind.generator.load.records import SpecProblem
@@ -60,9 +60,9 @@ def diff_command(
     """
     from musicbind.commands.generate import print_problems
     from musicbind.generator.registry.diff import Severity, diff_registries
-    from musicbind.tooling import diff_report
-    from musicbind.tooling.project import find_project, shown
-    from musicbind.tooling.sources import (
+    from musicbind.project import find_project, shown
+    from musicbind.reports import diff_report
+    from musicbind.reports.sources import (
         Loaded,
         SourceError,
         load_revision,

@@ -12,8 +12,8 @@ import click
 
 from musicbind.generator.load.records import Level, SpecProblem
 from musicbind.generator.settings import BuildSettings
-from musicbind.tooling.project import find_project, shown
-from musicbind.tooling.report import plural
+from musicbind.project import find_project, shown
+from musicbind.validation.report import plural
 
 if TYPE_CHECKING:
     from musicbind.generator.generate import Outcome
@@ -110,7 +110,7 @@ def generate_command(
     others regenerate, and the run exits 1 naming the models kept.
     """
     from musicbind.generator.generate import generate_paths, generate_specs
-    from musicbind.generator.pipeline import default_overlay_path
+    from musicbind.generator.ingest import default_overlay_path
 
     started = time.perf_counter()
     if paths:
@@ -139,7 +139,7 @@ def generate_command(
 
 
 def _report_generate(outcome: Outcome, out: Path, elapsed: float, hint: str = "") -> None:
-    from musicbind.tooling.check_report import kept_lines
+    from musicbind.reports.check_report import kept_lines
 
     if not outcome.written:
         click.secho(
@@ -207,7 +207,7 @@ def check_command(specs: Path | None, out: Path | None, strict: bool, show_diff:
         click.echo(f"{shown_out} is up to date with {shown_specs}", err=True)
         return
     from musicbind.generator.generate import check_specs
-    from musicbind.tooling.check_report import check_summary, error_line, kept_lines
+    from musicbind.reports.check_report import check_summary, error_line, kept_lines
 
     outcome = check_specs(target.specs, target.out, target.settings, strict=strict)
     if outcome.up_to_date:

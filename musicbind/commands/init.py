@@ -16,7 +16,7 @@ from typing import NoReturn
 
 import click
 
-from musicbind.tooling.project import (
+from musicbind.project import (
     DEFAULT_OUT,
     DEFAULT_SPECS,
     PYPROJECT,

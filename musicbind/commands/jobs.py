@@ -20,6 +20,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
+from musicbind.commands.journal_option import journal_option, shown_journal
 from musicbind.commands.run import (
     PACKAGE_HELP,
     bindings_for,
@@ -39,7 +40,6 @@ from musicbind.runtime.journal import (
     is_postgres_url,
 )
 from musicbind.runtime.polling import DEFAULT_WAIT_TIMEOUT
-from musicbind.tooling.journal_option import journal_option, shown_journal
 
 
 @click.command("jobs")

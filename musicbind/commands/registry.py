@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from musicbind.commands.generate import print_problems, project_target
-from musicbind.tooling.project import shown
+from musicbind.project import shown
 
 if TYPE_CHECKING:
     from musicbind.generator.registry.model import Registry
@@ -49,7 +49,7 @@ def build_registry_for(
 ) -> Registry:
     """The registry of loose ``paths`` (with musicbind's overlay under ``overlay``), else of
     the project's specs folder (``--specs``, else ``[tool.musicbind]``, else specs/)."""
-    from musicbind.generator.pipeline import (
+    from musicbind.generator.ingest import (
         build_from_paths,
         build_from_specs,
         default_overlay_path,

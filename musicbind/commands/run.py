@@ -32,17 +32,17 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from musicbind.commands.journal_option import journal_option
 from musicbind.runtime.binding import Binding, UnknownStatusError
 from musicbind.runtime.client import Client
+from musicbind.runtime.client_core import why_no_estimate
 from musicbind.runtime.errors import JobTimeoutError, MusicbindError, SubmissionUncertainError
 from musicbind.runtime.jobs import Job
 from musicbind.runtime.journal import Journal, JournalLookupError
 from musicbind.runtime.media_uploads import UploadProgress, UploadProgressHook
 from musicbind.runtime.polling import DEFAULT_WAIT_TIMEOUT
 from musicbind.runtime.providers.base import JobSnapshot
-from musicbind.runtime.submission import why_no_estimate
-from musicbind.tooling.files import read_regular_file
-from musicbind.tooling.journal_option import journal_option
+from musicbind.validation.files import read_regular_file
 
 MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
 EXIT_UNCERTAIN = 3
@@ -127,8 +127,8 @@ PACKAGE_HELP = (
 def bindings_for(requested: str | None) -> str:
     """The bindings package ``run`` and ``resume`` use: ``--package``, else the project's
     (``[tool.musicbind]``), else the bundled ``musicbind.generated``; importable on return."""
-    from musicbind.tooling.package_import import PackageImportError, bindings_package
-    from musicbind.tooling.project import find_project
+    from musicbind.project import find_project
+    from musicbind.validation.package_import import PackageImportError, bindings_package
 
     try:
         return bindings_package(requested, find_project())
@@ -232,8 +232,8 @@ def refuse_payload(
 ) -> PayloadProblems:
     """Print ``error``'s problems (located, with rule, spec line and did-you-mean) to
     standard error; the exception that ends the command."""
-    from musicbind.tooling.payload_errors import binding_findings, finding_lines
-    from musicbind.tooling.report import plural
+    from musicbind.validation.payload_errors import binding_findings, finding_lines
+    from musicbind.validation.report import plural
 
     file = "<stdin>" if str(path) == "-" else path.as_posix()
     findings = binding_findings(

@@ -10,7 +10,7 @@ import click
 
 if TYPE_CHECKING:
     from musicbind.generator.settings import BuildSettings
-    from musicbind.tooling.project import ProjectConfig
+    from musicbind.project import ProjectConfig
 
 
 @click.command("schema")
@@ -33,10 +33,10 @@ def schema_command(ref: str, package: str | None, specs: Path | None) -> None:
     keyword can state, are in "x-musicbind-rules" and in the description.
     """
     from musicbind.generator.emit.json_schema import input_json_schema
-    from musicbind.tooling.package_import import PackageImportError, bindings_package
-    from musicbind.tooling.project import find_project
-    from musicbind.tooling.sources import SourceError, load_specs, package_registry
-    from musicbind.tooling.validator import did_you_mean
+    from musicbind.project import find_project
+    from musicbind.reports.sources import SourceError, load_specs, package_registry
+    from musicbind.validation.package_import import PackageImportError, bindings_package
+    from musicbind.validation.validator import did_you_mean
 
     project = find_project()
     try:

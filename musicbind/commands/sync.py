@@ -30,10 +30,9 @@ from musicbind.commands.generate import (
 from musicbind.generator.load.records import Level
 from musicbind.generator.registry.overlay import ManifestEntry, load_manifest
 from musicbind.generator.settings import BuildSettings, display_path
-from musicbind.tooling.project import shown
-from musicbind.tooling.report import plural
-from musicbind.tooling.upstream import docs_variable, new_client, printable
-from musicbind.tooling.upstream_manifest import (
+from musicbind.project import shown
+from musicbind.upstream.fetch import docs_variable, new_client, printable
+from musicbind.upstream.manifest import (
     ManifestEditError,
     read_back,
     read_manifest_text,
@@ -41,13 +40,14 @@ from musicbind.tooling.upstream_manifest import (
     today,
     write_atomically,
 )
-from musicbind.tooling.upstream_sync import (
+from musicbind.upstream.sync import (
     Outcome,
     Status,
     entries_for,
     preview_registry,
     sync_one,
 )
+from musicbind.validation.report import plural
 
 if TYPE_CHECKING:
     from musicbind.generator.registry.model import Registry
@@ -186,7 +186,7 @@ def _selected(
     """The entries the REFs name; a usage error for a REF that names none."""
     registry = None
     if any(ref not in {e.path for e in entries} for ref in refs):
-        from musicbind.generator.pipeline import build_from_specs
+        from musicbind.generator.ingest import build_from_specs
 
         registry = build_from_specs(target.specs, settings=target.settings).registry
 
@@ -233,7 +233,7 @@ def _check_report(
 ) -> NoReturn:
     """``--check``: what taking the changes would mean, then the exit status."""
     if changed:
-        from musicbind.generator.pipeline import build_from_specs
+        from musicbind.generator.ingest import build_from_specs
 
         before = build_from_specs(specs, settings=settings).registry
         after = preview_registry(specs, settings, {o.entry.path: o.content or b"" for o in changed})
@@ -276,7 +276,7 @@ def _take(
 ) -> bool:
     """Write the changed documents (each at once) and their manifest lines (in place),
     print what the change means; whether anything was written."""
-    from musicbind.generator.pipeline import build_from_specs
+    from musicbind.generator.ingest import build_from_specs
 
     specs, settings = target.specs, target.settings
     before = build_from_specs(specs, settings=settings).registry if changed else None
@@ -308,7 +308,7 @@ def _take(
 def _print_diff(before: Registry, after: Registry) -> None:
     """The registry changes, one line each (as `musicbind diff` prints them), and counts."""
     from musicbind.generator.registry.diff import Severity, diff_registries
-    from musicbind.tooling import diff_report
+    from musicbind.reports import diff_report
 
     changes = diff_registries(before, after)
     for line in diff_report.text_lines(changes):

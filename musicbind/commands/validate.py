@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from musicbind.tooling.report import FORMATS, plural
+from musicbind.validation.report import FORMATS, plural
 
 
 def _media_duration(
@@ -86,10 +86,10 @@ def validate_command(
     a payload are probed for their length so the cross-field rules apply; file
     inputs that cannot be sent (no such file, file://, ftp://) are reported.
     """
-    from musicbind.tooling import report as render
-    from musicbind.tooling.package_import import PackageImportError, bindings_package
-    from musicbind.tooling.project import find_project
-    from musicbind.tooling.validator import (
+    from musicbind.project import find_project
+    from musicbind.validation import report as render
+    from musicbind.validation.package_import import PackageImportError, bindings_package
+    from musicbind.validation.validator import (
         BindingSource,
         PackageError,
         ValidateOptions,

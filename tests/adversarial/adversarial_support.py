@@ -25,8 +25,8 @@ from types import TracebackType
 from typing import Any
 
 from musicbind.generator.generate import Outcome, generate_paths
+from musicbind.generator.ingest import default_overlay_path
 from musicbind.generator.load.records import Level, SpecProblem
-from musicbind.generator.pipeline import default_overlay_path
 
 ROOT = Path(__file__).resolve().parents[2]
 SCALE_ENV = "MUSICBIND_ADVERSARIAL_SCALE"

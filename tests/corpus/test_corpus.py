@@ -27,9 +27,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from musicbind.generator.generate import generate_paths
+from musicbind.generator.ingest import Built, build_from_paths, default_overlay_path
 from musicbind.generator.load.dispatch import load_file
 from musicbind.generator.load.records import DocumentKind, Level, TypeKind
-from musicbind.generator.pipeline import Built, build_from_paths, default_overlay_path
 from musicbind.generator.registry.model import Field, Model
 
 CORPUS = Path(__file__).resolve().parent / "documents"

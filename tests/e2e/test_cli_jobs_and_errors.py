@@ -89,7 +89,7 @@ def test_run_keeps_provider_text_inert(tmp_path: Path) -> None:
 
 def test_the_python_helper_renders_a_validation_error_the_same_way() -> None:
     from musicbind.generated import get_binding
-    from musicbind.tooling.payload_errors import explain_validation_error
+    from musicbind.validation.payload_errors import explain_validation_error
 
     data = json.loads(BAD)
     binding = get_binding(FAL)

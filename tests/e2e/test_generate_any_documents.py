@@ -23,8 +23,8 @@ from pydantic import BaseModel, ValidationError
 
 from musicbind.generator.emit.pydantic_models import accepts_null
 from musicbind.generator.generate import generate_paths
+from musicbind.generator.ingest import build_from_paths, default_overlay_path
 from musicbind.generator.load.records import TypeKind
-from musicbind.generator.pipeline import build_from_paths, default_overlay_path
 from musicbind.generator.registry.model import Field, Model
 
 ROOT = Path(__file__).resolve().parents[2]

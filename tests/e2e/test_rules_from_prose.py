@@ -23,7 +23,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from musicbind.generator.generate import generate_paths
-from musicbind.generator.pipeline import default_overlay_path
+from musicbind.generator.ingest import default_overlay_path
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures" / "prose"
@@ -171,7 +171,7 @@ def test_overlay_switches_off_and_changes_rules_by_name(
         "      - {kind: excludes, fields: [prompt, reference_audio_url]}\n"
         '      - {name: "length:nothing", enabled: false}\n'
     )
-    from musicbind.generator.pipeline import build_from_paths
+    from musicbind.generator.ingest import build_from_paths
 
     built = build_from_paths([FAL], overlay, tmp_path, None, bundled_overlay=True)
     [warning] = [p for p in built.registry.problems if "length:nothing" in p.message]
@@ -188,7 +188,7 @@ def test_overlay_switches_off_and_changes_rules_by_name(
 
 
 def test_the_seed_models_rule_comes_from_their_documents() -> None:
-    from musicbind.generator.pipeline import build_from_specs
+    from musicbind.generator.ingest import build_from_specs
 
     registry = build_from_specs(ROOT / "specs", cache=False).registry
     cited = {

@@ -118,7 +118,7 @@ def test_scenario_video_to_music_cross_field_rule() -> None:
 def test_every_example_in_the_specs_validates() -> None:
     from pathlib import Path
 
-    from musicbind.generator.pipeline import build_from_specs
+    from musicbind.generator.ingest import build_from_specs
 
     registry = build_from_specs(Path(__file__).resolve().parents[2] / "specs").registry
     checked = 0

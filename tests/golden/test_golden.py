@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from musicbind.generator.generate import generate_paths
-from musicbind.generator.pipeline import default_overlay_path
+from musicbind.generator.ingest import default_overlay_path
 
 HERE = Path(__file__).resolve().parent
 CASES = sorted(p.name for p in (HERE / "cases").iterdir() if p.is_dir())

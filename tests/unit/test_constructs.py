@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from musicbind.generator.generate import generate_paths
+from musicbind.generator.ingest import default_overlay_path
 from musicbind.generator.load.dispatch import load_bytes, load_file
 from musicbind.generator.load.records import DocumentKind, Level
-from musicbind.generator.pipeline import default_overlay_path
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "constructs"
 _counter = itertools.count()

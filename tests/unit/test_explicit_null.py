@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from musicbind.generator.generate import generate_paths
-from musicbind.generator.pipeline import default_overlay_path
+from musicbind.generator.ingest import default_overlay_path
 from musicbind.runtime import NOT_GIVEN, NotGiven, present
 
 FIXTURE = Path(__file__).parent / "fixtures" / "constructs" / "fal-explicit-null.json"

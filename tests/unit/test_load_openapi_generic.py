@@ -16,10 +16,10 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from musicbind.generator.ingest import build_from_paths, default_overlay_path
 from musicbind.generator.load import openapi
 from musicbind.generator.load.openapi_generic import provider_name_from, state_of_word
 from musicbind.generator.load.records import SpecDocument, SpecModel, TypeKind
-from musicbind.generator.pipeline import build_from_paths, default_overlay_path
 from musicbind.generator.registry.build import build_registry
 from musicbind.generator.registry.overlay import load_overlay
 from musicbind.runtime.jobstate import JobState

@@ -221,7 +221,7 @@ def test_a_document_is_read_in_the_syntax_its_name_says() -> None:
 def test_the_reader_needs_none_of_the_codegen_extra() -> None:
     probe = (
         "import sys\n"
-        "import musicbind.generator.load.document_text, musicbind.tooling.payloads\n"
+        "import musicbind.generator.load.document_text, musicbind.validation.payloads\n"
         "heavy = {'datamodel_code_generator', 'jinja2', 'markdown_it', 'ruff'}\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
     )

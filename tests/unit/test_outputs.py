@@ -15,7 +15,7 @@ from musicbind.generator.emit.outputs import (
     output_model,
     ref_overloads,
 )
-from musicbind.generator.pipeline import build_from_specs
+from musicbind.generator.ingest import build_from_specs
 from musicbind.generator.registry.model import Model
 from musicbind.runtime import OutputModel, ScenarioJobOutput
 from musicbind.runtime.providers import ADAPTERS

@@ -13,8 +13,8 @@ import shutil
 from pathlib import Path
 
 from musicbind.generator.freshness import spec_input_hashes
+from musicbind.generator.ingest import build_from_specs
 from musicbind.generator.load.records import Level
-from musicbind.generator.pipeline import build_from_specs
 from musicbind.generator.registry.build import build_registry
 from musicbind.generator.registry.overlay import Overlay, layer_overlays, load_overlay
 from musicbind.generator.settings import (
@@ -24,7 +24,7 @@ from musicbind.generator.settings import (
     loose_overlay_files,
 )
 
-DOCUMENTS = Path(__file__).resolve().parents[1] / "tooling" / "user_documents"
+DOCUMENTS = Path(__file__).resolve().parents[1] / "cli" / "user_documents"
 BUNDLED = """\
 providers:
   fal: {display_name: fal, base_url: https://queue.fal.run, auth: key,

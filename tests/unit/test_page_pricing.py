@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from musicbind.generator.pipeline import build_from_paths, default_overlay_path
+from musicbind.generator.ingest import build_from_paths, default_overlay_path
 
 PAGE = Path(__file__).resolve().parents[1] / "corpus" / "documents" / "gateway-page-ember-score.md"
 

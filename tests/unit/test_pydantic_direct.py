@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from musicbind.generator.emit import pydantic_models
 from musicbind.generator.emit.pydantic_direct import direct_classes
 from musicbind.generator.emit.schema import components, input_shapes
-from musicbind.generator.pipeline import build_from_paths, build_from_specs, default_overlay_path
+from musicbind.generator.ingest import build_from_paths, build_from_specs, default_overlay_path
 from musicbind.generator.registry.model import Model
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from musicbind.commands.init import MANIFEST_TEXT
 from musicbind.generator.registry.overlay import load_manifest
-from musicbind.tooling.upstream import UpstreamError, resolve_url
-from musicbind.tooling.upstream_manifest import append_entries, read_back, set_fields
+from musicbind.upstream.fetch import UpstreamError, resolve_url
+from musicbind.upstream.manifest import append_entries, read_back, set_fields
 
 MANIFEST = """\
 # Our documents.

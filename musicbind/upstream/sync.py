@@ -1,6 +1,6 @@
 """Tooling: what ``musicbind sync`` and ``add`` do with an upstream answer, command-free.
 
-Each manifest document is read upstream (:mod:`musicbind.tooling.upstream`) and sorted
+Each manifest document is read upstream (:mod:`musicbind.upstream.fetch`) and sorted
 into one :class:`Outcome`: not modified (304), unchanged (the same bytes), changed (new
 bytes that load without errors as the manifest's kind), refused (new bytes that do not:
 the old copy is kept) or failed (no answer). The content check loads the new bytes with
@@ -28,7 +28,7 @@ from musicbind.generator.registry.overlay import (
     http_date_problem,
 )
 from musicbind.generator.settings import BuildSettings, display_path
-from musicbind.tooling.upstream import Fetched, UpstreamError, fetch, printable, resolve_url
+from musicbind.upstream.fetch import Fetched, UpstreamError, fetch, printable, resolve_url
 
 UPSTREAM_PREFIX = "upstream:"  # how problems name a document read upstream
 
@@ -135,7 +135,7 @@ def preview_registry(
 ) -> Registry:
     """The registry the specs would give with ``replacements`` (path -> bytes) taken,
     built from a copy: the specs folder itself is not touched."""
-    from musicbind.generator.pipeline import build_from_specs
+    from musicbind.generator.ingest import build_from_specs
 
     base = settings.display_base(specs)
     try:

@@ -18,7 +18,7 @@ from typing import Any
 from musicbind.generator.load.located import JsonPath, Located
 from musicbind.generator.load.located_json import DECLINED, fast_json, read_json
 from musicbind.generator.load.located_yaml import read_yaml
-from musicbind.tooling.files import read_regular_file
+from musicbind.validation.files import read_regular_file
 
 JSON_SUFFIXES = frozenset({".json"})
 LINES_SUFFIXES = frozenset({".jsonl", ".ndjson"})

@@ -12,8 +12,8 @@ import textwrap
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from musicbind.tooling.diff_report import text_lines
-from musicbind.tooling.report import plural
+from musicbind.reports.diff_report import text_lines
+from musicbind.validation.report import plural
 
 if TYPE_CHECKING:
     from musicbind.generator.last_good import KeptModel

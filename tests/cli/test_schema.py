@@ -8,7 +8,7 @@ from typing import Any
 import jsonschema
 import pytest
 from bad_payloads import base_items
-from tooling_support import ROOT, assert_no_traceback, json_output, models, run_cli
+from cli_support import ROOT, assert_no_traceback, json_output, models, run_cli
 
 from musicbind import generated
 from musicbind.generator.emit.json_schema import RULES_KEYWORD, input_json_schema

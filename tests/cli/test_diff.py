@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 import yaml
-from tooling_support import ROOT, assert_no_traceback, json_output, run_cli
+from cli_support import ROOT, assert_no_traceback, json_output, run_cli
 
-from musicbind.generator.pipeline import build_from_paths
+from musicbind.generator.ingest import build_from_paths
 from musicbind.generator.registry.diff import Severity, diff_registries
 from musicbind.generator.registry.model import Registry
 from musicbind.generator.registry.serialize import registry_to_json
@@ -339,7 +339,7 @@ def test_rules_outputs_and_null_are_classified() -> None:
     """Registry-level cases no small document shows: rules, outputs, nullability."""
     from dataclasses import replace
 
-    from tooling_support import snapshot
+    from cli_support import snapshot
 
     registry = snapshot()
     fal = next(m for m in registry.models if m.ref == "fal:sonilo/v1.1/video-to-music")
@@ -376,7 +376,7 @@ def test_rename_hints_pair_one_removed_and_one_added_field_of_the_same_kind() ->
     only match, carry "possibly renamed" hints; a pair that is ambiguous carries none."""
     from dataclasses import replace
 
-    from tooling_support import snapshot
+    from cli_support import snapshot
 
     registry = snapshot()
     fal = next(m for m in registry.models if m.ref == "fal:sonilo/v1.1/video-to-music")
@@ -524,7 +524,7 @@ def test_cli_refuses_unreadable_sources(tmp_path: Path) -> None:
 
 
 def test_registry_json_round_trips() -> None:
-    from tooling_support import snapshot
+    from cli_support import snapshot
 
     from musicbind.generator.registry.deserialize import read_registry
 

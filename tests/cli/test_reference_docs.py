@@ -6,7 +6,7 @@ import re
 import shutil
 from pathlib import Path
 
-from tooling_support import ROOT, models, run_cli
+from cli_support import ROOT, models, run_cli
 
 from musicbind.generator.emit.docs import md_code, md_text
 from musicbind.generator.registry.describe import show_value

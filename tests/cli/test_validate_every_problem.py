@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tooling_support import assert_no_traceback, run_cli
+from cli_support import assert_no_traceback, run_cli
 
 FAL = "fal:sonilo/v1.1/video-to-music"
 

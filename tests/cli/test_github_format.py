@@ -12,9 +12,9 @@ import json
 import re
 from pathlib import Path
 
-from tooling_support import assert_no_traceback, json_output, run_cli
+from cli_support import assert_no_traceback, json_output, run_cli
 
-from musicbind.tooling.report import escape_data, escape_property
+from musicbind.validation.report import escape_data, escape_property
 
 COMMAND = re.compile(r"^::(?P<name>error|warning|notice)(?: (?P<props>[^:]*))?::(?P<message>.*)$")
 PROPERTIES = {"file", "line", "endLine", "col", "endColumn", "title"}

@@ -31,11 +31,11 @@ from musicbind.generator.registry.model import Model
 from musicbind.generator.registry.snapshot import read_snapshot
 from musicbind.runtime.binding import Binding
 from musicbind.runtime.media import file_input_problems, file_input_rules
-from musicbind.tooling.explain import ModelFacts, Where, model_facts
-from musicbind.tooling.findings import Finding, Report
-from musicbind.tooling.media import MediaProber, local_media_path
-from musicbind.tooling.payload_errors import error_findings, rule_errors
-from musicbind.tooling.payloads import (
+from musicbind.validation.explain import ModelFacts, Where, model_facts
+from musicbind.validation.findings import Finding, Report
+from musicbind.validation.media import MediaProber, local_media_path
+from musicbind.validation.payload_errors import error_findings, rule_errors
+from musicbind.validation.payloads import (
     PAYLOAD_SUFFIXES,
     Document,
     Payload,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from musicbind.tooling.findings import Finding, Report
+from musicbind.validation.findings import Finding, Report
 
 FORMATS = ("text", "json", "github")
 

@@ -27,9 +27,9 @@ from musicbind.generator.load.located_json import read_json
 from musicbind.generator.registry.model import Model
 from musicbind.generator.registry.snapshot import read_snapshot
 from musicbind.runtime.binding import Binding
-from musicbind.tooling.explain import ModelFacts, Where, explain, model_facts, resolve
-from musicbind.tooling.findings import Finding, Report
-from musicbind.tooling.report import text_lines
+from musicbind.validation.explain import ModelFacts, Where, explain, model_facts, resolve
+from musicbind.validation.findings import Finding, Report
+from musicbind.validation.report import text_lines
 
 _NOWHERE = Position(None, None)  # type: ignore[arg-type]
 

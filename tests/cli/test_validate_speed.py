@@ -7,9 +7,9 @@ import time
 from pathlib import Path
 
 from bad_payloads import base_items
-from tooling_support import models, run_cli
+from cli_support import models, run_cli
 
-from musicbind.tooling.validator import BindingSource, ValidateOptions, Validator
+from musicbind.validation.validator import BindingSource, ValidateOptions, Validator
 
 COUNT = 10_000
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from tooling_support import ROOT, assert_no_traceback, json_output, models, run_cli
+from cli_support import ROOT, assert_no_traceback, json_output, models, run_cli
 
 from musicbind.generator.emit.docs import example_input
 from musicbind.generator.load.records import TypeKind

@@ -1,4 +1,4 @@
-"""Helpers for the tooling tests: run the CLI as a user does, read the registry snapshot."""
+"""Helpers for the CLI tests: run the CLI as a user does, read the registry snapshot."""
 
 from __future__ import annotations
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 from bad_payloads import Case, cases
-from tooling_support import assert_no_traceback, json_output, models, run_cli
+from cli_support import assert_no_traceback, json_output, models, run_cli
 
-from musicbind.tooling.findings import Finding, Report
-from musicbind.tooling.validator import BindingSource, ValidateOptions, Validator
+from musicbind.validation.findings import Finding, Report
+from musicbind.validation.validator import BindingSource, ValidateOptions, Validator
 
 CORPUS = list(cases(models()))
 KINDS = {

@@ -20,7 +20,7 @@ from musicbind.generator.load.located import JsonPath, Position, json_path
 from musicbind.generator.load.records import TypeKind
 from musicbind.generator.registry.describe import describe_type, show_value
 from musicbind.generator.registry.model import CrossFieldRule, Field, Model
-from musicbind.tooling.findings import Finding
+from musicbind.validation.findings import Finding
 
 _EXPECTED = {
     "string_type": "a string",

@@ -12,7 +12,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from musicbind.tooling.project import ProjectConfig, shown
+from musicbind.project import ProjectConfig, shown
 
 BUNDLED_PACKAGE = "musicbind.generated"
 

@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 import yaml
+from cli_support import ROOT
 from project_support import NARROWED, RIFF, make_project, musicbind, ok
-from tooling_support import ROOT
 
 HOOKS: list[dict[str, Any]] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
 # A model only the user's bindings know, and a duration only the user's range refuses.

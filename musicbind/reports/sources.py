@@ -56,7 +56,7 @@ def load_source(source: str) -> Loaded:
 
 def load_specs(specs: Path, label: str, settings: BuildSettings | None = None) -> Loaded:
     """The registry of a specs folder, as ``musicbind generate`` builds it (same overlays)."""
-    from musicbind.generator.pipeline import build_from_specs
+    from musicbind.generator.ingest import build_from_specs
 
     built = build_from_specs(specs, settings=settings)
     return Loaded(built.registry, label, built.registry.problems)

@@ -1,0 +1,1 @@
+"""What ``generate``, ``check``, ``diff`` and ``schema`` print: reports over registries."""
