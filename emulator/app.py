@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from musicbind.emulator import documents
+from musicbind.emulator.documents import ROUTES as DOCUMENT_ROUTES
 from musicbind.emulator.faults import FaultSpecError
 from musicbind.emulator.ledger import Download
 from musicbind.emulator.providers import aigateway, fal, generic, scenario
@@ -118,7 +118,7 @@ def build_app(emulator: Emulator) -> FaultLayer:
             Route("/_emulator/ledger", ledger, methods=["GET", "DELETE"]),
             Route("/_emulator/faults", faults, methods=["GET", "POST"]),
             Route("/_emulator/health", health, methods=["GET"]),
-            *documents.ROUTES,  # /docs/<provider>/... and /_emulator/documents
+            *DOCUMENT_ROUTES,  # /docs/<provider>/... and /_emulator/documents
         ]
     )
     inner.state.emulator = emulator

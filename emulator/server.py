@@ -159,7 +159,8 @@ class EmulatorServer:
         ``MUSICBIND_<NAME>_BASE_URL`` and its key variable (``PROTOCOL.key_env``, else
         ``<NAME>_API_KEY``).
         """
-        from musicbind.runtime.client_core import base_url_env, credential_variables
+        from musicbind.runtime.client_core import base_url_env
+        from musicbind.runtime.providers import credential_variables
 
         env = {
             "MUSICBIND_JOURNAL": str(self.journal_path),

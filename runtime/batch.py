@@ -24,8 +24,7 @@ import asyncio
 import contextlib
 import importlib
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,13 @@ from musicbind.runtime.batch_limits import (
     AdaptiveRateLimiter,
     BillingMeter,
     LimitedTransport,
+)
+from musicbind.runtime.batch_report import (
+    BatchProgress,
+    BatchReport,
+    ItemReport,
+    ProgressHook,
+    plain_decimal,
 )
 from musicbind.runtime.binding import Binding, ProviderProtocol
 from musicbind.runtime.client import AsyncClient
@@ -63,91 +69,6 @@ from musicbind.runtime.polling import DEFAULT_POLL_POLICY, DEFAULT_WAIT_TIMEOUT,
 
 DEFAULT_CONCURRENCY = 8
 DEFAULT_LEASE_S = 60.0
-ProgressHook = Callable[["BatchProgress"], None]
-
-
-@dataclass(frozen=True, slots=True)
-class BatchProgress:
-    """Counts at one moment of a run (``eta_s`` None until something finished)."""
-
-    total: int
-    done: int
-    failed: int
-    uncertain: int
-    skipped: int
-    running: int
-    timed_out: int
-    spent: Decimal
-    currency: str
-    elapsed_s: float
-    eta_s: float | None
-
-    @property
-    def finished(self) -> int:
-        """Items with a final outcome."""
-        return self.done + self.failed + self.uncertain + self.skipped + self.timed_out
-
-
-@dataclass(frozen=True, slots=True)
-class ItemReport:
-    """The outcome of one item."""
-
-    key: str
-    label: str
-    line: int | None
-    ref: str
-    status: str
-    intent_id: str | None
-    job_id: str | None
-    estimate: str | None
-    cost: str | None
-    currency: str | None
-    error: str | None
-    files: list[str]
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready."""
-        return {name: getattr(self, name) for name in self.__slots__}
-
-
-@dataclass(slots=True)
-class BatchReport:
-    """What a run did: one :class:`ItemReport` per item, spend and request counts."""
-
-    batch_id: str
-    items: list[ItemReport]
-    spent: Decimal
-    currency: str
-    elapsed_s: float
-    requests: int = 0
-    rate_limited: int = 0
-    duplicates: list[tuple[int | None, int | None]] = field(default_factory=list)
-
-    def counts(self) -> dict[str, int]:
-        """Items per status."""
-        found: dict[str, int] = {}
-        for item in self.items:
-            found[item.status] = found.get(item.status, 0) + 1
-        return found
-
-    @property
-    def ok(self) -> bool:
-        """Every item done."""
-        return all(item.status == "done" for item in self.items)
-
-    def as_dict(self) -> dict[str, Any]:
-        """The machine-readable report (``musicbind batch --report``)."""
-        return {
-            "batch_id": self.batch_id,
-            "counts": self.counts(),
-            "spent": plain_decimal(self.spent),
-            "currency": self.currency,
-            "elapsed_s": round(self.elapsed_s, 3),
-            "requests": self.requests,
-            "rate_limited": self.rate_limited,
-            "duplicates": [{"line": a, "same_as_line": b} for a, b in self.duplicates],
-            "items": [item.as_dict() for item in self.items],
-        }
 
 
 class Batch:
@@ -559,11 +480,6 @@ class Batch:
         )
 
 
-def plain_decimal(value: Decimal) -> str:
-    """``0.078`` for ``Decimal("0.07800")``, ``100`` for ``Decimal("1E+2")``."""
-    return format(value.normalize(), "f") if value else "0"
-
-
 def default_batch_id(items: Sequence[BatchRequest]) -> str:
     """The id of a batch: a hash of its items' keys (the same file, the same id)."""
     import hashlib
@@ -617,4 +533,11 @@ def _describe(error: BaseException) -> str:
     return text if isinstance(error, MusicbindError) else f"{type(error).__name__}: {text}"
 
 
-__all__ = ["Batch", "BatchProgress", "BatchReport", "BatchRequest", "ItemReport"]
+__all__ = [
+    "Batch",
+    "BatchProgress",
+    "BatchReport",
+    "BatchRequest",
+    "ItemReport",
+    "plain_decimal",
+]

@@ -7,8 +7,9 @@ here knows about any particular provider or model.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -161,3 +162,22 @@ class ProviderProtocol:
             return self.statuses[word]
         except KeyError:
             raise UnknownStatusError(self.name, word) from None
+
+
+def operations_to_json(operations: Mapping[str, HttpOperation]) -> dict[str, Any]:
+    """``ProviderProtocol.operations`` as JSON-ready data (see :func:`operations_from_json`)."""
+    return {model_id: asdict(operation) for model_id, operation in operations.items()}
+
+
+def operations_from_json(data: Mapping[str, Any]) -> dict[str, HttpOperation]:
+    """The operations :func:`operations_to_json` wrote."""
+    operations: dict[str, HttpOperation] = {}
+    for model_id, item in data.items():
+        fields = dict(item)
+        job = fields.pop("job", None)
+        for name in ("path_params", "query_params", "files"):
+            fields[name] = tuple(fields.get(name) or ())
+        operations[model_id] = HttpOperation(
+            **fields, job=JobOperations(**job) if job is not None else None
+        )
+    return operations

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Self, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Self, TypeVar, overload
 
-import httpx
 from pydantic import BaseModel
 
 from musicbind.runtime.binding import Binding
@@ -25,10 +24,16 @@ from musicbind.runtime.client_core import (
     ClientPlan,
     Payload,
 )
+from musicbind.runtime.deferred import deferred_module
 from musicbind.runtime.jobs import AsyncJob, Job, ProgressCallback
 from musicbind.runtime.providers import Quote
 from musicbind.runtime.transport import AsyncTransport, Transport
 from musicbind.runtime.webhooks import WebhookTarget
+
+if TYPE_CHECKING:
+    import httpx
+else:
+    httpx = deferred_module("httpx")
 
 T = TypeVar("T")
 OutT = TypeVar("OutT", bound=BaseModel)
@@ -37,7 +42,7 @@ Durations = Mapping[str, float] | None
 Webhook = str | WebhookTarget | None  # fal: the queue calls it back when the job ends
 
 
-class Client(ClientCore[httpx.Client]):
+class Client(ClientCore["httpx.Client"]):
     """Synchronous client for one provider. Use as a context manager, or call close().
 
     Keyword arguments (all optional): ``api_key``, ``api_secret``, ``base_url``,
@@ -183,7 +188,7 @@ class Client(ClientCore[httpx.Client]):
         return Job.from_journal(self._attach_entry(self.binding(binding), job_id), client=self)
 
 
-class AsyncClient(ClientCore[httpx.AsyncClient]):
+class AsyncClient(ClientCore["httpx.AsyncClient"]):
     """Asynchronous :class:`Client` (``http_client``: an httpx.AsyncClient).
 
     Use ``async with``, or await close().

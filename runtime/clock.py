@@ -6,7 +6,6 @@ and a poll loop that spans minutes of simulated time runs in milliseconds.
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -14,6 +13,8 @@ from dataclasses import dataclass
 
 
 async def _async_sleep(seconds: float) -> None:
+    import asyncio  # imported by the first async wait, not by every client import
+
     await asyncio.sleep(seconds)
 
 

@@ -28,12 +28,12 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
-import httpx
 from typing_extensions import Unpack
 
 from musicbind.runtime.decoding import BoundedDecoder, UnsupportedEncodingError
+from musicbind.runtime.deferred import deferred_module
 from musicbind.runtime.errors import (
     ContentLengthMismatchError,
     DownloadError,
@@ -42,13 +42,13 @@ from musicbind.runtime.errors import (
 from musicbind.runtime.http import ErrorContext, HttpCall, display_url
 from musicbind.runtime.providers.base import SPOOL_SCHEME, FileRef
 from musicbind.runtime.retry import Operation
-from musicbind.runtime.transport import (
-    AsyncTransport,
-    Transport,
-    TransportPlan,
-    TransportPlans,
-    read_chunks,
-)
+from musicbind.runtime.transport import AsyncTransport, Transport, TransportPlans
+from musicbind.runtime.transport_steps import TransportPlan, read_chunks
+
+if TYPE_CHECKING:
+    import httpx
+else:
+    httpx = deferred_module("httpx")
 
 DEFAULT_MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024
 DEFAULT_MAX_FILES_PER_JOB = 64

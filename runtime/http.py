@@ -11,13 +11,17 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-
+from musicbind.runtime.deferred import deferred_module
 from musicbind.runtime.errors import APIResponseError
 from musicbind.runtime.retry import Operation, parse_retry_after
 from musicbind.runtime.secrets import Secret, redact
+
+if TYPE_CHECKING:
+    import httpx
+else:
+    httpx = deferred_module("httpx")
 
 MAX_ERROR_DETAIL_CHARS = 500
 

@@ -6,7 +6,6 @@ almost nothing; a model's module is imported the first time its binding is asked
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -56,6 +55,8 @@ class BindingIndex:
         return binding
 
     def _unknown(self, ref: str) -> str:
+        import difflib  # only for an unknown ref: importing it costs a bindings import ~15 ms
+
         refs = self.list_bindings()
         close = difflib.get_close_matches(ref, refs, n=3, cutoff=0.5)
         if not close:

@@ -3,7 +3,7 @@
 Chosen by URL: ``Journal("postgresql://user@host/db")``, ``--journal postgresql://...`` or
 ``MUSICBIND_JOURNAL=postgresql://...``; needs the ``postgres`` extra (psycopg, imported
 only here). The same tables and the same guarantees as the SQLite journal
-(:mod:`runtime.journal`, :mod:`runtime.journal_batch`), with a server's locks instead of
+(:mod:`runtime.journal_sqlite`, :mod:`runtime.journal_batch`), with a server's locks instead of
 a file lock: a batch item is claimed under ``SELECT ... FOR UPDATE SKIP LOCKED`` (a worker
 never waits for, nor takes, a row another is claiming), cost reservations of one batch
 are serialised by a transaction-scoped advisory lock, leases are read on the database's
@@ -30,7 +30,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 from musicbind.runtime.binding import ProviderProtocol
 from musicbind.runtime.errors import JournalError
-from musicbind.runtime.journal import (
+from musicbind.runtime.journal_batch import BATCH_LINK, SqlTransaction
+from musicbind.runtime.journal_schema import (
+    LATEST_VERSION,
+    MIGRATIONS,
+    newer_version_message,
+    pending_migrations,
+)
+from musicbind.runtime.journal_sqlite import (
     _COLUMNS,
     Journal,
     JournalEntry,
@@ -40,13 +47,6 @@ from musicbind.runtime.journal import (
     payload_digest,
     protocol_to_json,
     user_data_dir,
-)
-from musicbind.runtime.journal_batch import BATCH_LINK, SqlTransaction
-from musicbind.runtime.journal_schema import (
-    LATEST_VERSION,
-    MIGRATIONS,
-    newer_version_message,
-    pending_migrations,
 )
 from musicbind.runtime.secrets import redact
 

@@ -17,16 +17,21 @@ becomes ``RateLimitError`` carrying ``retry_after``). Attempts and total time ar
 
 from __future__ import annotations
 
-import email.utils
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
 from enum import StrEnum
-
-import httpx
+from functools import cache
+from typing import TYPE_CHECKING
 
 from musicbind.runtime.clock import SYSTEM_CLOCK, Clock
+from musicbind.runtime.deferred import deferred_module
+
+if TYPE_CHECKING:
+    import httpx
+else:
+    httpx = deferred_module("httpx")
 
 DEFAULT_MAX_ATTEMPTS = 5  # first try + 4 retries
 DEFAULT_MAX_ELAPSED = 120.0  # seconds from the first attempt; no retry starts past it
@@ -38,18 +43,17 @@ MAX_RETRY_AFTER = 60.0  # longest server-requested wait honoured; longer ones ra
 RETRYABLE_STATUS_CODES = frozenset({408, 429, 500, 502, 503, 504})
 # A 429 is a refusal: the server ran nothing. Other statuses on submit may follow a job.
 SUBMIT_RETRYABLE_STATUS_CODES = frozenset({429})
-# Raised before any byte of the request left: no connection was made.
-SUBMIT_SAFE_ERRORS: tuple[type[httpx.TransportError], ...] = (
-    httpx.ConnectError,
-    httpx.ConnectTimeout,
-    httpx.PoolTimeout,
-)
+# httpx errors (by name: httpx is imported on first use) raised before any byte of the
+# request left: no connection was made.
+SUBMIT_SAFE_ERRORS = ("ConnectError", "ConnectTimeout", "PoolTimeout")
 # Our own request was invalid or unsendable: retrying cannot help, nothing was sent.
-NEVER_RETRIED_ERRORS: tuple[type[httpx.TransportError], ...] = (
-    httpx.UnsupportedProtocol,
-    httpx.LocalProtocolError,
-    httpx.ProxyError,
-)
+NEVER_RETRIED_ERRORS = ("UnsupportedProtocol", "LocalProtocolError", "ProxyError")
+
+
+@cache
+def _httpx_errors(*names: str) -> tuple[type[Exception], ...]:
+    """The httpx error classes called ``names``."""
+    return tuple(getattr(httpx, name) for name in names)
 
 
 class Operation(StrEnum):
@@ -93,9 +97,11 @@ def should_retry(
     """Whether one failed attempt (an error status or a transport error) may be retried."""
     paid = operation is Operation.SUBMIT and not idempotent
     if error is not None:
-        if not isinstance(error, httpx.TransportError) or isinstance(error, NEVER_RETRIED_ERRORS):
+        if not isinstance(error, httpx.TransportError) or isinstance(
+            error, _httpx_errors(*NEVER_RETRIED_ERRORS)
+        ):
             return False
-        return isinstance(error, SUBMIT_SAFE_ERRORS) if paid else True
+        return isinstance(error, _httpx_errors(*SUBMIT_SAFE_ERRORS)) if paid else True
     if status is None:
         return False
     if paid:
@@ -108,7 +114,7 @@ def is_ambiguous_submit(*, status: int | None = None, error: BaseException | Non
     if error is not None:
         if not isinstance(error, httpx.TransportError):
             return False
-        return not isinstance(error, SUBMIT_SAFE_ERRORS + NEVER_RETRIED_ERRORS)
+        return not isinstance(error, _httpx_errors(*SUBMIT_SAFE_ERRORS, *NEVER_RETRIED_ERRORS))
     return status is not None and (status >= 500 or status == 408)
 
 
@@ -150,6 +156,8 @@ def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
     if seconds is not None:
         return seconds if seconds >= 0 else None
     try:
+        import email.utils  # a date in Retry-After is rare: the module is not imported up front
+
         when = email.utils.parsedate_to_datetime(raw.strip())
     except (TypeError, ValueError, IndexError):
         return None

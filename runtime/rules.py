@@ -7,25 +7,22 @@ Media lengths come from pydantic's validation context, keyed by python field nam
 
     Model.model_validate(data, context={"media_duration": {"video_url": 60.0}})
 
-Without a length for the media field the rule is skipped and only static bounds apply.
+The input model hands them to the generated ``musicbind_check_media_rules(lengths)``
+(:class:`musicbind.runtime.InputModel`), which runs only when some are given; without a
+length for the media field the rule is skipped and only static bounds apply.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ValidationInfo
+from pydantic import BaseModel
 
 
-def media_length(info: ValidationInfo, field: str) -> float | None:
+def media_length(lengths: Mapping[str, Any], field: str) -> float | None:
     """The media length (seconds) the caller gave for ``field``, or None."""
-    context = info.context
-    if not isinstance(context, dict):
-        return None
-    durations = context.get("media_duration")
-    if not isinstance(durations, dict):
-        return None
-    value: Any = durations.get(field)
+    value: Any = lengths.get(field)
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
@@ -33,18 +30,19 @@ def media_length(info: ValidationInfo, field: str) -> float | None:
 
 def segment_within_media(
     model: BaseModel,
-    info: ValidationInfo,
+    lengths: Mapping[str, Any],
     *,
     media: str,
     start: str | None,
     length: str | None,
     rule: str | None = None,
 ) -> None:
-    """Check ``start < L`` and ``start + length <= L`` for the media length ``L``.
+    """Check ``start < L`` and ``start + length <= L`` for the media length ``L`` in
+    ``lengths`` (seconds by python field name).
 
     Raises ValueError (pydantic turns it into a ValidationError) naming the fields.
     """
-    total = media_length(info, media)
+    total = media_length(lengths, media)
     if total is None:
         return
     offset_value = getattr(model, start) if start else None

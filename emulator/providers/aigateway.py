@@ -120,30 +120,21 @@ def _record(request: Request, emu: Emulator, job: EmulatedJob) -> dict[str, Any]
     return record
 
 
-def _job(request: Request) -> tuple[Emulator, EmulatedJob | None]:
-    emu = common.emulator_of(request)
-    return emu, emu.job(PROVIDER, request.path_params["job_id"])
-
-
 async def get_job(request: Request) -> Response:
     """The job's record as it is now."""
-    denied = _unauthorized(request)
-    if denied is not None:
-        return denied
-    emu, job = _job(request)
-    if job is None:
-        return provider_error(PROVIDER, 404, "Job not found")
+    found = common.authorized_job(request, PROVIDER, _unauthorized)
+    if isinstance(found, Response):
+        return found
+    emu, job = found
     return JSONResponse(_record(request, emu, job))
 
 
 async def cancel_job(request: Request) -> Response:
     """Cancel a queued job; a finished one is answered as it is; a running one is a conflict."""
-    denied = _unauthorized(request)
-    if denied is not None:
-        return denied
-    emu, job = _job(request)
-    if job is None:
-        return provider_error(PROVIDER, 404, "Job not found")
+    found = common.authorized_job(request, PROVIDER, _unauthorized)
+    if isinstance(found, Response):
+        return found
+    emu, job = found
     now = emu.clock()
     if not job.is_terminal(now) and not common.cancel_ignored(emu, PROVIDER):
         if not job.is_queued(now):

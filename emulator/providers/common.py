@@ -6,13 +6,16 @@ import base64
 import binascii
 import hmac
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
+from starlette.responses import Response
 
+from musicbind.emulator.errors import provider_error
 from musicbind.emulator.faults import JOB_KINDS
-from musicbind.emulator.jobs import CANCELED, FAILED
+from musicbind.emulator.jobs import CANCELED, FAILED, EmulatedJob
 from musicbind.emulator.state import Emulator
 from musicbind.emulator.wire import SCOPE_AFTER_FAULT
 
@@ -24,6 +27,21 @@ def emulator_of(request: Request) -> Emulator:
     emulator = request.app.state.emulator
     assert isinstance(emulator, Emulator)
     return emulator
+
+
+def authorized_job(
+    request: Request, provider: str, unauthorized: Callable[[Request], Response | None]
+) -> tuple[Emulator, EmulatedJob] | Response:
+    """The job ``{job_id}`` names, for a caller ``unauthorized`` lets in; else the answer
+    the provider gives (its own 401, or a 404 for a job it does not have)."""
+    denied = unauthorized(request)
+    if denied is not None:
+        return denied
+    emu = emulator_of(request)
+    job = emu.job(provider, request.path_params["job_id"])
+    if job is None:
+        return provider_error(provider, 404, "Job not found")
+    return emu, job
 
 
 def origin(request: Request) -> str:

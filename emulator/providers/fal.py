@@ -123,9 +123,9 @@ async def dispatch(request: Request) -> Response:
     if path.startswith("storage/upload/"):
         return await _storage(request, path[len("storage/upload/") :])
     if path == ".well-known/jwks.json" and method == "GET":
-        from musicbind.emulator import webhooks  # PyNaCl: only when webhooks are used
+        from musicbind.emulator.webhooks import jwks  # PyNaCl: only when webhooks are used
 
-        return JSONResponse(webhooks.jwks(common.emulator_of(request)))
+        return JSONResponse(jwks(common.emulator_of(request)))
     denied = _unauthorized(request)
     if denied is not None:
         return denied
@@ -210,17 +210,17 @@ async def submit(request: Request, endpoint_id: str) -> Response:
 
 def _call_back_when_done(request: Request, emu: Emulator, job: EmulatedJob, url: str) -> None:
     """Deliver the job's outcome to ``url`` when it ends (see :mod:`emulator.webhooks`)."""
-    from musicbind.emulator import webhooks
+    from musicbind.emulator.webhooks import outcome_body, schedule
 
     def outcome() -> dict[str, Any]:
         stage = job.stage(emu.clock())
         failure = _failure(job, stage)
         if failure is not None:
-            return webhooks.outcome_body(job.job_id, None, failure[0])
+            return outcome_body(job.job_id, None, failure[0])
         answer = _result(request, emu, job)
-        return webhooks.outcome_body(job.job_id, json.loads(bytes(answer.body)), None)
+        return outcome_body(job.job_id, json.loads(bytes(answer.body)), None)
 
-    webhooks.schedule(emu, job, url, outcome)
+    schedule(emu, job, url, outcome)
 
 
 def _urls(request: Request, job: EmulatedJob) -> dict[str, str]:

@@ -184,25 +184,19 @@ def job_json(emu: Emulator, job: EmulatedJob) -> dict[str, Any]:
 
 async def get_job(request: Request) -> Response:
     """The job as it is now."""
-    denied = _unauthorized(request)
-    if denied is not None:
-        return denied
-    emu = common.emulator_of(request)
-    job = emu.job(PROVIDER, request.path_params["job_id"])
-    if job is None:
-        return provider_error(PROVIDER, 404, "Job not found")
+    found = common.authorized_job(request, PROVIDER, _unauthorized)
+    if isinstance(found, Response):
+        return found
+    emu, job = found
     return JSONResponse({"job": job_json(emu, job), "creativeUnitsCost": _number(job.cost)})
 
 
 async def job_action(request: Request) -> Response:
     """Acknowledge a cancel; it is not terminal (read the job again)."""
-    denied = _unauthorized(request)
-    if denied is not None:
-        return denied
-    emu = common.emulator_of(request)
-    job = emu.job(PROVIDER, request.path_params["job_id"])
-    if job is None:
-        return provider_error(PROVIDER, 404, "Job not found")
+    found = common.authorized_job(request, PROVIDER, _unauthorized)
+    if isinstance(found, Response):
+        return found
+    emu, job = found
     body, problem = await common.json_body(request)
     if problem is not None or not isinstance(body, dict) or body.get("action") != "cancel":
         return provider_error(PROVIDER, 400, problem or 'expected {"action": "cancel"}')

@@ -1,90 +1,72 @@
-"""Runtime: the AIgateway async-job protocol (OpenAI-style errors, Bearer auth).
+"""Runtime: the AIgateway async-job protocol: the generic adapter with the gateway's data.
 
-- Submit ``POST /v1/audio/music {"model": id, ...}`` -> 202 ``{"id", "status"}``.
-- Status ``GET /v1/jobs/{id}`` -> ``{"status", "result": {"url", "duration"}, "error"}``.
-- Result: the ``result`` object of the completed job.
-- Cancel ``DELETE /v1/jobs/{id}`` (cancels a queued job; 409 when it is too late), then
-  the job is read again.
-- Errors are ``{"error": {"message", "type", "code"}}``.
+Every call is the registry's data (``PROTOCOL.operations``, from the gateway's OpenAPI
+document through ``generator/providers/aigateway.py``): submit ``POST`` to the operation's
+path (``/v1/audio/music``) -> 202 ``{"id", "status"}``; status ``GET job.status_path``
+(``/v1/jobs/{id}``) -> ``{"status", "result": {"url", "duration"}, "error"}``; cancel
+``job.cancel_method job.cancel_path`` (``DELETE``: cancels a queued job; 409 when it is too
+late), then the job is read again. What the gateway adds to the generic provider:
 
-Base URLs with or without a trailing ``/v1`` both work.
+- the body names the model: ``{"model": <model id>, ...}`` (one endpoint serves them all);
+- the result is the completed job's ``result`` object, not the whole job record;
+- base URLs with or without a trailing ``/v1`` both work;
+- file inputs are public URLs (nothing is uploaded); errors are
+  ``{"error": {"message", "type", "code"}}``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from musicbind.runtime.errors import APIResponseError
-from musicbind.runtime.http import ApiResponse, HttpCall, request_id_of
-from musicbind.runtime.jobstate import JobState
-from musicbind.runtime.providers.base import (
-    Exchange,
-    JobHandle,
-    JobSnapshot,
-    ProviderAdapter,
-    SubmitAnswer,
-    ensure_finished,
-    error_text,
-    json_object,
-    quote_path,
-    required_str,
-)
-from musicbind.runtime.retry import Operation
+from musicbind.runtime.binding import HttpOperation
+from musicbind.runtime.errors import APIResponseError, ConfigurationError
+from musicbind.runtime.providers.base import Exchange, FileRef, JobHandle, ProviderAdapter
+from musicbind.runtime.providers.generic import GenericAdapter
+
+MODEL_FIELD = "model"  # the body field that chooses the model
+RESULT_FIELD = "result"  # the completed job's output
+_API_PREFIX = "/v1"
 
 
-class GatewayAdapter(ProviderAdapter):
-    """AIgateway: Bearer key, one job endpoint for every async model."""
+class GatewayAdapter(GenericAdapter):
+    """AIgateway: Bearer key, one job endpoint for every async model (paths from the registry)."""
 
     name = "aigateway"
+    accepts_local_files = False  # file inputs are public URLs
 
-    def api(self, path: str) -> str:
-        """A ``/v1`` API URL under the base URL."""
-        prefix = "" if self.base_url.endswith("/v1") else "/v1"
-        return self.url(prefix + path)
+    def operation(self, model_id: str) -> HttpOperation:
+        """The model's call. One endpoint serves every model, so a model the protocol does
+        not list (one newer than the bindings) takes the shared call."""
+        found = self.operations.get(model_id) or next(iter(self.operations.values()), None)
+        if found is None:
+            raise ConfigurationError(
+                "this AIgateway protocol states no endpoints (bindings, or a journal entry, "
+                "from before they were read from the gateway's document): regenerate the "
+                "bindings, or resume the job with the generated client (`musicbind resume`)",
+                provider=self.protocol.name,
+            )
+        return found
 
-    def submit(self, model_id: str, payload: Mapping[str, Any]) -> Exchange[SubmitAnswer]:
-        body = {"model": model_id, **payload}
-        response = yield HttpCall(Operation.SUBMIT, "POST", self.api("/audio/music"), json=body)
-        answer = json_object(response, "aigateway submit")
-        handle = JobHandle(
-            model_id,
-            required_str(answer, "id", "aigateway submit"),
-            request_id=request_id_of(response.headers),
-        )
-        snapshot = self.submit_snapshot(lambda: self._snapshot(answer, response))
-        return SubmitAnswer(handle, snapshot)
+    def url(self, path: str) -> str:
+        """Base URL + path, once ``/v1`` even when the base URL ends with it."""
+        if self.base_url.endswith(_API_PREFIX) and path.startswith(_API_PREFIX + "/"):
+            path = path[len(_API_PREFIX) :]
+        return super().url(path)
 
-    def status(self, handle: JobHandle) -> Exchange[JobSnapshot]:
-        response = yield HttpCall(Operation.STATUS, "GET", self._job_url(handle))
-        return self._snapshot(json_object(response, "aigateway job"), response)
+    def request_values(self, model_id: str, payload: Mapping[str, Any]) -> Mapping[str, Any]:
+        return {MODEL_FIELD: model_id, **payload}
 
     def result(self, handle: JobHandle) -> Exchange[dict[str, Any]]:
-        snapshot = yield from self.status(handle)
-        ensure_finished(snapshot, self.name)
-        result = snapshot.raw.get("result")
+        job = yield from super().result(handle)
+        result = job.get(RESULT_FIELD)
         if not isinstance(result, dict):
-            raise APIResponseError("the completed aigateway job has no 'result' object")
+            raise APIResponseError(f"the completed aigateway job has no {RESULT_FIELD!r} object")
         return result
 
-    def cancel(self, handle: JobHandle) -> Exchange[JobSnapshot]:
-        yield HttpCall(Operation.CANCEL, "DELETE", self._job_url(handle), accept=frozenset({409}))
-        return (yield from self.status(handle))
+    def upload(self, path: Path) -> Exchange[str]:
+        return (yield from ProviderAdapter.upload(self, path))
 
-    def _job_url(self, handle: JobHandle) -> str:
-        return self.api(f"/jobs/{quote_path(handle.job_id)}")
-
-    def _snapshot(self, body: dict[str, Any], response: ApiResponse) -> JobSnapshot:
-        word = body.get("status")
-        state = self.state_of(word)
-        progress = body.get("progress")
-        return JobSnapshot(
-            state=state,
-            status_word=str(word),
-            progress=1.0
-            if state is JobState.SUCCEEDED
-            else (float(progress) if isinstance(progress, int | float) else None),
-            error=error_text(body.get("error")) if state is JobState.FAILED else None,
-            raw=body,
-            poll_after=response.hint(),
-        )
+    def file_refs(self, result: Mapping[str, Any]) -> list[FileRef]:
+        return ProviderAdapter.file_refs(self, result)

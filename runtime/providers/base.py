@@ -121,11 +121,25 @@ class ProviderAdapter:
     # The model ``result()``'s JSON parses into when the protocol, not a model document,
     # decides its shape (Scenario); a binding's own output model comes first.
     result_model: ClassVar[type[BaseModel] | None] = None
+    # The key's environment variable when the protocol names none (``key_env``): the name
+    # the provider's own SDK reads (fal: ``FAL_KEY``); None means ``<NAME>_API_KEY``.
+    default_key_env: ClassVar[str | None] = None
+    # Why the registry states no price for this provider's models, in words a user can act on.
+    unpriced_hint: ClassVar[str] = "the registry has no price for this model"
 
     def __init__(self, protocol: ProviderProtocol, base_url: str) -> None:
         self.protocol = protocol
         self.base_url = base_url.rstrip("/")
         self.origin = origin_of(self.base_url)
+
+    @classmethod
+    def credential_variables(cls, protocol: ProviderProtocol) -> tuple[str, str | None]:
+        """The environment variables of ``protocol``'s key and, for basic auth, its secret:
+        ``key_env`` from the registry, else the provider's own name, else ``<NAME>_API_KEY``
+        (and ``<NAME>_API_SECRET``)."""
+        stem = protocol.name.upper().replace("-", "_")
+        key = protocol.key_env or cls.default_key_env or f"{stem}_API_KEY"
+        return key, (f"{stem}_API_SECRET" if protocol.auth == "basic" else None)
 
     def url(self, path: str) -> str:
         """Base URL + path: never built from the host alone (base URLs may carry a prefix)."""

@@ -92,6 +92,7 @@ class FalAdapter(ProviderAdapter):
     """fal: ``Authorization: Key``, a queue with positions and logs, URL file inputs."""
 
     name = "fal"
+    default_key_env = "FAL_KEY"  # what fal's own clients read
     accepts_local_files = True
     accepts_data_urls = True  # fal documents base64 data URIs as file inputs
     upload_once_per_journal = True  # uploads are recorded in the journal (by content)

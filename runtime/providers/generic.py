@@ -27,12 +27,11 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from musicbind.runtime.binding import HttpOperation, ProviderProtocol
+from musicbind.runtime.deferred import deferred_module
 from musicbind.runtime.errors import APIResponseError, ConfigurationError, FileInputError
 from musicbind.runtime.http import ApiResponse, AuthHeader, HttpCall, RawBody, request_id_of
 from musicbind.runtime.jobstate import JobState
@@ -52,6 +51,11 @@ from musicbind.runtime.providers.base import (
 )
 from musicbind.runtime.retry import Operation
 from musicbind.runtime.secrets import Secret
+
+if TYPE_CHECKING:
+    import httpx
+else:
+    httpx = deferred_module("httpx")
 
 ANSWERED = "answered"  # the status word of a call whose answer was its result
 MAX_FORM_FILE_BYTES = 256 * 1024 * 1024
@@ -97,7 +101,7 @@ class GenericAdapter(ProviderAdapter):
 
     def submit(self, model_id: str, payload: Mapping[str, Any]) -> Exchange[SubmitAnswer]:
         operation = self.operation(model_id)
-        call = self._submit_call(operation, payload)
+        call = self._submit_call(operation, self.request_values(model_id, payload))
         response = yield call
         request_id = request_id_of(response.headers)
         if operation.answer == "binary":
@@ -183,6 +187,11 @@ class GenericAdapter(ProviderAdapter):
                 name = value.rsplit("/", 1)[-1].split("?", 1)[0]
                 refs.append(FileRef(value, name, None))
         return refs
+
+    def request_values(self, model_id: str, payload: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The values a submit sends (path, query and body): the payload itself here; a
+        provider that names the model in the body adds it (the gateway)."""
+        return payload
 
     # helpers -----------------------------------------------------------------------------
 

@@ -59,6 +59,7 @@ class ScenarioAdapter(ProviderAdapter):
     upload_once_per_journal = True  # uploads are recorded in the journal (by content)
     upload_lifetime_s: int | None = None  # assets stay until deleted
     result_model = ScenarioJobOutput
+    unpriced_hint = "Scenario prices in creative units; call quote() for its dry-run price"
 
     def api(self, path: str) -> str:
         """A ``/v1`` API URL under the base URL."""

@@ -12,8 +12,9 @@ import gzip
 import json
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from importlib import import_module
 from typing import Any
 
 import httpx
@@ -38,50 +39,31 @@ BASE_URLS = {
 FILE_HOST = "https://cdn.files.test"
 FILE_BYTES = b"RIFF" + bytes(range(256)) * 8
 
-PROTOCOLS = {
-    "scenario": ProviderProtocol(
-        name="scenario",
-        display_name="Scenario",
-        base_url=BASE_URLS["scenario"],
-        auth="basic",
-        statuses={
-            "queued": JobState.QUEUED,
-            "pending": JobState.QUEUED,
-            "warming-up": JobState.RUNNING,
-            "in-progress": JobState.RUNNING,
-            "processing": JobState.RUNNING,
-            "finalizing": JobState.RUNNING,
-            "success": JobState.SUCCEEDED,
-            "failed": JobState.FAILED,
-            "failure": JobState.FAILED,
-            "canceled": JobState.CANCELED,
-        },
-    ),
-    "fal": ProviderProtocol(
-        name="fal",
-        display_name="fal",
-        base_url=BASE_URLS["fal"],
-        auth="key",
-        statuses={
-            "IN_QUEUE": JobState.QUEUED,
-            "IN_PROGRESS": JobState.RUNNING,
-            "COMPLETED": JobState.SUCCEEDED,
-        },
-    ),
-    "aigateway": ProviderProtocol(
-        name="aigateway",
-        display_name="AIgateway",
-        base_url=BASE_URLS["aigateway"],
-        auth="bearer",
-        statuses={
-            "queued": JobState.QUEUED,
-            "running": JobState.RUNNING,
-            "completed": JobState.SUCCEEDED,
-            "failed": JobState.FAILED,
-            "cancelled": JobState.CANCELED,
-        },
-    ),
-}
+# The providers' protocols as the generated bindings state them (status vocabularies and
+# auth from the overlay), pointed at the fake's hosts: the fakes redeclare none of it.
+GATEWAY_MODEL = "acme/text-to-music"
+
+
+def _fake_protocol(name: str) -> ProviderProtocol:
+    protocol: ProviderProtocol = import_module(f"musicbind.generated.{name}").PROTOCOL
+    return replace(protocol, base_url=BASE_URLS[name])
+
+
+PROTOCOLS = {name: _fake_protocol(name) for name in BASE_URLS}
+
+
+def status_words(provider: str) -> dict[JobState, tuple[str, ...]]:
+    """Every word of ``provider``'s vocabulary, by the state it maps to (sorted)."""
+    found: dict[JobState, list[str]] = defaultdict(list)
+    for word, state in sorted(PROTOCOLS[provider].statuses.items()):
+        found[state].append(word)
+    return {state: tuple(words) for state, words in found.items()}
+
+
+def word_for(provider: str, state: JobState, reading: int) -> str:
+    """A word of the vocabulary for ``state``; successive readings go through all of them."""
+    words = status_words(provider)[state]
+    return words[reading % len(words)]
 
 
 class FalVideoInput(InputModel):
@@ -145,9 +127,9 @@ BINDINGS = {
         file_fields=("video",),
     ),
     "aigateway": Binding(
-        ref="aigateway:acme/text-to-music",
+        ref=f"aigateway:{GATEWAY_MODEL}",
         provider="aigateway",
-        model_id="acme/text-to-music",
+        model_id=GATEWAY_MODEL,
         method_name="acme_text_to_music",
         input_model=GatewayInput,
         output_model=GatewayOutput,
@@ -383,14 +365,8 @@ class FakeProvider:
     # -- protocols --------------------------------------------------------------
 
     def _scenario(self, op: str, request: httpx.Request) -> httpx.Response:
-        words = {
-            JobState.QUEUED: "queued",
-            JobState.RUNNING: "in-progress",
-            JobState.SUCCEEDED: "success",
-            JobState.FAILED: "failure",
-            JobState.CANCELED: "canceled",
-        }
-        words.update(self.status_words)  # type: ignore[arg-type]
+        def word(state: JobState, job: FakeJob) -> str:
+            return self.status_words.get(state) or word_for("scenario", state, job.statuses)
 
         def record(job: FakeJob) -> dict[str, Any]:
             state = self.state(job)
@@ -402,7 +378,7 @@ class FakeProvider:
             )
             return {
                 "jobId": job.job_id,
-                "status": words[state],
+                "status": word(state, job),
                 "progress": progress,
                 "metadata": {
                     "assetIds": [f"asset_{job.job_id}_1"] if done else [],
@@ -432,7 +408,8 @@ class FakeProvider:
             if self.state(job).is_terminal:
                 return self.error(409, "job already finished")
             job.canceled = True  # lands before the next reading
-            return httpx.Response(200, json={"job": record(job) | {"status": "in-progress"}})
+            running = word(JobState.RUNNING, job)
+            return httpx.Response(200, json={"job": record(job) | {"status": running}})
         job.statuses += 1
         return httpx.Response(200, json={"job": record(job)})
 
@@ -443,7 +420,7 @@ class FakeProvider:
             job = self.create(model_id, json.loads(request.content))
             base = f"{self.base_url}/{job.model_id}/requests/{job.job_id}"
             body = {
-                "status": "IN_QUEUE",
+                "status": word_for("fal", JobState.QUEUED, 0),
                 "request_id": job.job_id,
                 "status_url": base + "/status",
                 "response_url": base,
@@ -456,10 +433,9 @@ class FakeProvider:
         state = self.state(job)
         if op == "status":
             job.statuses += 1
-            word = {JobState.QUEUED: "IN_QUEUE", JobState.RUNNING: "IN_PROGRESS"}.get(
-                state, "COMPLETED"
-            )
-            word = self.status_words.get(state, word)  # type: ignore[call-overload]
+            # fal has no failed or canceled word: those end COMPLETED with an error.
+            shown = state if state in (JobState.QUEUED, JobState.RUNNING) else JobState.SUCCEEDED
+            word = self.status_words.get(state) or word_for("fal", shown, job.statuses)
             body: dict[str, Any] = {
                 "status": word,
                 "request_id": job.job_id,
@@ -492,19 +468,16 @@ class FakeProvider:
         return httpx.Response(200, json={"audio": audios[0], "audios": audios}, headers=headers)
 
     def _aigateway(self, op: str, request: httpx.Request) -> httpx.Response:
-        words = {
-            JobState.QUEUED: "queued",
-            JobState.RUNNING: "running",
-            JobState.SUCCEEDED: "completed",
-            JobState.FAILED: "failed",
-            JobState.CANCELED: "cancelled",
-        }
-        words.update(self.status_words)  # type: ignore[arg-type]
         if op == "submit":
             body = json.loads(request.content)
             job = self.create(body.pop("model"), body)
             return httpx.Response(
-                202, json={"id": job.job_id, "status": "queued", "model": job.model_id}
+                202,
+                json={
+                    "id": job.job_id,
+                    "status": word_for("aigateway", JobState.QUEUED, 0),
+                    "model": job.model_id,
+                },
             )
         job = self.job_of(request)
         if op == "cancel":
@@ -515,7 +488,8 @@ class FakeProvider:
         else:
             job.statuses += 1
         state = self.state(job)
-        record: dict[str, Any] = {"id": job.job_id, "status": words[state]}
+        word = self.status_words.get(state) or word_for("aigateway", state, job.statuses)
+        record: dict[str, Any] = {"id": job.job_id, "status": word}
         if state is JobState.SUCCEEDED:
             record["result"] = {"url": self.file_url(job, 1), "duration": 12.0}
         if state is JobState.FAILED:

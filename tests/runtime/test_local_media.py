@@ -21,6 +21,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from musicbind import generated
 from musicbind.runtime.client import Client
 from musicbind.runtime.errors import APIResponseError, FileInputError
 from musicbind.runtime.media import (
@@ -35,7 +36,6 @@ from musicbind.runtime.media import (
 from musicbind.runtime.media_probe import BLOCK_BYTES, probe_url
 from musicbind.runtime.media_uploads import UploadProgress, UploadRecords
 
-generated = pytest.importorskip("musicbind.generated")
 DEMO_VIDEO = Path(__file__).resolve().parents[2] / "emulator" / "media" / "demo.mp4"  # 12.0 s
 FAL_REF = "fal:sonilo/v1.1/video-to-music"
 

@@ -20,10 +20,8 @@ import pytest
 from click.testing import CliRunner
 
 from musicbind.cli import main
-
-emulator_server = pytest.importorskip("musicbind.emulator.server")
-emulator_jobs = pytest.importorskip("musicbind.emulator.jobs")
-generated = pytest.importorskip("musicbind.generated")
+from musicbind.emulator import jobs as emulator_jobs
+from musicbind.emulator import server as emulator_server
 
 FAL_REF = "fal:sonilo/v1.1/video-to-music"
 GATEWAY_REF = "aigateway:sonauto/v2/text-to-music"

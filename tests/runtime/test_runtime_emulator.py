@@ -10,14 +10,13 @@ from typing import Any
 
 import pytest
 
+from musicbind import generated
+from musicbind.emulator import server as emulator_server
 from musicbind.runtime.client import Client
 from musicbind.runtime.errors import AuthenticationError, SubmissionUncertainError
 from musicbind.runtime.jobstate import JobState
 from musicbind.runtime.journal import Journal
 from musicbind.runtime.retry import RetryPolicy
-
-emulator_server = pytest.importorskip("musicbind.emulator.server")
-generated = pytest.importorskip("musicbind.generated")
 
 QUICK = RetryPolicy(initial_delay=0.01, max_delay=0.05)
 CASES: dict[str, tuple[str, Any]] = {

@@ -75,10 +75,6 @@ def test_parse_retry_after(headers: dict[str, str], expected: float | None) -> N
         assert got == pytest.approx(expected)
 
 
-def test_retry_after_table_is_large_enough() -> None:
-    assert len(RETRY_AFTER_CASES) >= 20
-
-
 def _request() -> httpx.Request:
     return httpx.Request("POST", "https://api.test/x")
 
