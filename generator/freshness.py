@@ -108,32 +108,82 @@ def generator_hash() -> str:
 
 def safe_target(out: Path, relative: str) -> Path:
     """``out / relative``, refusing absolute paths, ``..``, odd names and escapes via links."""
-    parts = relative.split("/")
-    plain = all(_SAFE_PART.fullmatch(part) and len(part) <= _MAX_PART for part in parts)
-    if relative.startswith("/") or not plain:
+    parts = _plain_parts(relative)
+    if parts is None:
         raise UnsafePathError(f"refusing to write {relative!r}: not a plain relative module path")
-    target = out.joinpath(*parts)
-    if not target.resolve().is_relative_to(out.resolve()):
+    target = out / relative
+    # The parts are plain names: only a link below ``out`` can lead outside it, so the
+    # whole path is resolved (the costly part, for thousands of files) only when one is.
+    if _any_link_below(os.fspath(out), parts) and not target.resolve().is_relative_to(
+        out.resolve()
+    ):
         raise UnsafePathError(f"refusing to write {relative!r}: it resolves outside {out}")
     return target
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _plain_parts(relative: str) -> tuple[str, ...] | None:
+    """The names of a plain relative module path, or None (absolute, ``..``, odd names)."""
+    parts = tuple(relative.split("/"))
+    plain = all(_SAFE_PART.fullmatch(part) and len(part) <= _MAX_PART for part in parts)
+    return parts if plain and not relative.startswith("/") else None
+
+
+def _any_link_below(folder: str, parts: tuple[str, ...]) -> bool:
+    for part in parts:
+        folder = os.path.join(folder, part)
+        if os.path.islink(folder):
+            return True
+    return False
+
+
 def read_manifest(out: Path) -> Manifest | None:
-    """The manifest of a previous run, or None when absent or unreadable."""
+    """The manifest of a previous run, or None when absent or unreadable.
+
+    A run reads it several times (reuse, the last good state, the writer): the manifest
+    parsed last is kept with its bytes, and given again while the file holds the same.
+    """
+    file = out / MANIFEST_NAME
     try:
-        data: Any = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
-        return Manifest(
-            version=str(data["generated_by"]).removeprefix("musicbind "),
-            generator=str(data["generator"]),
-            inputs=dict(data["inputs"]),
-            files={str(k): dict(v) for k, v in data["files"].items()},
-            package=str(data.get("package", "")),
-            errors=tuple(str(e) for e in data.get("errors", ())),
-            kept={str(k): dict(v) for k, v in data.get("kept", {}).items()},
-            empty=tuple(str(e) for e in data.get("documents_without_models", ())),
-        )
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        data = file.read_bytes()
+    except OSError:
         return None
+    last = _LAST_MANIFEST.get(file)
+    if last is not None and last[0] == data:
+        return last[1]
+    manifest = _parse_manifest(data)
+    _LAST_MANIFEST.clear()
+    _LAST_MANIFEST[file] = (data, manifest)
+    return manifest
+
+
+# The manifest parsed last, by its file: its bytes and what they gave.
+_LAST_MANIFEST: dict[Path, tuple[bytes, Manifest | None]] = {}
+
+
+def _parse_manifest(data: bytes) -> Manifest | None:
+    try:
+        parsed: Any = json.loads(data.decode("utf-8"))
+        return Manifest(
+            version=str(parsed["generated_by"]).removeprefix("musicbind "),
+            generator=str(parsed["generator"]),
+            inputs=dict(parsed["inputs"]),
+            files=_of_objects(parsed["files"]),
+            package=str(parsed.get("package", "")),
+            errors=tuple(str(e) for e in parsed.get("errors", ())),
+            kept={str(k): dict(v) for k, v in parsed.get("kept", {}).items()},
+            empty=tuple(str(e) for e in parsed.get("documents_without_models", ())),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _of_objects(value: Any) -> dict[str, dict[str, str]]:
+    """A parsed JSON object whose values are all objects, as it is (a manifest lists many
+    thousands of files: copying each entry costs more than reading the file)."""
+    if not isinstance(value, dict) or not all(type(item) is dict for item in value.values()):
+        raise TypeError("not an object of objects")
+    return value
 
 
 def cache_dir() -> Path:
@@ -143,6 +193,23 @@ def cache_dir() -> Path:
         return Path(explicit)
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "musicbind"
+
+
+def write_cache_file(target: Path, data: bytes) -> None:
+    """Write a cache file atomically (a reader sees the old file or the new one, never half);
+    a failure only costs the next run time, so it is not reported."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=f".{target.stem}-", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(temp, target)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return
 
 
 class Stamps:
@@ -205,14 +272,7 @@ class Stamps:
         if not self._changed:
             return
         data = {"format": _STAMPS_FORMAT, "files": self._files, "listings": self._listings}
-        try:
-            self._file.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(prefix=".stamps-", dir=self._file.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle)
-            os.replace(temp, self._file)
-        except OSError:
-            return
+        write_cache_file(self._file, json.dumps(data).encode("utf-8"))
 
 
 _STAMPS_FORMAT = 1
@@ -308,13 +368,11 @@ class _SafeTargets:
         self.folders: dict[Path, bool] = {}
 
     def target(self, relative: str) -> Path:
-        parts = relative.split("/")
-        plain = all(_SAFE_PART.fullmatch(part) and len(part) <= _MAX_PART for part in parts)
-        if relative.startswith("/") or not plain:
+        if _plain_parts(relative) is None:
             raise UnsafePathError(
                 f"refusing to write {relative!r}: not a plain relative module path"
             )
-        target = self.out.joinpath(*parts)
+        target = self.out / relative
         inside = self.folders.get(target.parent)
         if inside is None:
             inside = self.folders[target.parent] = target.parent.resolve().is_relative_to(self.root)

@@ -12,13 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from musicbind.generator.emit.emit import EmitContext, Emitted, emit
+from musicbind.generator.diff.registries import Change, diff_registries
+from musicbind.generator.emit.emit import Emitted, emit
+from musicbind.generator.emit.environment import EmitContext
 from musicbind.generator.freshness import extra_modules, generator_hash, is_fresh
 from musicbind.generator.ingest import Built, build_from_paths, build_from_specs
 from musicbind.generator.last_good import KeptModel, error_paths, read_last_state
 from musicbind.generator.load.cache import TextCache
 from musicbind.generator.load.records import Level, SpecProblem
-from musicbind.generator.registry.diff import Change, diff_registries
 from musicbind.generator.registry.model import Registry
 from musicbind.generator.settings import BuildSettings
 from musicbind.generator.write import (
@@ -78,6 +79,7 @@ def _emit(
     )
     if lines is not None:
         lines.save()
+        del lines  # each model's snapshot line: the snapshot's text holds them all again
     manifest = build_manifest(
         emitted,
         built.inputs,
@@ -192,7 +194,7 @@ def changed_files(out: Path, expected: dict[str, str]) -> list[str]:
 
 
 def _snapshot(out: Path) -> Registry | None:
-    from musicbind.generator.registry.snapshot import read_snapshot
+    from musicbind.generator.snapshot.snapshot_file import read_snapshot
 
     registry, _ = read_snapshot(out)
     return registry

@@ -9,14 +9,17 @@ the providers' protocols, with the user's ``--overlay`` on top.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from musicbind.generator.empty_documents import is_no_model_problem, with_no_model_problem
 from musicbind.generator.freshness import generator_hash
 from musicbind.generator.last_good import Held, LastState, keep_last_good
-from musicbind.generator.load.cache import LoadCache
-from musicbind.generator.load.dispatch import load_file, sha256_hex
+from musicbind.generator.load.cache import LoadCache, PickleCache, cache_dir, folder_name
+from musicbind.generator.load.dispatch import load_file, preload, sha256_hex
 from musicbind.generator.load.records import (
     DocumentKind,
     Level,
@@ -24,9 +27,15 @@ from musicbind.generator.load.records import (
     SpecDocument,
     SpecProblem,
 )
-from musicbind.generator.registry.build import build_registry
+from musicbind.generator.project_files.overlay import (
+    ManifestEntry,
+    Overlay,
+    load_manifest,
+    load_overlay,
+)
+from musicbind.generator.registry.build import Whole, build_registry
+from musicbind.generator.registry.build_cache import ModelCache
 from musicbind.generator.registry.model import Registry
-from musicbind.generator.registry.overlay import ManifestEntry, Overlay, load_manifest, load_overlay
 from musicbind.generator.settings import (
     BuildSettings,
     OverlayFile,
@@ -34,6 +43,7 @@ from musicbind.generator.settings import (
     display_path,
     loose_overlay_files,
 )
+from musicbind.generator.specs_folder import MANIFEST, FolderFiles, Listed, locate, strays
 
 __all__ = [
     "Built",
@@ -42,10 +52,6 @@ __all__ = [
     "default_overlay_path",
     "display_path",
 ]
-
-MANIFEST = "manifest.yaml"
-OVERLAY = "overlay.yaml"
-_DOCUMENT_SUFFIXES = frozenset({".json", ".yaml", ".yml", ".md", ".markdown", ".txt"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,63 +113,129 @@ def build_from_specs(
 
     Without ``settings``: the folder's own overlay.yaml only. With ``cache``, documents
     whose bytes did not change since the last run come from the load cache (see
-    :mod:`generator.load.cache`). ``strict``: a document that yields no model is an
-    error, not a warning. ``last``: the output's last state, which models whose
-    documents have errors keep.
+    :mod:`generator.load.cache`), and models whose documents did not change from the
+    model cache (:mod:`generator.registry.build_cache`). ``strict``: a document that
+    yields no model is an error, not a warning. ``last``: the output's last state,
+    which models whose documents have errors keep.
     """
     settings = settings or BuildSettings()
     base = base or settings.display_base(specs)
-    load_cache = LoadCache(specs, generator_hash()) if cache else None
     problems: list[SpecProblem] = []
     inputs: dict[str, str] = {}
-    manifest_path = specs / MANIFEST
-    manifest_display = display_path(manifest_path, base)
-    entries: list[ManifestEntry] = []
-    manifest_broken = False
-    if manifest_path.is_file():
-        data = manifest_path.read_bytes()
-        inputs[manifest_display] = sha256_hex(data)
-        entries, found = load_manifest(data.decode("utf-8", errors="replace"), manifest_display)
-        problems += found
-        # An entry with an error is dropped; its file is listed all the same, so no document
-        # is called "not listed" while the manifest itself has errors.
-        manifest_broken = any(p.level is Level.ERROR for p in found)
-    else:
-        problems.append(
-            SpecProblem(
-                Level.ERROR,
-                Location(manifest_display),
-                "the specs folder has no manifest.yaml listing its documents",
-            )
-        )
+    entries, manifest_broken = _read_manifest(specs, base, problems, inputs, cache=cache)
     layers = settings.overlay_files(specs)
     overlays = _read_overlays(layers)
     problems += overlays.problems
     inputs.update(overlays.inputs)
-    if load_cache is not None:  # many new documents load in worker processes
-        targets = [(specs / e.path).resolve() for e in entries]
-        inside = [t for t in targets if t.is_relative_to(specs.resolve())]
-        load_cache.preload([(t, display_path(t, base)) for t in inside])
-    documents = [_load_entry(specs, base, entry, problems, load_cache, strict) for entry in entries]
-    if load_cache is not None:
-        load_cache.save()
-    listed = {(specs / e.path).resolve() for e in entries} | {o.path.resolve() for o in layers}
-    for stray in sorted(
-        p for p in specs.rglob("*") if p.is_file() and p.suffix in _DOCUMENT_SUFFIXES
-    ):
-        if manifest_broken:
-            break
-        if stray.resolve() not in listed and stray.name not in {MANIFEST, OVERLAY}:
-            problems.append(
-                SpecProblem(
-                    Level.WARNING,
-                    Location(display_path(stray, base)),
-                    "not listed in manifest.yaml, so not read",
-                )
-            )
+    found = FolderFiles.walk(specs)
+    listed = locate(specs, base, entries, found)
+    documents, whole = _load_listed(listed, problems, specs if cache else None, strict)
+    if not manifest_broken:
+        problems += strays(base, listed, layers, found)
     for doc in documents:
         inputs[doc.path] = doc.sha256
-    return _built(documents, overlays, problems, inputs, last)
+    model_cache = ModelCache.for_specs(specs, generator_hash()) if cache else None
+    with _collection_paused(model_cache is not None):
+        built = _built(documents, overlays, problems, inputs, last, model_cache, whole)
+    if model_cache is not None:
+        model_cache.save()
+    return built
+
+
+@contextmanager
+def _collection_paused(pause: bool = True) -> Iterator[None]:
+    """No cyclic garbage collection while documents and models are read from the caches
+    and merged.
+
+    They are many long-lived records and form no cycles worth collecting; the
+    collector's passes over them cost a third of a run that changed one document.
+    """
+    enabled = gc.isenabled() and pause
+    if enabled:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read_manifest(
+    specs: Path, base: Path, problems: list[SpecProblem], inputs: dict[str, str], *, cache: bool
+) -> tuple[list[ManifestEntry], bool]:
+    """The manifest's entries, and whether it has errors (its hash goes into ``inputs``).
+
+    With ``cache``, the entries parsed from the same bytes last time are taken from the
+    user's cache (parsing a manifest of 10,000 documents costs more than half a second).
+    """
+    manifest_path = specs / MANIFEST
+    manifest_display = display_path(manifest_path, base)
+    if not manifest_path.is_file():
+        message = "the specs folder has no manifest.yaml listing its documents"
+        problems.append(SpecProblem(Level.ERROR, Location(manifest_display), message))
+        return [], False
+    data = manifest_path.read_bytes()
+    inputs[manifest_display] = sha256_hex(data)
+    parsed = _ManifestCache(specs) if cache else None
+    key = (manifest_display, inputs[manifest_display])
+    found_before = parsed.get(key) if parsed is not None else None
+    if found_before is None:
+        found_before = load_manifest(data.decode("utf-8", errors="replace"), manifest_display)
+        if parsed is not None:
+            parsed.put(key, found_before)
+            parsed.save()
+    entries, found = found_before
+    problems += found
+    # An entry with an error is dropped; its file is listed all the same, so no document
+    # is called "not listed" while the manifest itself has errors.
+    return entries, any(p.level is Level.ERROR for p in found)
+
+
+_ParsedManifest = tuple[list[ManifestEntry], list[SpecProblem]]
+
+
+class _ManifestCache(PickleCache[tuple[str, str], _ParsedManifest]):
+    """The specs folder's manifest as last parsed, by (display path, sha256 of its bytes)."""
+
+    def __init__(self, specs: Path) -> None:
+        super().__init__(
+            cache_dir() / f"manifest-{folder_name(specs)}",
+            (1, generator_hash()),
+            lambda key: "0",
+            lambda found: isinstance(found, tuple) and len(found) == 2,
+        )
+
+
+def _load_listed(
+    listed: list[Listed], problems: list[SpecProblem], cached: Path | None, strict: bool
+) -> tuple[list[SpecDocument], Whole | None]:
+    """The listed documents, from the load cache of specs folder ``cached`` when given.
+
+    Documents found in the cache are their summaries (see
+    :func:`generator.load.cache.summary`); the function returned reads a whole one for
+    the registry build when one of its models must be merged again.
+    """
+    load_cache = LoadCache(cached, generator_hash(), summaries=True) if cached else None
+    if load_cache is None:
+        return [_load_entry(f, problems, None, strict) for f in listed], None
+    preload(load_cache, [(f.target, f.display) for f in listed if f.inside])
+    # Not around the workers above (they would inherit it), nor where every document is
+    # parsed here (parsing leaves garbage to collect).
+    with _collection_paused():
+        documents = [_load_entry(f, problems, load_cache, strict) for f in listed]
+    load_cache.save()
+    by_display = {f.display: f for f in listed}
+
+    def whole(document: SpecDocument) -> SpecDocument:
+        if not load_cache.summarised(document.path, document.sha256):
+            return document  # loaded (or read from the cache) whole in this run
+        file = by_display[document.path]
+        found = load_cache.whole(document.path, document.sha256)
+        if found is None:  # its cache entry is unreadable: read it again
+            found = load_file(file.target, file.display)
+        return _with_provider(found, file.entry.provider, file.entry.location, [])
+
+    return documents, whole
 
 
 def _built(
@@ -172,9 +244,18 @@ def _built(
     problems: list[SpecProblem],
     inputs: dict[str, str],
     last: LastState | None,
+    cache: ModelCache | None = None,
+    whole: Whole | None = None,
 ) -> Built:
     def build(kept: Registry | None) -> Registry:
-        return build_registry(documents, overlays.project, bundled=overlays.bundled, kept=kept)
+        return build_registry(
+            documents,
+            overlays.project,
+            bundled=overlays.bundled,
+            kept=kept,
+            cache=cache,
+            whole=whole,
+        )
 
     registry, held = keep_last_good(documents, problems, inputs, last, build)
     empty = tuple(sorted(d.path for d in documents if any(map(is_no_model_problem, d.problems))))
@@ -182,20 +263,18 @@ def _built(
 
 
 def _load_entry(
-    specs: Path,
-    base: Path,
-    entry: ManifestEntry,
+    listed: Listed,
     problems: list[SpecProblem],
     cache: LoadCache | None,
     strict: bool,
 ) -> SpecDocument:
-    target = (specs / entry.path).resolve()
-    display = display_path(target, base)
-    if not target.is_relative_to(specs.resolve()):
+    entry = listed.entry
+    if not listed.inside:
         message = f"manifest path {entry.path!r} points outside the specs folder"
         problems.append(SpecProblem(Level.ERROR, entry.location, message))
-        return SpecDocument(display, DocumentKind.UNKNOWN, "")
-    document = with_no_model_problem(load_file(target, display, cache), strict=strict)
+        return SpecDocument(listed.display, DocumentKind.UNKNOWN, "")
+    document = load_file(listed.target, listed.display, cache)
+    document = with_no_model_problem(document, strict=strict)
     if document.kind.value != entry.kind and document.sha256:
         problems.append(
             SpecProblem(

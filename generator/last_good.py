@@ -32,7 +32,7 @@ from musicbind.generator.freshness import (
 from musicbind.generator.load.records import Level, SpecDocument, SpecProblem
 from musicbind.generator.registry.build import replace_problems
 from musicbind.generator.registry.model import Model, Registry
-from musicbind.generator.registry.snapshot import SNAPSHOT_NAME, read_snapshot
+from musicbind.generator.snapshot.snapshot_file import SNAPSHOT_NAME, read_snapshot
 
 _NOT_GENERATED = ": not generated because "
 

@@ -7,7 +7,7 @@ freshness check uses it too.
 Overlays are layered: musicbind's own (the *bundled* overlay, the repository's
 specs/overlay.yaml, shipped as generator/registry/default_overlay.yaml) beneath the
 project's. The registry decides what each layer may do (see
-:func:`generator.registry.overlay.layer_overlays`).
+:func:`generator.project_files.overlay.layer_overlays`).
 """
 
 from __future__ import annotations

@@ -125,11 +125,15 @@ def write_tree(out: Path, emitted: Emitted, manifest: Manifest) -> WriteReport:
     report = WriteReport()
     previous = read_manifest(out)
     out.mkdir(parents=True, exist_ok=True)
+    folders = {out}  # made or known to exist: one mkdir per folder, not per file
     for path, text in emitted.files.items():
         target = safe_target(out, path)
         if target.is_file() and target.read_text(encoding="utf-8") == text:
             report.unchanged.append(path)
             continue
+        if target.parent not in folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(target.parent)
         _atomic_write(target, text)
         report.written.append(path)
     for stale in sorted(set(previous.files) - set(emitted.files) if previous else set()):
@@ -143,7 +147,7 @@ def write_tree(out: Path, emitted: Emitted, manifest: Manifest) -> WriteReport:
 
 
 def _atomic_write(target: Path, text: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``text`` to ``target`` (whose folder exists) through a temporary file."""
     fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:

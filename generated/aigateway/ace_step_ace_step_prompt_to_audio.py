@@ -14,34 +14,20 @@ from musicbind.runtime import UNSET, Binding, InputModel, OutputModel, PriceRule
 
 
 class AceStepAceStepPromptToAudioInput(InputModel):
-    """
-    ACE Step's prompt-to-audio model: describe a track in words and get a complete piece of music back. It is served through AIgateway's OpenAI-compatible API: send requests to https://api.aigateway.sh/v1/audio/music with model set to ace-step/ace-step-prompt-to-audio. Suited to background music, game soundtracks and jingles for ads.
-    """
+    """ACE Step's prompt-to-audio model: describe a track in words and get a complete piece of music back. It is served through AIgateway's OpenAI-compatible API: send requests to https://api.aigateway.sh/v1/audio/music with model set to ace-step/ace-step-prompt-to-audio. Suited to background music, game soundtracks and jingles for ads."""
 
     prompt: StrictStr
-    """
-    What the music should sound like.
-    """
+    """What the music should sound like."""
     duration: StrictFloat = UNSET
-    """
-    Desired length in seconds. Models that support a length honor it, clamped to their own range; some models pick the length themselves.
-    """
+    """Desired length in seconds. Models that support a length honor it, clamped to their own range; some models pick the length themselves."""
     lyrics: StrictStr | None = None
-    """
-    Lyrics to sing. Leave out, or set is_instrumental, for a track without vocals.
-    """
+    """Lyrics to sing. Leave out, or set is_instrumental, for a track without vocals."""
     is_instrumental: StrictBool = UNSET
-    """
-    Produce a track with no vocals.
-    """
+    """Produce a track with no vocals."""
     lyrics_optimizer: StrictBool = UNSET
-    """
-    Allow the model to rework the supplied lyrics. On by default.
-    """
+    """Allow the model to rework the supplied lyrics. On by default."""
     webhook_url: StrictStr = UNSET
-    """
-    HTTPS URL that receives a POST when the job finishes.
-    """
+    """HTTPS URL that receives a POST when the job finishes."""
     format: Literal["mp3", "wav"] = UNSET
 
 

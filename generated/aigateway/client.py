@@ -5,10 +5,11 @@
 """Typed AIgateway clients: one method per model, sync and async.
 
 ``<model>(...)`` validates, submits, waits and returns the parsed output;
-``submit_<model>(...)`` returns the journalled Job at once. The methods live in the
-``_client_part_*`` modules (so one changed model regenerates one part); model modules
-are imported on first use. ``run(ref, payload)`` and ``submit(ref, payload)`` with a
-literal ref are typed with that model's output too.
+``submit_<model>(...)`` returns the journalled Job at once. A model's methods live in
+``_methods/<model module>.py`` (the ``_methods/_group_*.py`` modules compose them into
+the classes below); model modules are imported on first use.
+``run(ref, payload)`` and ``submit(ref, payload)`` with a literal ref are typed with that
+model's output too.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from musicbind.runtime import (
 )
 
 from . import PROTOCOL
-from ._client_part_000 import _AIgatewayClientPart000, _AsyncAIgatewayClientPart000
+from ._methods._group_000 import _AIgatewayClientGroup000, _AsyncAIgatewayClientGroup000
 
 if TYPE_CHECKING:
     from . import ace_step_ace_step_prompt_to_audio as _ace_step_ace_step_prompt_to_audio
@@ -44,20 +45,16 @@ if TYPE_CHECKING:
     )
 
 
-def _resolve(ref: str) -> Binding:
-    from .. import get_binding
-
-    return get_binding(ref)
-
-
-class AIgatewayClient(_AIgatewayClientPart000, Client):
+class AIgatewayClient(_AIgatewayClientGroup000, Client):
     """AIgateway client: credentials and base URL from arguments or the environment."""
 
     protocol = PROTOCOL
 
     def resolve_binding(self, ref: str) -> Binding:
         """The generated binding for a ``aigateway:<model id>`` ref."""
-        return _resolve(ref)
+        from .. import get_binding
+
+        return get_binding(ref)
 
     # The per-ref overloads go ahead of the inherited general ones and each returns a
     # subtype of what those return: a safe override mypy still reports (python/mypy#20418).
@@ -283,14 +280,16 @@ class AIgatewayClient(_AIgatewayClientPart000, Client):
         )
 
 
-class AsyncAIgatewayClient(_AsyncAIgatewayClientPart000, AsyncClient):
+class AsyncAIgatewayClient(_AsyncAIgatewayClientGroup000, AsyncClient):
     """AIgateway client (async): credentials and base URL from arguments or the environment."""
 
     protocol = PROTOCOL
 
     def resolve_binding(self, ref: str) -> Binding:
         """The generated binding for a ``aigateway:<model id>`` ref."""
-        return _resolve(ref)
+        from .. import get_binding
+
+        return get_binding(ref)
 
     # The per-ref overloads go ahead of the inherited general ones and each returns a
     # subtype of what those return: a safe override mypy still reports (python/mypy#20418).

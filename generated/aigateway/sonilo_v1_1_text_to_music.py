@@ -13,34 +13,20 @@ from musicbind.runtime import UNSET, Binding, InputModel, OutputModel, PriceRule
 
 
 class SoniloV11TextToMusicInput(InputModel):
-    """
-    A Sonilo music model that turns a text description into a full track, with or without vocals. It is served through AIgateway's OpenAI-compatible API: send requests to https://api.aigateway.sh/v1/audio/music with model set to sonilo/v1.1/text-to-music. Suited to background music, game soundtracks and jingles for ads.
-    """
+    """A Sonilo music model that turns a text description into a full track, with or without vocals. It is served through AIgateway's OpenAI-compatible API: send requests to https://api.aigateway.sh/v1/audio/music with model set to sonilo/v1.1/text-to-music. Suited to background music, game soundtracks and jingles for ads."""
 
     prompt: StrictStr
-    """
-    What the music should sound like.
-    """
+    """What the music should sound like."""
     duration: StrictFloat = UNSET
-    """
-    Desired length in seconds. Models that support a length honor it, clamped to their own range; some models pick the length themselves.
-    """
+    """Desired length in seconds. Models that support a length honor it, clamped to their own range; some models pick the length themselves."""
     lyrics: StrictStr | None = None
-    """
-    Lyrics to sing. Leave out, or set is_instrumental, for a track without vocals.
-    """
+    """Lyrics to sing. Leave out, or set is_instrumental, for a track without vocals."""
     is_instrumental: StrictBool = UNSET
-    """
-    Produce a track with no vocals.
-    """
+    """Produce a track with no vocals."""
     lyrics_optimizer: StrictBool = UNSET
-    """
-    Allow the model to rework the supplied lyrics. On by default.
-    """
+    """Allow the model to rework the supplied lyrics. On by default."""
     webhook_url: StrictStr = UNSET
-    """
-    HTTPS URL that receives a POST when the job finishes.
-    """
+    """HTTPS URL that receives a POST when the job finishes."""
 
 
 class SoniloV11TextToMusicOutput(OutputModel):

@@ -13,72 +13,42 @@ from musicbind.runtime import Binding, InputModel, OutputModel
 
 
 class BeatovenMusicGenerationOutputAudio(OutputModel):
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
     file_size: StrictInt | None = None
-    """
-    Size of the file in bytes.
-    """
+    """Size of the file in bytes."""
     file_name: StrictStr | None = None
-    """
-    Name of the file.
-    """
+    """Name of the file."""
     content_type: StrictStr | None = None
-    """
-    MIME type of the file.
-    """
+    """MIME type of the file."""
     url: StrictStr
-    """
-    Download URL of the file.
-    """
+    """Download URL of the file."""
 
 
 class BeatovenMusicGenerationInput(InputModel):
-    """
-    Beatoven's music model: royalty-free instrumental tracks in many genres.
-    """
+    """Beatoven's music model: royalty-free instrumental tracks in many genres."""
 
     prompt: StrictStr
-    """
-    What to generate, described in words.
-    """
+    """What to generate, described in words."""
     duration: Annotated[StrictFloat, Field(ge=5.0, le=150.0)] = 90
-    """
-    Length of the result in seconds.
-    """
+    """Length of the result in seconds."""
     refinement: Annotated[StrictInt, Field(ge=10, le=200)] = 100
-    """
-    Refinement level: higher can sound better and takes longer.
-    """
+    """Refinement level: higher can sound better and takes longer."""
     seed: Annotated[StrictInt | None, Field(ge=0, le=2147483647)] = None
-    """
-    Fix it to get the same result again; leave it out for a random one.
-    """
+    """Fix it to get the same result again; leave it out for a random one."""
     negative_prompt: StrictStr = ""
-    """
-    What to keep out of the result.
-    """
+    """What to keep out of the result."""
     creativity: Annotated[StrictFloat, Field(ge=1.0, le=20.0)] = 16
-    """
-    How freely the prompt is interpreted; higher is freer.
-    """
+    """How freely the prompt is interpreted; higher is freer."""
 
 
 class BeatovenMusicGenerationOutput(OutputModel):
     prompt: StrictStr
-    """
-    What to generate, described in words.
-    """
+    """What to generate, described in words."""
     metadata: dict[str, Any]
-    """
-    Details of the generation.
-    """
+    """Details of the generation."""
     audio: BeatovenMusicGenerationOutputAudio
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
 
 BINDING = Binding(

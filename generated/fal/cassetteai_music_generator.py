@@ -14,48 +14,30 @@ from musicbind.runtime import Binding, InputModel, OutputModel, PriceRule
 
 
 class File(OutputModel):
-    """
-    A fal file (the page does not define it).
-    """
+    """A fal file (the page does not define it)."""
 
     url: StrictStr
-    """
-    Where the file can be downloaded.
-    """
+    """Where the file can be downloaded."""
     content_type: StrictStr | None = None
-    """
-    The file's MIME type.
-    """
+    """The file's MIME type."""
     file_name: StrictStr | None = None
-    """
-    The file's name.
-    """
+    """The file's name."""
     file_size: StrictInt | None = None
-    """
-    The file's size in bytes.
-    """
+    """The file's size in bytes."""
 
 
 class CassetteaiMusicGeneratorInput(InputModel):
-    """
-    CassetteAI's fast music model: a 30-second sample in about two seconds, a three-minute track in about ten, as 44.1 kHz stereo.
-    """
+    """CassetteAI's fast music model: a 30-second sample in about two seconds, a three-minute track in about ten, as 44.1 kHz stereo."""
 
     prompt: StrictStr
-    """
-    What the music should sound like.
-    """
+    """What the music should sound like."""
     duration: Annotated[StrictInt, Field(ge=10, le=180)]
-    """
-    Length of the music in seconds.
-    """
+    """Length of the music in seconds."""
 
 
 class CassetteaiMusicGeneratorOutput(OutputModel):
     audio_file: File
-    """
-    The music that was generated.
-    """
+    """The music that was generated."""
 
 
 BINDING = Binding(

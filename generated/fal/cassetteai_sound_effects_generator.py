@@ -13,48 +13,30 @@ from musicbind.runtime import Binding, InputModel, OutputModel
 
 
 class CassetteaiSoundEffectsGeneratorOutputAudioFile(OutputModel):
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
     file_size: StrictInt | None = None
-    """
-    Size of the file in bytes.
-    """
+    """Size of the file in bytes."""
     file_name: StrictStr | None = None
-    """
-    Name of the file.
-    """
+    """Name of the file."""
     content_type: StrictStr | None = None
-    """
-    MIME type of the file.
-    """
+    """MIME type of the file."""
     url: StrictStr
-    """
-    Download URL of the file.
-    """
+    """Download URL of the file."""
 
 
 class CassetteaiSoundEffectsGeneratorInput(InputModel):
-    """
-    CassetteAI's fast sound-effect model.
-    """
+    """CassetteAI's fast sound-effect model."""
 
     prompt: StrictStr
-    """
-    What to generate, described in words.
-    """
+    """What to generate, described in words."""
     duration: Annotated[StrictInt, Field(ge=1, le=30)]
-    """
-    Length of the result in seconds.
-    """
+    """Length of the result in seconds."""
 
 
 class CassetteaiSoundEffectsGeneratorOutput(OutputModel):
     audio_file: CassetteaiSoundEffectsGeneratorOutputAudioFile
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
 
 BINDING = Binding(

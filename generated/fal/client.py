@@ -5,10 +5,11 @@
 """Typed fal clients: one method per model, sync and async.
 
 ``<model>(...)`` validates, submits, waits and returns the parsed output;
-``submit_<model>(...)`` returns the journalled Job at once. The methods live in the
-``_client_part_*`` modules (so one changed model regenerates one part); model modules
-are imported on first use. ``run(ref, payload)`` and ``submit(ref, payload)`` with a
-literal ref are typed with that model's output too.
+``submit_<model>(...)`` returns the journalled Job at once. A model's methods live in
+``_methods/<model module>.py`` (the ``_methods/_group_*.py`` modules compose them into
+the classes below); model modules are imported on first use.
+``run(ref, payload)`` and ``submit(ref, payload)`` with a literal ref are typed with that
+model's output too.
 """
 
 from __future__ import annotations
@@ -32,8 +33,7 @@ from musicbind.runtime import (
 )
 
 from . import PROTOCOL
-from ._client_part_000 import _AsyncFalClientPart000, _FalClientPart000
-from ._client_part_001 import _AsyncFalClientPart001, _FalClientPart001
+from ._methods._group_000 import _AsyncFalClientGroup000, _FalClientGroup000
 
 if TYPE_CHECKING:
     from . import beatoven_music_generation as _beatoven_music_generation
@@ -85,20 +85,16 @@ if TYPE_CHECKING:
     from . import sonilo_v1_1_video_to_music as _sonilo_v1_1_video_to_music
 
 
-def _resolve(ref: str) -> Binding:
-    from .. import get_binding
-
-    return get_binding(ref)
-
-
-class FalClient(_FalClientPart000, _FalClientPart001, Client):
+class FalClient(_FalClientGroup000, Client):
     """fal client: credentials and base URL from arguments or the environment."""
 
     protocol = PROTOCOL
 
     def resolve_binding(self, ref: str) -> Binding:
         """The generated binding for a ``fal:<model id>`` ref."""
-        return _resolve(ref)
+        from .. import get_binding
+
+        return get_binding(ref)
 
     # The per-ref overloads go ahead of the inherited general ones and each returns a
     # subtype of what those return: a safe override mypy still reports (python/mypy#20418).
@@ -1326,14 +1322,16 @@ class FalClient(_FalClientPart000, _FalClientPart001, Client):
         )
 
 
-class AsyncFalClient(_AsyncFalClientPart000, _AsyncFalClientPart001, AsyncClient):
+class AsyncFalClient(_AsyncFalClientGroup000, AsyncClient):
     """fal client (async): credentials and base URL from arguments or the environment."""
 
     protocol = PROTOCOL
 
     def resolve_binding(self, ref: str) -> Binding:
         """The generated binding for a ``fal:<model id>`` ref."""
-        return _resolve(ref)
+        from .. import get_binding
+
+        return get_binding(ref)
 
     # The per-ref overloads go ahead of the inherited general ones and each returns a
     # subtype of what those return: a safe override mypy still reports (python/mypy#20418).

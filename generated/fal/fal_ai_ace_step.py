@@ -13,112 +13,62 @@ from musicbind.runtime import UNSET, Binding, InputModel, OutputModel
 
 
 class FalAiAceStepOutputAudio(OutputModel):
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
     file_size: StrictInt | None = None
-    """
-    Size of the file in bytes.
-    """
+    """Size of the file in bytes."""
     file_name: StrictStr | None = None
-    """
-    Name of the file.
-    """
+    """Name of the file."""
     content_type: StrictStr | None = None
-    """
-    MIME type of the file.
-    """
+    """MIME type of the file."""
     url: StrictStr
-    """
-    Download URL of the file.
-    """
+    """Download URL of the file."""
     file_data: StrictStr | None = None
-    """
-    The file's content, when returned inline.
-    """
+    """The file's content, when returned inline."""
 
 
 class FalAiAceStepInput(InputModel):
-    """
-    ACE-Step: a song from style tags and lyrics.
-    """
+    """ACE-Step: a song from style tags and lyrics."""
 
     number_of_steps: Annotated[StrictInt, Field(ge=3, le=60)] = 27
-    """
-    How many generation steps run.
-    """
+    """How many generation steps run."""
     duration: Annotated[StrictFloat, Field(ge=5.0, le=240.0)] = 60
-    """
-    Length of the result in seconds.
-    """
+    """Length of the result in seconds."""
     tags: StrictStr
-    """
-    Style tags (genres, moods, instruments) for the music.
-    """
+    """Style tags (genres, moods, instruments) for the music."""
     minimum_guidance_scale: Annotated[StrictFloat, Field(ge=0.0, le=200.0)] = 3
-    """
-    Lowest guidance value the schedule may fall to.
-    """
+    """Lowest guidance value the schedule may fall to."""
     lyrics: StrictStr = ""
-    """
-    Words to sing; section markers such as [verse] or [chorus] shape the song.
-    """
+    """Words to sing; section markers such as [verse] or [chorus] shape the song."""
     tag_guidance_scale: Annotated[StrictFloat, Field(ge=0.0, le=10.0)] = 5
-    """
-    How strongly the style tags steer the result.
-    """
+    """How strongly the style tags steer the result."""
     scheduler: Literal["euler", "heun"] = UNSET
-    """
-    Sampler used for the diffusion steps.
-    """
+    """Sampler used for the diffusion steps."""
     guidance_scale: Annotated[StrictFloat, Field(ge=0.0, le=200.0)] = 15
-    """
-    How closely the result follows the prompt; higher is closer.
-    """
+    """How closely the result follows the prompt; higher is closer."""
     guidance_type: Literal["cfg", "apg", "cfg_star"] = UNSET
-    """
-    Which classifier-free guidance variant is used.
-    """
+    """Which classifier-free guidance variant is used."""
     lyric_guidance_scale: Annotated[StrictFloat, Field(ge=0.0, le=10.0)] = 1.5
-    """
-    How strongly the lyrics steer the result.
-    """
+    """How strongly the lyrics steer the result."""
     guidance_interval: Annotated[StrictFloat, Field(ge=0.0, le=1.0)] = 0.5
-    """
-    Share of the steps during which guidance applies.
-    """
+    """Share of the steps during which guidance applies."""
     guidance_interval_decay: Annotated[StrictFloat, Field(ge=0.0, le=1.0)] = 0
-    """
-    How fast guidance fades over its interval.
-    """
+    """How fast guidance fades over its interval."""
     seed: StrictInt = UNSET
-    """
-    Fix it to get the same result again; leave it out for a random one.
-    """
+    """Fix it to get the same result again; leave it out for a random one."""
     granularity_scale: Annotated[StrictInt, Field(ge=-100, le=100)] = 10
-    """
-    Fineness of the guidance; higher reduces artifacts.
-    """
+    """Fineness of the guidance; higher reduces artifacts."""
 
 
 class FalAiAceStepOutput(OutputModel):
     tags: StrictStr
-    """
-    Style tags (genres, moods, instruments) for the music.
-    """
+    """Style tags (genres, moods, instruments) for the music."""
     lyrics: StrictStr
-    """
-    Words to sing; section markers such as [verse] or [chorus] shape the song.
-    """
+    """Words to sing; section markers such as [verse] or [chorus] shape the song."""
     seed: StrictInt
-    """
-    Fix it to get the same result again; leave it out for a random one.
-    """
+    """Fix it to get the same result again; leave it out for a random one."""
     audio: FalAiAceStepOutputAudio
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
 
 BINDING = Binding(

@@ -13,132 +13,72 @@ from musicbind.runtime import UNSET, Binding, InputModel, OutputModel
 
 
 class FalAiAceStepAudioInpaintOutputAudio(OutputModel):
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
     file_size: StrictInt | None = None
-    """
-    Size of the file in bytes.
-    """
+    """Size of the file in bytes."""
     file_name: StrictStr | None = None
-    """
-    Name of the file.
-    """
+    """Name of the file."""
     content_type: StrictStr | None = None
-    """
-    MIME type of the file.
-    """
+    """MIME type of the file."""
     url: StrictStr
-    """
-    Download URL of the file.
-    """
+    """Download URL of the file."""
     file_data: StrictStr | None = None
-    """
-    The file's content, when returned inline.
-    """
+    """The file's content, when returned inline."""
 
 
 class FalAiAceStepAudioInpaintInput(InputModel):
-    """
-    ACE-Step rewriting a section of a recording with new lyrics or style.
-    """
+    """ACE-Step rewriting a section of a recording with new lyrics or style."""
 
     number_of_steps: Annotated[StrictInt, Field(ge=3, le=60)] = 27
-    """
-    How many generation steps run.
-    """
+    """How many generation steps run."""
     start_time: Annotated[StrictFloat, Field(ge=0.0, le=240.0)] = 0
-    """
-    Start of the section to rework.
-    """
+    """Start of the section to rework."""
     tags: StrictStr
-    """
-    Style tags (genres, moods, instruments) for the music.
-    """
+    """Style tags (genres, moods, instruments) for the music."""
     minimum_guidance_scale: Annotated[StrictFloat, Field(ge=0.0, le=200.0)] = 3
-    """
-    Lowest guidance value the schedule may fall to.
-    """
+    """Lowest guidance value the schedule may fall to."""
     lyrics: StrictStr = ""
-    """
-    Words to sing; section markers such as [verse] or [chorus] shape the song.
-    """
+    """Words to sing; section markers such as [verse] or [chorus] shape the song."""
     end_time_relative_to: Literal["start", "end"] = UNSET
-    """
-    Whether the end time counts from the start or the end of the audio.
-    """
+    """Whether the end time counts from the start or the end of the audio."""
     tag_guidance_scale: Annotated[StrictFloat, Field(ge=0.0, le=10.0)] = 5
-    """
-    How strongly the style tags steer the result.
-    """
+    """How strongly the style tags steer the result."""
     scheduler: Literal["euler", "heun"] = UNSET
-    """
-    Sampler used for the diffusion steps.
-    """
+    """Sampler used for the diffusion steps."""
     end_time: Annotated[StrictFloat, Field(ge=0.0, le=240.0)] = 30
-    """
-    End of the section to rework.
-    """
+    """End of the section to rework."""
     guidance_type: Literal["cfg", "apg", "cfg_star"] = UNSET
-    """
-    Which classifier-free guidance variant is used.
-    """
+    """Which classifier-free guidance variant is used."""
     guidance_scale: Annotated[StrictFloat, Field(ge=0.0, le=200.0)] = 15
-    """
-    How closely the result follows the prompt; higher is closer.
-    """
+    """How closely the result follows the prompt; higher is closer."""
     lyric_guidance_scale: Annotated[StrictFloat, Field(ge=0.0, le=10.0)] = 1.5
-    """
-    How strongly the lyrics steer the result.
-    """
+    """How strongly the lyrics steer the result."""
     guidance_interval: Annotated[StrictFloat, Field(ge=0.0, le=1.0)] = 0.5
-    """
-    Share of the steps during which guidance applies.
-    """
+    """Share of the steps during which guidance applies."""
     variance: Annotated[StrictFloat, Field(ge=0.0, le=1.0)] = 0.5
-    """
-    How much the reworked section may differ from the original.
-    """
+    """How much the reworked section may differ from the original."""
     guidance_interval_decay: Annotated[StrictFloat, Field(ge=0.0, le=1.0)] = 0
-    """
-    How fast guidance fades over its interval.
-    """
+    """How fast guidance fades over its interval."""
     start_time_relative_to: Literal["start", "end"] = UNSET
-    """
-    Whether the start time counts from the start or the end of the audio.
-    """
+    """Whether the start time counts from the start or the end of the audio."""
     audio_url: StrictStr
-    """
-    Public http(s) URL of the input audio.
-    """
+    """Public http(s) URL of the input audio."""
     seed: StrictInt = UNSET
-    """
-    Fix it to get the same result again; leave it out for a random one.
-    """
+    """Fix it to get the same result again; leave it out for a random one."""
     granularity_scale: Annotated[StrictInt, Field(ge=-100, le=100)] = 10
-    """
-    Fineness of the guidance; higher reduces artifacts.
-    """
+    """Fineness of the guidance; higher reduces artifacts."""
 
 
 class FalAiAceStepAudioInpaintOutput(OutputModel):
     tags: StrictStr
-    """
-    Style tags (genres, moods, instruments) for the music.
-    """
+    """Style tags (genres, moods, instruments) for the music."""
     lyrics: StrictStr
-    """
-    Words to sing; section markers such as [verse] or [chorus] shape the song.
-    """
+    """Words to sing; section markers such as [verse] or [chorus] shape the song."""
     seed: StrictInt
-    """
-    Fix it to get the same result again; leave it out for a random one.
-    """
+    """Fix it to get the same result again; leave it out for a random one."""
     audio: FalAiAceStepAudioInpaintOutputAudio
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
 
 BINDING = Binding(

@@ -13,128 +13,70 @@ from musicbind.runtime import UNSET, Binding, InputModel, OutputModel
 
 
 class FalAiAceStepAudioToAudioOutputAudio(OutputModel):
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
     file_size: StrictInt | None = None
-    """
-    Size of the file in bytes.
-    """
+    """Size of the file in bytes."""
     file_name: StrictStr | None = None
-    """
-    Name of the file.
-    """
+    """Name of the file."""
     content_type: StrictStr | None = None
-    """
-    MIME type of the file.
-    """
+    """MIME type of the file."""
     url: StrictStr
-    """
-    Download URL of the file.
-    """
+    """Download URL of the file."""
     file_data: StrictStr | None = None
-    """
-    The file's content, when returned inline.
-    """
+    """The file's content, when returned inline."""
 
 
 class FalAiAceStepAudioToAudioInput(InputModel):
-    """
-    ACE-Step remixing a recording, or changing only its lyrics.
-    """
+    """ACE-Step remixing a recording, or changing only its lyrics."""
 
     number_of_steps: Annotated[StrictInt, Field(ge=3, le=60)] = 27
-    """
-    How many generation steps run.
-    """
+    """How many generation steps run."""
     tags: StrictStr
-    """
-    Style tags (genres, moods, instruments) for the music.
-    """
+    """Style tags (genres, moods, instruments) for the music."""
     minimum_guidance_scale: Annotated[StrictFloat, Field(ge=0.0, le=200.0)] = 3
-    """
-    Lowest guidance value the schedule may fall to.
-    """
+    """Lowest guidance value the schedule may fall to."""
     lyrics: StrictStr = ""
-    """
-    Words to sing; section markers such as [verse] or [chorus] shape the song.
-    """
+    """Words to sing; section markers such as [verse] or [chorus] shape the song."""
     tag_guidance_scale: Annotated[StrictFloat, Field(ge=0.0, le=10.0)] = 5
-    """
-    How strongly the style tags steer the result.
-    """
+    """How strongly the style tags steer the result."""
     original_lyrics: StrictStr = ""
-    """
-    Lyrics of the input audio.
-    """
+    """Lyrics of the input audio."""
     scheduler: Literal["euler", "heun"] = UNSET
-    """
-    Sampler used for the diffusion steps.
-    """
+    """Sampler used for the diffusion steps."""
     guidance_scale: Annotated[StrictFloat, Field(ge=0.0, le=200.0)] = 15
-    """
-    How closely the result follows the prompt; higher is closer.
-    """
+    """How closely the result follows the prompt; higher is closer."""
     guidance_type: Literal["cfg", "apg", "cfg_star"] = UNSET
-    """
-    Which classifier-free guidance variant is used.
-    """
+    """Which classifier-free guidance variant is used."""
     lyric_guidance_scale: Annotated[StrictFloat, Field(ge=0.0, le=10.0)] = 1.5
-    """
-    How strongly the lyrics steer the result.
-    """
+    """How strongly the lyrics steer the result."""
     guidance_interval: Annotated[StrictFloat, Field(ge=0.0, le=1.0)] = 0.5
-    """
-    Share of the steps during which guidance applies.
-    """
+    """Share of the steps during which guidance applies."""
     edit_mode: Literal["lyrics", "remix"] = "remix"
-    """
-    Change only the lyrics, or remix the whole track.
-    """
+    """Change only the lyrics, or remix the whole track."""
     guidance_interval_decay: Annotated[StrictFloat, Field(ge=0.0, le=1.0)] = 0
-    """
-    How fast guidance fades over its interval.
-    """
+    """How fast guidance fades over its interval."""
     audio_url: StrictStr
-    """
-    Public http(s) URL of the input audio.
-    """
+    """Public http(s) URL of the input audio."""
     seed: StrictInt = UNSET
-    """
-    Fix it to get the same result again; leave it out for a random one.
-    """
+    """Fix it to get the same result again; leave it out for a random one."""
     granularity_scale: Annotated[StrictInt, Field(ge=-100, le=100)] = 10
-    """
-    Fineness of the guidance; higher reduces artifacts.
-    """
+    """Fineness of the guidance; higher reduces artifacts."""
     original_tags: StrictStr
-    """
-    Style tags of the input audio.
-    """
+    """Style tags of the input audio."""
     original_seed: StrictInt = UNSET
-    """
-    Seed the input audio was made with, when known.
-    """
+    """Seed the input audio was made with, when known."""
 
 
 class FalAiAceStepAudioToAudioOutput(OutputModel):
     tags: StrictStr
-    """
-    Style tags (genres, moods, instruments) for the music.
-    """
+    """Style tags (genres, moods, instruments) for the music."""
     lyrics: StrictStr
-    """
-    Words to sing; section markers such as [verse] or [chorus] shape the song.
-    """
+    """Words to sing; section markers such as [verse] or [chorus] shape the song."""
     seed: StrictInt
-    """
-    Fix it to get the same result again; leave it out for a random one.
-    """
+    """Fix it to get the same result again; leave it out for a random one."""
     audio: FalAiAceStepAudioToAudioOutputAudio
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
 
 BINDING = Binding(

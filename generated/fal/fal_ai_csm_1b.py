@@ -14,69 +14,43 @@ from musicbind.runtime import UNSET, Binding, InputModel, OutputModel
 
 class FalAiCsm1bInputContextItem(InputModel):
     prompt: StrictStr
-    """
-    What to generate, described in words.
-    """
+    """What to generate, described in words."""
     audio_url: StrictStr
-    """
-    Public http(s) URL of the input audio.
-    """
+    """Public http(s) URL of the input audio."""
     speaker_id: StrictInt
-    """
-    Speaker id.
-    """
+    """Speaker id."""
 
 
 class FalAiCsm1bInputSceneItem(InputModel):
     text: StrictStr
-    """
-    The text to turn into sound.
-    """
+    """The text to turn into sound."""
     speaker_id: StrictInt
-    """
-    Speaker id.
-    """
+    """Speaker id."""
 
 
 class FalAiCsm1bOutputAudioOption1(OutputModel):
     file_size: StrictInt | None = None
-    """
-    Size of the file in bytes.
-    """
+    """Size of the file in bytes."""
     file_name: StrictStr | None = None
-    """
-    Name of the file.
-    """
+    """Name of the file."""
     content_type: StrictStr | None = None
-    """
-    MIME type of the file.
-    """
+    """MIME type of the file."""
     url: StrictStr
-    """
-    Download URL of the file.
-    """
+    """Download URL of the file."""
 
 
 class FalAiCsm1bInput(InputModel):
-    """
-    Sesame's CSM-1B: a spoken conversation between speakers from a script.
-    """
+    """Sesame's CSM-1B: a spoken conversation between speakers from a script."""
 
     scene: list[FalAiCsm1bInputSceneItem]
-    """
-    The conversation: lines of text, each with its speaker.
-    """
+    """The conversation: lines of text, each with its speaker."""
     context_: Annotated[list[FalAiCsm1bInputContextItem], Field(alias="context")] = UNSET
-    """
-    Earlier lines that set each speaker's voice.
-    """
+    """Earlier lines that set each speaker's voice."""
 
 
 class FalAiCsm1bOutput(OutputModel):
     audio: FalAiCsm1bOutputAudioOption1 | StrictStr
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
 
 BINDING = Binding(

@@ -11,52 +11,32 @@ from musicbind.runtime import Binding, InputModel, OutputModel
 
 
 class FalAiDiaTtsVoiceCloneOutputAudio(OutputModel):
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
     file_size: StrictInt | None = None
-    """
-    Size of the file in bytes.
-    """
+    """Size of the file in bytes."""
     file_name: StrictStr | None = None
-    """
-    Name of the file.
-    """
+    """Name of the file."""
     content_type: StrictStr | None = None
-    """
-    MIME type of the file.
-    """
+    """MIME type of the file."""
     url: StrictStr
-    """
-    Download URL of the file.
-    """
+    """Download URL of the file."""
 
 
 class FalAiDiaTtsVoiceCloneInput(InputModel):
-    """
-    Dia text-to-speech speaking dialogue in voices cloned from a reference recording.
-    """
+    """Dia text-to-speech speaking dialogue in voices cloned from a reference recording."""
 
     text: StrictStr
-    """
-    The text to turn into sound.
-    """
+    """The text to turn into sound."""
     ref_text: StrictStr
-    """
-    Transcript of the reference audio.
-    """
+    """Transcript of the reference audio."""
     ref_audio_url: StrictStr
-    """
-    Public http(s) URL of a recording of the voice to imitate.
-    """
+    """Public http(s) URL of a recording of the voice to imitate."""
 
 
 class FalAiDiaTtsVoiceCloneOutput(OutputModel):
     audio: FalAiDiaTtsVoiceCloneOutputAudio
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
 
 BINDING = Binding(

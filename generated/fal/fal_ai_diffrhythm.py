@@ -13,72 +13,42 @@ from musicbind.runtime import UNSET, Binding, InputModel, OutputModel
 
 
 class FalAiDiffrhythmOutputAudio(OutputModel):
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
     file_size: StrictInt | None = None
-    """
-    Size of the file in bytes.
-    """
+    """Size of the file in bytes."""
     file_name: StrictStr | None = None
-    """
-    Name of the file.
-    """
+    """Name of the file."""
     content_type: StrictStr | None = None
-    """
-    MIME type of the file.
-    """
+    """MIME type of the file."""
     url: StrictStr
-    """
-    Download URL of the file.
-    """
+    """Download URL of the file."""
     file_data: StrictStr | None = None
-    """
-    The file's content, when returned inline.
-    """
+    """The file's content, when returned inline."""
 
 
 class FalAiDiffrhythmInput(InputModel):
-    """
-    DiffRhythm: a full song from timed lyrics and a style reference.
-    """
+    """DiffRhythm: a full song from timed lyrics and a style reference."""
 
     lyrics: StrictStr
-    """
-    Words to sing; section markers such as [verse] or [chorus] shape the song.
-    """
+    """Words to sing; section markers such as [verse] or [chorus] shape the song."""
     cfg_strength: Annotated[StrictFloat, Field(ge=1.0, le=10.0)] = 4
-    """
-    How strictly the prompt is followed; higher is stricter.
-    """
+    """How strictly the prompt is followed; higher is stricter."""
     reference_audio_url: StrictStr = UNSET
-    """
-    Public http(s) URL of a reference recording.
-    """
+    """Public http(s) URL of a reference recording."""
     music_duration: Literal["95s", "285s"] = UNSET
-    """
-    Length of the song.
-    """
+    """Length of the song."""
     scheduler: Literal["euler", "midpoint", "rk4", "implicit_adams"] = UNSET
-    """
-    Sampler used for the diffusion steps.
-    """
+    """Sampler used for the diffusion steps."""
     num_inference_steps: Annotated[StrictInt, Field(ge=10, le=100)] = 32
-    """
-    How many denoising steps run.
-    """
+    """How many denoising steps run."""
     style_prompt: StrictStr = UNSET
-    """
-    The style of the song, in words.
-    """
+    """The style of the song, in words."""
 
 
 class FalAiDiffrhythmOutput(OutputModel):
     audio: FalAiDiffrhythmOutputAudio
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
 
 BINDING = Binding(

@@ -14,89 +14,53 @@ from musicbind.runtime import UNSET, Binding, InputModel, OutputModel
 
 class FalAiElevenlabsMusicInputCompositionPlanSectionsItem(InputModel):
     positive_local_styles: list[StrictStr]
-    """
-    Positive local styles.
-    """
+    """Positive local styles."""
     lines: list[StrictStr]
-    """
-    Lines.
-    """
+    """Lines."""
     negative_local_styles: list[StrictStr]
-    """
-    Negative local styles.
-    """
+    """Negative local styles."""
     duration_ms: Annotated[StrictInt, Field(ge=3000, le=120000)]
-    """
-    Duration ms.
-    """
+    """Duration ms."""
     section_name: Annotated[StrictStr, Field(max_length=100, min_length=1)]
-    """
-    Section name.
-    """
+    """Section name."""
 
 
 class FalAiElevenlabsMusicOutputAudio(OutputModel):
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
     file_size: StrictInt | None = None
-    """
-    Size of the file in bytes.
-    """
+    """Size of the file in bytes."""
     file_name: StrictStr | None = None
-    """
-    Name of the file.
-    """
+    """Name of the file."""
     content_type: StrictStr | None = None
-    """
-    MIME type of the file.
-    """
+    """MIME type of the file."""
     url: StrictStr
-    """
-    Download URL of the file.
-    """
+    """Download URL of the file."""
 
 
 class FalAiElevenlabsMusicOutput(OutputModel):
     audio: FalAiElevenlabsMusicOutputAudio
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
 
 class FalAiElevenlabsMusicInputCompositionPlan(InputModel):
     negative_global_styles: list[StrictStr]
-    """
-    Negative global styles.
-    """
+    """Negative global styles."""
     sections: list[FalAiElevenlabsMusicInputCompositionPlanSectionsItem]
-    """
-    Sections of the song.
-    """
+    """Sections of the song."""
     positive_global_styles: list[StrictStr]
-    """
-    Positive global styles.
-    """
+    """Positive global styles."""
 
 
 class FalAiElevenlabsMusicInput(InputModel):
-    """
-    ElevenLabs' music model: a song from a prompt or from a section-by-section composition plan.
-    """
+    """ElevenLabs' music model: a song from a prompt or from a section-by-section composition plan."""
 
     prompt: StrictStr | None = None
-    """
-    What to generate, described in words.
-    """
+    """What to generate, described in words."""
     composition_plan: FalAiElevenlabsMusicInputCompositionPlan | None = None
-    """
-    A detailed plan of the song, section by section (instead of a prompt).
-    """
+    """A detailed plan of the song, section by section (instead of a prompt)."""
     music_length_ms: Annotated[StrictInt | None, Field(ge=3000, le=600000)] = None
-    """
-    Length of the music in milliseconds.
-    """
+    """Length of the music in milliseconds."""
     output_format: Literal[
         "mp3_22050_32",
         "mp3_44100_32",
@@ -118,17 +82,11 @@ class FalAiElevenlabsMusicInput(InputModel):
         "opus_48000_128",
         "opus_48000_192",
     ] = UNSET
-    """
-    Container or codec of the returned audio.
-    """
+    """Container or codec of the returned audio."""
     respect_sections_durations: StrictBool = True
-    """
-    Keep each planned section exactly as long as planned.
-    """
+    """Keep each planned section exactly as long as planned."""
     force_instrumental: StrictBool = False
-    """
-    Render the music without vocals.
-    """
+    """Render the music without vocals."""
 
 
 BINDING = Binding(

@@ -13,45 +13,27 @@ from musicbind.runtime import UNSET, Binding, InputModel, OutputModel
 
 
 class FalAiElevenlabsSoundEffectsV2OutputAudio(OutputModel):
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
     file_size: StrictInt | None = None
-    """
-    Size of the file in bytes.
-    """
+    """Size of the file in bytes."""
     file_name: StrictStr | None = None
-    """
-    Name of the file.
-    """
+    """Name of the file."""
     content_type: StrictStr | None = None
-    """
-    MIME type of the file.
-    """
+    """MIME type of the file."""
     url: StrictStr
-    """
-    Download URL of the file.
-    """
+    """Download URL of the file."""
 
 
 class FalAiElevenlabsSoundEffectsV2Input(InputModel):
-    """
-    ElevenLabs' sound-effect model: a sound from a short description, optionally looping.
-    """
+    """ElevenLabs' sound-effect model: a sound from a short description, optionally looping."""
 
     text: StrictStr
-    """
-    The text to turn into sound.
-    """
+    """The text to turn into sound."""
     loop: StrictBool = False
-    """
-    Make the sound loop seamlessly.
-    """
+    """Make the sound loop seamlessly."""
     prompt_influence: Annotated[StrictFloat, Field(ge=0.0, le=1.0)] = 0.3
-    """
-    How closely the sound follows the text; higher varies less.
-    """
+    """How closely the sound follows the text; higher varies less."""
     output_format: Literal[
         "mp3_22050_32",
         "mp3_44100_32",
@@ -73,20 +55,14 @@ class FalAiElevenlabsSoundEffectsV2Input(InputModel):
         "opus_48000_128",
         "opus_48000_192",
     ] = UNSET
-    """
-    Container or codec of the returned audio.
-    """
+    """Container or codec of the returned audio."""
     duration_seconds: Annotated[StrictFloat | None, Field(ge=0.5, le=22.0)] = None
-    """
-    Length of the sound in seconds; the model picks one when left out.
-    """
+    """Length of the sound in seconds; the model picks one when left out."""
 
 
 class FalAiElevenlabsSoundEffectsV2Output(OutputModel):
     audio: FalAiElevenlabsSoundEffectsV2OutputAudio
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
 
 BINDING = Binding(

@@ -14,92 +14,56 @@ from musicbind.runtime import Binding, InputModel, OutputModel
 
 class FalAiElevenlabsTextToDialogueElevenV3InputInputsItem(InputModel):
     text: StrictStr
-    """
-    The text to turn into sound.
-    """
+    """The text to turn into sound."""
     voice: StrictStr
-    """
-    Which voice speaks.
-    """
+    """Which voice speaks."""
 
 
 class FalAiElevenlabsTextToDialogueElevenV3InputPronunciationDictionaryLocatorsItem(InputModel):
     version_id: StrictStr | None = None
-    """
-    Version id.
-    """
+    """Version id."""
     pronunciation_dictionary_id: StrictStr | None
-    """
-    Pronunciation dictionary id.
-    """
+    """Pronunciation dictionary id."""
 
 
 class FalAiElevenlabsTextToDialogueElevenV3OutputAudio(OutputModel):
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
     file_size: StrictInt | None = None
-    """
-    Size of the file in bytes.
-    """
+    """Size of the file in bytes."""
     file_name: StrictStr | None = None
-    """
-    Name of the file.
-    """
+    """Name of the file."""
     content_type: StrictStr | None = None
-    """
-    MIME type of the file.
-    """
+    """MIME type of the file."""
     url: StrictStr
-    """
-    Download URL of the file.
-    """
+    """Download URL of the file."""
 
 
 class FalAiElevenlabsTextToDialogueElevenV3Input(InputModel):
-    """
-    ElevenLabs v3 reading a multi-speaker dialogue, one voice per line.
-    """
+    """ElevenLabs v3 reading a multi-speaker dialogue, one voice per line."""
 
     stability: Annotated[StrictFloat | None, Field(ge=0.0, le=1.0)] = None
-    """
-    Steadiness of the voice; lower is more varied.
-    """
+    """Steadiness of the voice; lower is more varied."""
     inputs: list[FalAiElevenlabsTextToDialogueElevenV3InputInputsItem]
-    """
-    The lines of the dialogue, each with its voice.
-    """
+    """The lines of the dialogue, each with its voice."""
     language_code: StrictStr | None = None
-    """
-    Language of the text, as an ISO 639-1 code.
-    """
+    """Language of the text, as an ISO 639-1 code."""
     seed: StrictInt | None = None
-    """
-    Fix it to get the same result again; leave it out for a random one.
-    """
+    """Fix it to get the same result again; leave it out for a random one."""
     use_speaker_boost: StrictBool | None = None
-    """
-    Boost the likeness to the original speaker.
-    """
+    """Boost the likeness to the original speaker."""
     pronunciation_dictionary_locators: Annotated[
         list[FalAiElevenlabsTextToDialogueElevenV3InputPronunciationDictionaryLocatorsItem],
         Field(validate_default=True),
     ] = []
-    """
-    Pronunciation dictionaries applied to the text.
-    """
+    """Pronunciation dictionaries applied to the text."""
 
 
 class FalAiElevenlabsTextToDialogueElevenV3Output(OutputModel):
     seed: StrictInt
-    """
-    Fix it to get the same result again; leave it out for a random one.
-    """
+    """Fix it to get the same result again; leave it out for a random one."""
     audio: FalAiElevenlabsTextToDialogueElevenV3OutputAudio
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
 
 BINDING = Binding(

@@ -13,88 +13,50 @@ from musicbind.runtime import UNSET, Binding, InputModel, OutputModel
 
 
 class FalAiElevenlabsTtsMultilingualV2OutputAudio(OutputModel):
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
     file_size: StrictInt | None = None
-    """
-    Size of the file in bytes.
-    """
+    """Size of the file in bytes."""
     file_name: StrictStr | None = None
-    """
-    Name of the file.
-    """
+    """Name of the file."""
     content_type: StrictStr | None = None
-    """
-    MIME type of the file.
-    """
+    """MIME type of the file."""
     url: StrictStr
-    """
-    Download URL of the file.
-    """
+    """Download URL of the file."""
 
 
 class FalAiElevenlabsTtsMultilingualV2Input(InputModel):
-    """
-    ElevenLabs Multilingual v2 text-to-speech.
-    """
+    """ElevenLabs Multilingual v2 text-to-speech."""
 
     text: Annotated[StrictStr, Field(min_length=1)]
-    """
-    The text to turn into sound.
-    """
+    """The text to turn into sound."""
     next_text: StrictStr | None = None
-    """
-    Text that follows, for a smooth join between parts.
-    """
+    """Text that follows, for a smooth join between parts."""
     speed: Annotated[StrictFloat, Field(ge=0.7, le=1.2)] = 1
-    """
-    Speaking rate; 1 is normal speed.
-    """
+    """Speaking rate; 1 is normal speed."""
     style: Annotated[StrictFloat, Field(ge=0.0, le=1.0)] = 0
-    """
-    Strength of the speaking style.
-    """
+    """Strength of the speaking style."""
     stability: Annotated[StrictFloat, Field(ge=0.0, le=1.0)] = 0.5
-    """
-    Steadiness of the voice; lower is more varied.
-    """
+    """Steadiness of the voice; lower is more varied."""
     timestamps: StrictBool = False
-    """
-    Also return timing information for the spoken words.
-    """
+    """Also return timing information for the spoken words."""
     similarity_boost: Annotated[StrictFloat, Field(ge=0.0, le=1.0)] = 0.75
-    """
-    How closely the voice matches the original.
-    """
+    """How closely the voice matches the original."""
     voice: StrictStr = "Rachel"
-    """
-    Which voice speaks.
-    """
+    """Which voice speaks."""
     language_code: StrictStr | None = None
-    """
-    Language of the text, as an ISO 639-1 code.
-    """
+    """Language of the text, as an ISO 639-1 code."""
     apply_text_normalization: Literal["auto", "on", "off"] = UNSET
-    """
-    Whether numbers and abbreviations are spelled out before speaking.
-    """
+    """Whether numbers and abbreviations are spelled out before speaking."""
     previous_text: StrictStr | None = None
-    """
-    Text that came before, for a smooth join between parts.
-    """
+    """Text that came before, for a smooth join between parts."""
 
 
 class FalAiElevenlabsTtsMultilingualV2Output(OutputModel):
     audio: FalAiElevenlabsTtsMultilingualV2OutputAudio
-    """
-    The generated audio.
-    """
+    """The generated audio."""
     timestamps: list[Any] | None = None
-    """
-    Also return timing information for the spoken words.
-    """
+    """Also return timing information for the spoken words."""
 
 
 BINDING = Binding(

@@ -13,60 +13,36 @@ from musicbind.runtime import Binding, InputModel, OutputModel
 
 
 class FalAiF5TtsOutputAudioUrl(OutputModel):
-    """
-    Public http(s) URL of the input audio.
-    """
+    """Public http(s) URL of the input audio."""
 
     file_size: StrictInt | None = None
-    """
-    Size of the file in bytes.
-    """
+    """Size of the file in bytes."""
     file_name: StrictStr | None = "8535dd59e911496a947daa35c07e67a3_tmplkcy6tut.wav"
-    """
-    Name of the file.
-    """
+    """Name of the file."""
     content_type: StrictStr | None = "audio/wav"
-    """
-    MIME type of the file.
-    """
+    """MIME type of the file."""
     url: StrictStr
-    """
-    Download URL of the file.
-    """
+    """Download URL of the file."""
 
 
 class FalAiF5TtsInput(InputModel):
-    """
-    F5-TTS: speech in a voice cloned from a short reference recording.
-    """
+    """F5-TTS: speech in a voice cloned from a short reference recording."""
 
     ref_text: StrictStr = ""
-    """
-    Transcript of the reference audio.
-    """
+    """Transcript of the reference audio."""
     remove_silence: StrictBool = True
-    """
-    Trim silences from the result.
-    """
+    """Trim silences from the result."""
     gen_text: StrictStr
-    """
-    The text to speak.
-    """
+    """The text to speak."""
     model_type: Literal["F5-TTS", "E2-TTS"]
-    """
-    Which model variant runs.
-    """
+    """Which model variant runs."""
     ref_audio_url: StrictStr
-    """
-    Public http(s) URL of a recording of the voice to imitate.
-    """
+    """Public http(s) URL of a recording of the voice to imitate."""
 
 
 class FalAiF5TtsOutput(OutputModel):
     audio_url: FalAiF5TtsOutputAudioUrl
-    """
-    Public http(s) URL of the input audio.
-    """
+    """Public http(s) URL of the input audio."""
 
 
 BINDING = Binding(

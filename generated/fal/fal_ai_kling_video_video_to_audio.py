@@ -13,93 +13,55 @@ from musicbind.runtime import Binding, InputModel, OutputModel
 
 
 class FalAiKlingVideoVideoToAudioOutputAudio(OutputModel):
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
     file_size: StrictInt | None = None
-    """
-    Size of the file in bytes.
-    """
+    """Size of the file in bytes."""
     file_name: StrictStr | None = None
-    """
-    Name of the file.
-    """
+    """Name of the file."""
     content_type: StrictStr | None = None
-    """
-    MIME type of the file.
-    """
+    """MIME type of the file."""
     url: StrictStr
-    """
-    Download URL of the file.
-    """
+    """Download URL of the file."""
     file_data: StrictStr | None = None
-    """
-    The file's content, when returned inline.
-    """
+    """The file's content, when returned inline."""
 
 
 class FalAiKlingVideoVideoToAudioOutputVideo(OutputModel):
-    """
-    The video with its new soundtrack.
-    """
+    """The video with its new soundtrack."""
 
     file_size: StrictInt | None = None
-    """
-    Size of the file in bytes.
-    """
+    """Size of the file in bytes."""
     file_name: StrictStr | None = None
-    """
-    Name of the file.
-    """
+    """Name of the file."""
     content_type: StrictStr | None = None
-    """
-    MIME type of the file.
-    """
+    """MIME type of the file."""
     url: StrictStr
-    """
-    Download URL of the file.
-    """
+    """Download URL of the file."""
     file_data: StrictStr | None = None
-    """
-    The file's content, when returned inline.
-    """
+    """The file's content, when returned inline."""
 
 
 class FalAiKlingVideoVideoToAudioInput(InputModel):
-    """
-    Kling: sound effects and background music for a video.
-    """
+    """Kling: sound effects and background music for a video."""
 
     video_url: StrictStr
-    """
-    Public http(s) URL of the video.
-    """
+    """Public http(s) URL of the video."""
     asmr_mode: StrictBool = False
-    """
-    Render in a close, intimate ASMR style.
-    """
+    """Render in a close, intimate ASMR style."""
     background_music_prompt: Annotated[StrictStr, Field(max_length=200)] = "intense car race"
-    """
-    Music to lay under the video.
-    """
+    """Music to lay under the video."""
     sound_effect_prompt: Annotated[StrictStr, Field(max_length=200)] = (
         "Car tires screech as they accelerate in a drag race"
     )
-    """
-    Sound effects to add to the video.
-    """
+    """Sound effects to add to the video."""
 
 
 class FalAiKlingVideoVideoToAudioOutput(OutputModel):
     video: FalAiKlingVideoVideoToAudioOutputVideo
-    """
-    The video with its new soundtrack.
-    """
+    """The video with its new soundtrack."""
     audio: FalAiKlingVideoVideoToAudioOutputAudio
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
 
 BINDING = Binding(

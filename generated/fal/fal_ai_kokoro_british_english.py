@@ -13,41 +13,25 @@ from musicbind.runtime import Binding, InputModel, OutputModel
 
 
 class FalAiKokoroBritishEnglishOutputAudio(OutputModel):
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
     file_size: StrictInt | None = None
-    """
-    Size of the file in bytes.
-    """
+    """Size of the file in bytes."""
     file_name: StrictStr | None = None
-    """
-    Name of the file.
-    """
+    """Name of the file."""
     content_type: StrictStr | None = None
-    """
-    MIME type of the file.
-    """
+    """MIME type of the file."""
     url: StrictStr
-    """
-    Download URL of the file.
-    """
+    """Download URL of the file."""
     file_data: StrictStr | None = None
-    """
-    The file's content, when returned inline.
-    """
+    """The file's content, when returned inline."""
 
 
 class FalAiKokoroBritishEnglishInput(InputModel):
-    """
-    Kokoro, a small fast text-to-speech model: British English voices.
-    """
+    """Kokoro, a small fast text-to-speech model: British English voices."""
 
     prompt: StrictStr
-    """
-    What to generate, described in words.
-    """
+    """What to generate, described in words."""
     voice: Literal[
         "bf_alice",
         "bf_emma",
@@ -58,20 +42,14 @@ class FalAiKokoroBritishEnglishInput(InputModel):
         "bm_george",
         "bm_lewis",
     ]
-    """
-    Which voice speaks.
-    """
+    """Which voice speaks."""
     speed: Annotated[StrictFloat, Field(ge=0.1, le=5.0)] = 1
-    """
-    Speaking rate; 1 is normal speed.
-    """
+    """Speaking rate; 1 is normal speed."""
 
 
 class FalAiKokoroBritishEnglishOutput(OutputModel):
     audio: FalAiKokoroBritishEnglishOutputAudio
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
 
 BINDING = Binding(

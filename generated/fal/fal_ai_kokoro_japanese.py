@@ -13,56 +13,34 @@ from musicbind.runtime import Binding, InputModel, OutputModel
 
 
 class FalAiKokoroJapaneseOutputAudio(OutputModel):
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
     file_size: StrictInt | None = None
-    """
-    Size of the file in bytes.
-    """
+    """Size of the file in bytes."""
     file_name: StrictStr | None = None
-    """
-    Name of the file.
-    """
+    """Name of the file."""
     content_type: StrictStr | None = None
-    """
-    MIME type of the file.
-    """
+    """MIME type of the file."""
     url: StrictStr
-    """
-    Download URL of the file.
-    """
+    """Download URL of the file."""
     file_data: StrictStr | None = None
-    """
-    The file's content, when returned inline.
-    """
+    """The file's content, when returned inline."""
 
 
 class FalAiKokoroJapaneseInput(InputModel):
-    """
-    Kokoro, a small fast text-to-speech model: Japanese voices.
-    """
+    """Kokoro, a small fast text-to-speech model: Japanese voices."""
 
     prompt: StrictStr
-    """
-    What to generate, described in words.
-    """
+    """What to generate, described in words."""
     voice: Literal["jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo"]
-    """
-    Which voice speaks.
-    """
+    """Which voice speaks."""
     speed: Annotated[StrictFloat, Field(ge=0.1, le=5.0)] = 1
-    """
-    Speaking rate; 1 is normal speed.
-    """
+    """Speaking rate; 1 is normal speed."""
 
 
 class FalAiKokoroJapaneseOutput(OutputModel):
     audio: FalAiKokoroJapaneseOutputAudio
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
 
 BINDING = Binding(

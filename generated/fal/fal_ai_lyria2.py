@@ -13,56 +13,34 @@ from musicbind.runtime import UNSET, Binding, InputModel, OutputModel
 
 
 class FalAiLyria2OutputAudio(OutputModel):
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
     file_size: StrictInt | None = None
-    """
-    Size of the file in bytes.
-    """
+    """Size of the file in bytes."""
     file_name: StrictStr | None = None
-    """
-    Name of the file.
-    """
+    """Name of the file."""
     content_type: StrictStr | None = None
-    """
-    MIME type of the file.
-    """
+    """MIME type of the file."""
     url: StrictStr
-    """
-    Download URL of the file.
-    """
+    """Download URL of the file."""
     file_data: StrictStr | None = None
-    """
-    The file's content, when returned inline.
-    """
+    """The file's content, when returned inline."""
 
 
 class FalAiLyria2Input(InputModel):
-    """
-    Google's Lyria 2: 30-second music clips from a text prompt.
-    """
+    """Google's Lyria 2: 30-second music clips from a text prompt."""
 
     prompt: Annotated[StrictStr, Field(max_length=2000, min_length=1)]
-    """
-    What to generate, described in words.
-    """
+    """What to generate, described in words."""
     seed: StrictInt = UNSET
-    """
-    Fix it to get the same result again; leave it out for a random one.
-    """
+    """Fix it to get the same result again; leave it out for a random one."""
     negative_prompt: StrictStr = "low quality"
-    """
-    What to keep out of the result.
-    """
+    """What to keep out of the result."""
 
 
 class FalAiLyria2Output(OutputModel):
     audio: FalAiLyria2OutputAudio
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
 
 BINDING = Binding(

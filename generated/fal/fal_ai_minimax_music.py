@@ -14,48 +14,30 @@ from musicbind.runtime import Binding, InputModel, OutputModel, PriceRule
 
 
 class File(OutputModel):
-    """
-    A fal file (the page does not define it).
-    """
+    """A fal file (the page does not define it)."""
 
     url: StrictStr
-    """
-    Where the file can be downloaded.
-    """
+    """Where the file can be downloaded."""
     content_type: StrictStr | None = None
-    """
-    The file's MIME type.
-    """
+    """The file's MIME type."""
     file_name: StrictStr | None = None
-    """
-    The file's name.
-    """
+    """The file's name."""
     file_size: StrictInt | None = None
-    """
-    The file's size in bytes.
-    """
+    """The file's size in bytes."""
 
 
 class FalAiMinimaxMusicInput(InputModel):
-    """
-    MiniMax's music model: sings your lyrics in the style of a reference song.
-    """
+    """MiniMax's music model: sings your lyrics in the style of a reference song."""
 
     prompt: Annotated[StrictStr, Field(max_length=600)]
-    """
-    The lyrics. A newline separates lines, two newlines add a pause, and double hash marks (##) at the start and end add accompaniment. At most 600 characters.
-    """
+    """The lyrics. A newline separates lines, two newlines add a pause, and double hash marks (##) at the start and end add accompaniment. At most 600 characters."""
     reference_audio_url: StrictStr
-    """
-    A reference song with both music and vocals: a .wav or .mp3 file longer than 15 seconds.
-    """
+    """A reference song with both music and vocals: a .wav or .mp3 file longer than 15 seconds."""
 
 
 class FalAiMinimaxMusicOutput(OutputModel):
     audio: File
-    """
-    The song that was generated.
-    """
+    """The song that was generated."""
 
 
 BINDING = Binding(

@@ -14,52 +14,32 @@ from musicbind.runtime import UNSET, Binding, InputModel, OutputModel, PriceRule
 
 
 class File(OutputModel):
-    """
-    A fal file (the page does not define it).
-    """
+    """A fal file (the page does not define it)."""
 
     url: StrictStr
-    """
-    Where the file can be downloaded.
-    """
+    """Where the file can be downloaded."""
     content_type: StrictStr | None = None
-    """
-    The file's MIME type.
-    """
+    """The file's MIME type."""
     file_name: StrictStr | None = None
-    """
-    The file's name.
-    """
+    """The file's name."""
     file_size: StrictInt | None = None
-    """
-    The file's size in bytes.
-    """
+    """The file's size in bytes."""
 
 
 class FalAiMinimaxMusicV15Input(InputModel):
-    """
-    MiniMax's music model, version 1.5: sings lyrics over an arrangement in the style you describe.
-    """
+    """MiniMax's music model, version 1.5: sings lyrics over an arrangement in the style you describe."""
 
     prompt: StrictStr
-    """
-    The lyrics; [intro], [verse], [chorus], [bridge] and [outro] section tags are understood. 10 to 600 characters.
-    """
+    """The lyrics; [intro], [verse], [chorus], [bridge] and [outro] section tags are understood. 10 to 600 characters."""
     audio_setting: dict[str, Any] = UNSET
-    """
-    Settings of the rendered audio.
-    """
+    """Settings of the rendered audio."""
     lyrics_prompt: StrictStr
-    """
-    Steers the style of the music. 10 to 3000 characters.
-    """
+    """Steers the style of the music. 10 to 3000 characters."""
 
 
 class FalAiMinimaxMusicV15Output(OutputModel):
     audio: File
-    """
-    The song that was generated.
-    """
+    """The song that was generated."""
 
 
 BINDING = Binding(

@@ -14,75 +14,45 @@ from musicbind.runtime import UNSET, Binding, ChoiceInputModel, InputModel, Outp
 
 
 class FalAiMinimaxMusicV2InputAudioSetting(ChoiceInputModel):
-    """
-    Settings of the rendered audio.
-    """
+    """Settings of the rendered audio."""
 
     format: Literal["mp3", "pcm", "flac"] = UNSET
-    """
-    Format.
-    """
+    """Format."""
     sample_rate: Literal[8000, 16000, 22050, 24000, 32000, 44100] = UNSET
-    """
-    Sample rate.
-    """
+    """Sample rate."""
     bitrate: Literal[32000, 64000, 128000, 256000] = UNSET
-    """
-    Bitrate.
-    """
+    """Bitrate."""
 
 
 class FalAiMinimaxMusicV2OutputAudio(OutputModel):
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
     file_size: StrictInt | None = None
-    """
-    Size of the file in bytes.
-    """
+    """Size of the file in bytes."""
     file_name: StrictStr | None = None
-    """
-    Name of the file.
-    """
+    """Name of the file."""
     content_type: StrictStr | None = None
-    """
-    MIME type of the file.
-    """
+    """MIME type of the file."""
     url: StrictStr
-    """
-    Download URL of the file.
-    """
+    """Download URL of the file."""
     file_data: StrictStr | None = None
-    """
-    The file's content, when returned inline.
-    """
+    """The file's content, when returned inline."""
 
 
 class FalAiMinimaxMusicV2Input(InputModel):
-    """
-    MiniMax Music 2.0: a sung song from lyrics and a style description.
-    """
+    """MiniMax Music 2.0: a sung song from lyrics and a style description."""
 
     prompt: Annotated[StrictStr, Field(max_length=2000, min_length=10)]
-    """
-    What to generate, described in words.
-    """
+    """What to generate, described in words."""
     lyrics_prompt: Annotated[StrictStr, Field(max_length=3000, min_length=10)]
-    """
-    The lyrics to sing.
-    """
+    """The lyrics to sing."""
     audio_setting: FalAiMinimaxMusicV2InputAudioSetting = UNSET
-    """
-    Settings of the rendered audio.
-    """
+    """Settings of the rendered audio."""
 
 
 class FalAiMinimaxMusicV2Output(OutputModel):
     audio: FalAiMinimaxMusicV2OutputAudio
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
 
 BINDING = Binding(

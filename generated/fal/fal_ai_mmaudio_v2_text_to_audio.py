@@ -13,72 +13,42 @@ from musicbind.runtime import UNSET, Binding, InputModel, OutputModel
 
 
 class FalAiMmaudioV2TextToAudioOutputAudio(OutputModel):
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
     file_size: StrictInt | None = None
-    """
-    Size of the file in bytes.
-    """
+    """Size of the file in bytes."""
     file_name: StrictStr | None = None
-    """
-    Name of the file.
-    """
+    """Name of the file."""
     content_type: StrictStr | None = None
-    """
-    MIME type of the file.
-    """
+    """MIME type of the file."""
     url: StrictStr
-    """
-    Download URL of the file.
-    """
+    """Download URL of the file."""
     file_data: StrictStr | None = None
-    """
-    The file's content, when returned inline.
-    """
+    """The file's content, when returned inline."""
 
 
 class FalAiMmaudioV2TextToAudioInput(InputModel):
-    """
-    MMAudio v2: sounds and ambiences from a text prompt.
-    """
+    """MMAudio v2: sounds and ambiences from a text prompt."""
 
     prompt: StrictStr
-    """
-    What to generate, described in words.
-    """
+    """What to generate, described in words."""
     num_steps: Annotated[StrictInt, Field(ge=4, le=50)] = 25
-    """
-    How many generation steps run.
-    """
+    """How many generation steps run."""
     duration: Annotated[StrictFloat, Field(ge=1.0, le=30.0)] = 8
-    """
-    Length of the result in seconds.
-    """
+    """Length of the result in seconds."""
     cfg_strength: Annotated[StrictFloat, Field(ge=0.0, le=20.0)] = 4.5
-    """
-    How strictly the prompt is followed; higher is stricter.
-    """
+    """How strictly the prompt is followed; higher is stricter."""
     seed: Annotated[StrictInt, Field(ge=0, le=65535)] = UNSET
-    """
-    Fix it to get the same result again; leave it out for a random one.
-    """
+    """Fix it to get the same result again; leave it out for a random one."""
     mask_away_clip: StrictBool = False
-    """
-    Leaves the visual features of the clip out of the conditioning.
-    """
+    """Leaves the visual features of the clip out of the conditioning."""
     negative_prompt: StrictStr = ""
-    """
-    What to keep out of the result.
-    """
+    """What to keep out of the result."""
 
 
 class FalAiMmaudioV2TextToAudioOutput(OutputModel):
     audio: FalAiMmaudioV2TextToAudioOutputAudio
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
 
 BINDING = Binding(

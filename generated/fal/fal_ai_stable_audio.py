@@ -14,56 +14,34 @@ from musicbind.runtime import Binding, InputModel, OutputModel, PriceRule
 
 
 class File(OutputModel):
-    """
-    A fal file (the page does not define it).
-    """
+    """A fal file (the page does not define it)."""
 
     url: StrictStr
-    """
-    Where the file can be downloaded.
-    """
+    """Where the file can be downloaded."""
     content_type: StrictStr | None = None
-    """
-    The file's MIME type.
-    """
+    """The file's MIME type."""
     file_name: StrictStr | None = None
-    """
-    The file's name.
-    """
+    """The file's name."""
     file_size: StrictInt | None = None
-    """
-    The file's size in bytes.
-    """
+    """The file's size in bytes."""
 
 
 class FalAiStableAudioInput(InputModel):
-    """
-    Stability AI's open text-to-audio model for short loops, music and sounds.
-    """
+    """Stability AI's open text-to-audio model for short loops, music and sounds."""
 
     prompt: StrictStr
-    """
-    What the clip should sound like.
-    """
+    """What the clip should sound like."""
     seconds_start: Annotated[StrictInt, Field(ge=0, le=47)] = 0
-    """
-    Where in the clip generation starts, in seconds.
-    """
+    """Where in the clip generation starts, in seconds."""
     seconds_total: Annotated[StrictInt, Field(ge=0, le=47)] = 30
-    """
-    How long the generated clip is, in seconds. Default value: 30
-    """
+    """How long the generated clip is, in seconds. Default value: 30"""
     steps: Annotated[StrictInt, Field(ge=2, le=1000)] = 100
-    """
-    How many denoising steps are run. Default value: 100
-    """
+    """How many denoising steps are run. Default value: 100"""
 
 
 class FalAiStableAudioOutput(OutputModel):
     audio_file: File
-    """
-    The clip that was generated.
-    """
+    """The clip that was generated."""
 
 
 BINDING = Binding(

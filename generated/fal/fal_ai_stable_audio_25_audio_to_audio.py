@@ -13,80 +13,46 @@ from musicbind.runtime import UNSET, Binding, InputModel, OutputModel
 
 
 class FalAiStableAudio25AudioToAudioOutputAudio(OutputModel):
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
     file_size: StrictInt | None = None
-    """
-    Size of the file in bytes.
-    """
+    """Size of the file in bytes."""
     file_name: StrictStr | None = None
-    """
-    Name of the file.
-    """
+    """Name of the file."""
     content_type: StrictStr | None = None
-    """
-    MIME type of the file.
-    """
+    """MIME type of the file."""
     url: StrictStr
-    """
-    Download URL of the file.
-    """
+    """Download URL of the file."""
     file_data: StrictStr | None = None
-    """
-    The file's content, when returned inline.
-    """
+    """The file's content, when returned inline."""
 
 
 class FalAiStableAudio25AudioToAudioInput(InputModel):
-    """
-    Stable Audio 2.5 reshaping an existing recording to follow a text prompt.
-    """
+    """Stable Audio 2.5 reshaping an existing recording to follow a text prompt."""
 
     prompt: StrictStr
-    """
-    What to generate, described in words.
-    """
+    """What to generate, described in words."""
     strength: Annotated[StrictFloat, Field(ge=0.01, le=1.0)] = 0.8
-    """
-    How far the result may move away from the input audio.
-    """
+    """How far the result may move away from the input audio."""
     sync_mode: StrictBool = False
-    """
-    When true the file comes back inline as a data URI and is not kept in the request history.
-    """
+    """When true the file comes back inline as a data URI and is not kept in the request history."""
     audio_url: StrictStr
-    """
-    Public http(s) URL of the input audio.
-    """
+    """Public http(s) URL of the input audio."""
     num_inference_steps: Annotated[StrictInt, Field(ge=4, le=8)] = 8
-    """
-    How many denoising steps run.
-    """
+    """How many denoising steps run."""
     guidance_scale: Annotated[StrictInt, Field(ge=1, le=25)] = 1
-    """
-    How closely the result follows the prompt; higher is closer.
-    """
+    """How closely the result follows the prompt; higher is closer."""
     seed: StrictInt = UNSET
-    """
-    Fix it to get the same result again; leave it out for a random one.
-    """
+    """Fix it to get the same result again; leave it out for a random one."""
     total_seconds: Annotated[StrictInt, Field(ge=1, le=190)] = UNSET
-    """
-    Length of the result in seconds.
-    """
+    """Length of the result in seconds."""
 
 
 class FalAiStableAudio25AudioToAudioOutput(OutputModel):
     seed: StrictInt
-    """
-    Fix it to get the same result again; leave it out for a random one.
-    """
+    """Fix it to get the same result again; leave it out for a random one."""
     audio: FalAiStableAudio25AudioToAudioOutputAudio
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
 
 BINDING = Binding(

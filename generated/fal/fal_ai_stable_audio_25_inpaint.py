@@ -13,84 +13,48 @@ from musicbind.runtime import UNSET, Binding, InputModel, OutputModel
 
 
 class FalAiStableAudio25InpaintOutputAudio(OutputModel):
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
     file_size: StrictInt | None = None
-    """
-    Size of the file in bytes.
-    """
+    """Size of the file in bytes."""
     file_name: StrictStr | None = None
-    """
-    Name of the file.
-    """
+    """Name of the file."""
     content_type: StrictStr | None = None
-    """
-    MIME type of the file.
-    """
+    """MIME type of the file."""
     url: StrictStr
-    """
-    Download URL of the file.
-    """
+    """Download URL of the file."""
     file_data: StrictStr | None = None
-    """
-    The file's content, when returned inline.
-    """
+    """The file's content, when returned inline."""
 
 
 class FalAiStableAudio25InpaintInput(InputModel):
-    """
-    Stable Audio 2.5 regenerating a chosen stretch of a recording to follow a text prompt.
-    """
+    """Stable Audio 2.5 regenerating a chosen stretch of a recording to follow a text prompt."""
 
     prompt: StrictStr
-    """
-    What to generate, described in words.
-    """
+    """What to generate, described in words."""
     guidance_scale: Annotated[StrictInt, Field(ge=1, le=25)] = 1
-    """
-    How closely the result follows the prompt; higher is closer.
-    """
+    """How closely the result follows the prompt; higher is closer."""
     mask_end: Annotated[StrictInt, Field(ge=0, le=190)] = 190
-    """
-    Second of the input where the reworked part ends.
-    """
+    """Second of the input where the reworked part ends."""
     sync_mode: StrictBool = False
-    """
-    When true the file comes back inline as a data URI and is not kept in the request history.
-    """
+    """When true the file comes back inline as a data URI and is not kept in the request history."""
     audio_url: StrictStr
-    """
-    Public http(s) URL of the input audio.
-    """
+    """Public http(s) URL of the input audio."""
     seed: StrictInt = UNSET
-    """
-    Fix it to get the same result again; leave it out for a random one.
-    """
+    """Fix it to get the same result again; leave it out for a random one."""
     seconds_total: Annotated[StrictInt, Field(ge=1, le=190)] = 190
-    """
-    Length of the result in seconds.
-    """
+    """Length of the result in seconds."""
     num_inference_steps: Annotated[StrictInt, Field(ge=4, le=8)] = 8
-    """
-    How many denoising steps run.
-    """
+    """How many denoising steps run."""
     mask_start: Annotated[StrictInt, Field(ge=0, le=190)] = 30
-    """
-    Second of the input where the reworked part starts.
-    """
+    """Second of the input where the reworked part starts."""
 
 
 class FalAiStableAudio25InpaintOutput(OutputModel):
     seed: StrictInt
-    """
-    Fix it to get the same result again; leave it out for a random one.
-    """
+    """Fix it to get the same result again; leave it out for a random one."""
     audio: FalAiStableAudio25InpaintOutputAudio
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
 
 BINDING = Binding(

@@ -14,61 +14,37 @@ from musicbind.runtime import UNSET, Binding, InputModel, OutputModel, PriceRule
 
 
 class File(OutputModel):
-    """
-    A fal file (the page does not define it).
-    """
+    """A fal file (the page does not define it)."""
 
     url: StrictStr
-    """
-    Where the file can be downloaded.
-    """
+    """Where the file can be downloaded."""
     content_type: StrictStr | None = None
-    """
-    The file's MIME type.
-    """
+    """The file's MIME type."""
     file_name: StrictStr | None = None
-    """
-    The file's name.
-    """
+    """The file's name."""
     file_size: StrictInt | None = None
-    """
-    The file's size in bytes.
-    """
+    """The file's size in bytes."""
 
 
 class FalAiStableAudio25TextToAudioInput(InputModel):
-    """
-    Stability AI's Stable Audio 2.5: music and sound effects of high quality from a text prompt.
-    """
+    """Stability AI's Stable Audio 2.5: music and sound effects of high quality from a text prompt."""
 
     prompt: StrictStr
-    """
-    What the audio should sound like.
-    """
+    """What the audio should sound like."""
     seconds_total: Annotated[StrictInt, Field(ge=1, le=190)] = 190
-    """
-    Length of the generated clip in seconds. Default value: 190
-    """
+    """Length of the generated clip in seconds. Default value: 190"""
     num_inference_steps: Annotated[StrictInt, Field(ge=4, le=8)] = 8
-    """
-    How many denoising steps are run. Default value: 8
-    """
+    """How many denoising steps are run. Default value: 8"""
     guidance_scale: Annotated[StrictFloat, Field(ge=1.0, le=25.0)] = 1
-    """
-    How closely the result follows the prompt; higher is closer. Default value: 1
-    """
+    """How closely the result follows the prompt; higher is closer. Default value: 1"""
     sync_mode: StrictBool = False
-    """
-    When true, the file comes back inline as a data URI and is not kept in the request history.
-    """
+    """When true, the file comes back inline as a data URI and is not kept in the request history."""
     seed: StrictInt = UNSET
 
 
 class FalAiStableAudio25TextToAudioOutput(OutputModel):
     audio: File
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
 
 BINDING = Binding(

@@ -11,52 +11,32 @@ from musicbind.runtime import Binding, InputModel, OutputModel
 
 
 class FalAiYueOutputAudio(OutputModel):
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
     file_size: StrictInt | None = None
-    """
-    Size of the file in bytes.
-    """
+    """Size of the file in bytes."""
     file_name: StrictStr | None = None
-    """
-    Name of the file.
-    """
+    """Name of the file."""
     content_type: StrictStr | None = None
-    """
-    MIME type of the file.
-    """
+    """MIME type of the file."""
     url: StrictStr
-    """
-    Download URL of the file.
-    """
+    """Download URL of the file."""
     file_data: StrictStr | None = None
-    """
-    The file's content, when returned inline.
-    """
+    """The file's content, when returned inline."""
 
 
 class FalAiYueInput(InputModel):
-    """
-    YuE: a full song with vocals from lyrics and genre tags.
-    """
+    """YuE: a full song with vocals from lyrics and genre tags."""
 
     lyrics: StrictStr
-    """
-    Words to sing; section markers such as [verse] or [chorus] shape the song.
-    """
+    """Words to sing; section markers such as [verse] or [chorus] shape the song."""
     genres: StrictStr
-    """
-    Genres, moods and vocal qualities of the song.
-    """
+    """Genres, moods and vocal qualities of the song."""
 
 
 class FalAiYueOutput(OutputModel):
     audio: FalAiYueOutputAudio
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
 
 BINDING = Binding(

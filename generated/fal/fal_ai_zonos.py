@@ -11,52 +11,32 @@ from musicbind.runtime import Binding, InputModel, OutputModel
 
 
 class FalAiZonosOutputAudio(OutputModel):
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
     file_size: StrictInt | None = None
-    """
-    Size of the file in bytes.
-    """
+    """Size of the file in bytes."""
     file_name: StrictStr | None = None
-    """
-    Name of the file.
-    """
+    """Name of the file."""
     content_type: StrictStr | None = None
-    """
-    MIME type of the file.
-    """
+    """MIME type of the file."""
     url: StrictStr
-    """
-    Download URL of the file.
-    """
+    """Download URL of the file."""
     file_data: StrictStr | None = None
-    """
-    The file's content, when returned inline.
-    """
+    """The file's content, when returned inline."""
 
 
 class FalAiZonosInput(InputModel):
-    """
-    Zonos text-to-speech, cloning a voice from a reference recording.
-    """
+    """Zonos text-to-speech, cloning a voice from a reference recording."""
 
     prompt: StrictStr
-    """
-    What to generate, described in words.
-    """
+    """What to generate, described in words."""
     reference_audio_url: StrictStr
-    """
-    Public http(s) URL of a reference recording.
-    """
+    """Public http(s) URL of a reference recording."""
 
 
 class FalAiZonosOutput(OutputModel):
     audio: FalAiZonosOutputAudio
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
 
 BINDING = Binding(

@@ -14,59 +14,35 @@ from musicbind.runtime import Binding, InputModel, OutputModel
 
 class MireloAiSfxV15VideoToAudioOutputAudioItem(OutputModel):
     file_size: StrictInt | None = None
-    """
-    Size of the file in bytes.
-    """
+    """Size of the file in bytes."""
     file_name: StrictStr | None = None
-    """
-    Name of the file.
-    """
+    """Name of the file."""
     content_type: StrictStr | None = None
-    """
-    MIME type of the file.
-    """
+    """MIME type of the file."""
     url: StrictStr
-    """
-    Download URL of the file.
-    """
+    """Download URL of the file."""
 
 
 class MireloAiSfxV15VideoToAudioInput(InputModel):
-    """
-    Mirelo SFX 1.5: sound effects in sync with a video.
-    """
+    """Mirelo SFX 1.5: sound effects in sync with a video."""
 
     num_samples: Annotated[StrictInt | None, Field(ge=2, le=8)] = None
-    """
-    How many variations are returned.
-    """
+    """How many variations are returned."""
     duration: Annotated[StrictFloat | None, Field(ge=1.0, le=10.0)] = None
-    """
-    Length of the result in seconds.
-    """
+    """Length of the result in seconds."""
     start_offset: Annotated[StrictFloat | None, Field(ge=0.0)] = None
-    """
-    Second of the video where the sound starts.
-    """
+    """Second of the video where the sound starts."""
     video_url: StrictStr
-    """
-    Public http(s) URL of the video.
-    """
+    """Public http(s) URL of the video."""
     seed: Annotated[StrictInt | None, Field(ge=1)] = None
-    """
-    Fix it to get the same result again; leave it out for a random one.
-    """
+    """Fix it to get the same result again; leave it out for a random one."""
     text_prompt: StrictStr | None = None
-    """
-    Optional words that steer the sound.
-    """
+    """Optional words that steer the sound."""
 
 
 class MireloAiSfxV15VideoToAudioOutput(OutputModel):
     audio: list[MireloAiSfxV15VideoToAudioOutputAudioItem]
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
 
 BINDING = Binding(

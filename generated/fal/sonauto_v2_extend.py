@@ -14,103 +14,57 @@ from musicbind.runtime import UNSET, Binding, ChoiceInputModel, OutputModel
 
 class SonautoV2ExtendOutputAudioItem(OutputModel):
     file_size: StrictInt | None = None
-    """
-    Size of the file in bytes.
-    """
+    """Size of the file in bytes."""
     file_name: StrictStr | None = None
-    """
-    Name of the file.
-    """
+    """Name of the file."""
     content_type: StrictStr | None = None
-    """
-    MIME type of the file.
-    """
+    """MIME type of the file."""
     url: StrictStr
-    """
-    Download URL of the file.
-    """
+    """Download URL of the file."""
 
 
 class SonautoV2ExtendInput(ChoiceInputModel):
-    """
-    Sonauto v2 continuing a song before or after the existing audio.
-    """
+    """Sonauto v2 continuing a song before or after the existing audio."""
 
     prompt: StrictStr | None = None
-    """
-    What to generate, described in words.
-    """
+    """What to generate, described in words."""
     lyrics_prompt: StrictStr | None = None
-    """
-    The lyrics to sing.
-    """
+    """The lyrics to sing."""
     tags: list[StrictStr] | None = None
-    """
-    Style tags (genres, moods, instruments) for the music.
-    """
+    """Style tags (genres, moods, instruments) for the music."""
     prompt_strength: Annotated[StrictFloat, Field(ge=1.4, le=3.1)] = 1.8
-    """
-    How strongly the prompt steers the result (a CFG value); higher follows it more but can sound less natural.
-    """
+    """How strongly the prompt steers the result (a CFG value); higher follows it more but can sound less natural."""
     output_bit_rate: Literal[128, 192, 256, 320] | None = None
-    """
-    Bitrate of the returned audio, in kbps.
-    """
+    """Bitrate of the returned audio, in kbps."""
     num_songs: Annotated[StrictInt, Field(ge=1, le=2)] = 1
-    """
-    How many songs are generated in one request.
-    """
+    """How many songs are generated in one request."""
     output_format: Literal["flac", "mp3", "wav", "ogg", "m4a"] = UNSET
-    """
-    Container or codec of the returned audio.
-    """
+    """Container or codec of the returned audio."""
     side: Literal["left", "right"]
-    """
-    Which end of the song is extended.
-    """
+    """Which end of the song is extended."""
     balance_strength: Annotated[StrictFloat, Field(ge=0.0, le=1.0)] = 0.7
-    """
-    Balance between natural vocals (higher) and crisp instruments (lower).
-    """
+    """Balance between natural vocals (higher) and crisp instruments (lower)."""
     crop_duration: StrictFloat = 0
-    """
-    Seconds cut from the input before extending it.
-    """
+    """Seconds cut from the input before extending it."""
     audio_url: StrictStr
-    """
-    Public http(s) URL of the input audio.
-    """
+    """Public http(s) URL of the input audio."""
     seed: StrictInt | None = None
-    """
-    Fix it to get the same result again; leave it out for a random one.
-    """
+    """Fix it to get the same result again; leave it out for a random one."""
     extend_duration: Annotated[StrictFloat | None, Field(le=85.0)] = None
-    """
-    Seconds of new music added.
-    """
+    """Seconds of new music added."""
 
 
 class SonautoV2ExtendOutput(OutputModel):
     tags: list[StrictStr] | None = None
-    """
-    Style tags (genres, moods, instruments) for the music.
-    """
+    """Style tags (genres, moods, instruments) for the music."""
     seed: StrictInt
-    """
-    Fix it to get the same result again; leave it out for a random one.
-    """
+    """Fix it to get the same result again; leave it out for a random one."""
     extend_duration: StrictFloat
-    """
-    Seconds of new music added.
-    """
+    """Seconds of new music added."""
     audio: list[SonautoV2ExtendOutputAudioItem]
-    """
-    The generated audio.
-    """
+    """The generated audio."""
     lyrics: StrictStr | None = None
-    """
-    Words to sing; section markers such as [verse] or [chorus] shape the song.
-    """
+    """Words to sing; section markers such as [verse] or [chorus] shape the song."""
 
 
 BINDING = Binding(

@@ -14,94 +14,54 @@ from musicbind.runtime import UNSET, Binding, ChoiceInputModel, InputModel, Outp
 
 class SonautoV2InpaintInputSectionsItem(InputModel):
     end: StrictFloat
-    """
-    End.
-    """
+    """End."""
     start: Annotated[StrictFloat, Field(ge=0.0)]
-    """
-    Start.
-    """
+    """Start."""
 
 
 class SonautoV2InpaintOutputAudioItem(OutputModel):
     file_size: StrictInt | None = None
-    """
-    Size of the file in bytes.
-    """
+    """Size of the file in bytes."""
     file_name: StrictStr | None = None
-    """
-    Name of the file.
-    """
+    """Name of the file."""
     content_type: StrictStr | None = None
-    """
-    MIME type of the file.
-    """
+    """MIME type of the file."""
     url: StrictStr
-    """
-    Download URL of the file.
-    """
+    """Download URL of the file."""
 
 
 class SonautoV2InpaintInput(ChoiceInputModel):
-    """
-    Sonauto v2 rewriting sections of a song with new lyrics or style.
-    """
+    """Sonauto v2 rewriting sections of a song with new lyrics or style."""
 
     lyrics_prompt: StrictStr
-    """
-    The lyrics to sing.
-    """
+    """The lyrics to sing."""
     tags: list[StrictStr] = UNSET
-    """
-    Style tags (genres, moods, instruments) for the music.
-    """
+    """Style tags (genres, moods, instruments) for the music."""
     prompt_strength: Annotated[StrictFloat, Field(ge=1.4, le=3.1)] = 2
-    """
-    How strongly the prompt steers the result (a CFG value); higher follows it more but can sound less natural.
-    """
+    """How strongly the prompt steers the result (a CFG value); higher follows it more but can sound less natural."""
     output_bit_rate: Literal[128, 192, 256, 320] | None = None
-    """
-    Bitrate of the returned audio, in kbps.
-    """
+    """Bitrate of the returned audio, in kbps."""
     num_songs: Annotated[StrictInt, Field(ge=1, le=2)] = 1
-    """
-    How many songs are generated in one request.
-    """
+    """How many songs are generated in one request."""
     output_format: Literal["flac", "mp3", "wav", "ogg", "m4a"] = UNSET
-    """
-    Container or codec of the returned audio.
-    """
+    """Container or codec of the returned audio."""
     selection_crop: StrictBool = False
-    """
-    Crop the output to the reworked selection.
-    """
+    """Crop the output to the reworked selection."""
     sections: list[SonautoV2InpaintInputSectionsItem]
-    """
-    Sections of the song.
-    """
+    """Sections of the song."""
     balance_strength: Annotated[StrictFloat, Field(ge=0.0, le=1.0)] = 0.7
-    """
-    Balance between natural vocals (higher) and crisp instruments (lower).
-    """
+    """Balance between natural vocals (higher) and crisp instruments (lower)."""
     audio_url: StrictStr
-    """
-    Public http(s) URL of the input audio.
-    """
+    """Public http(s) URL of the input audio."""
     seed: StrictInt | None = None
-    """
-    Fix it to get the same result again; leave it out for a random one.
-    """
+    """Fix it to get the same result again; leave it out for a random one."""
 
 
 class SonautoV2InpaintOutput(OutputModel):
     seed: StrictInt
-    """
-    Fix it to get the same result again; leave it out for a random one.
-    """
+    """Fix it to get the same result again; leave it out for a random one."""
     audio: list[SonautoV2InpaintOutputAudioItem]
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
 
 BINDING = Binding(

@@ -14,87 +14,49 @@ from musicbind.runtime import UNSET, Binding, ChoiceInputModel, OutputModel
 
 class SonautoV2TextToMusicOutputAudioItem(OutputModel):
     file_size: StrictInt | None = None
-    """
-    Size of the file in bytes.
-    """
+    """Size of the file in bytes."""
     file_name: StrictStr | None = None
-    """
-    Name of the file.
-    """
+    """Name of the file."""
     content_type: StrictStr | None = None
-    """
-    MIME type of the file.
-    """
+    """MIME type of the file."""
     url: StrictStr
-    """
-    Download URL of the file.
-    """
+    """Download URL of the file."""
 
 
 class SonautoV2TextToMusicInput(ChoiceInputModel):
-    """
-    Sonauto v2: a full song, sung or instrumental, from a prompt, lyrics or tags.
-    """
+    """Sonauto v2: a full song, sung or instrumental, from a prompt, lyrics or tags."""
 
     prompt: StrictStr | None = None
-    """
-    What to generate, described in words.
-    """
+    """What to generate, described in words."""
     lyrics_prompt: StrictStr | None = None
-    """
-    The lyrics to sing.
-    """
+    """The lyrics to sing."""
     tags: list[StrictStr] | None = None
-    """
-    Style tags (genres, moods, instruments) for the music.
-    """
+    """Style tags (genres, moods, instruments) for the music."""
     prompt_strength: Annotated[StrictFloat, Field(ge=1.4, le=3.1)] = 2
-    """
-    How strongly the prompt steers the result (a CFG value); higher follows it more but can sound less natural.
-    """
+    """How strongly the prompt steers the result (a CFG value); higher follows it more but can sound less natural."""
     output_bit_rate: Literal[128, 192, 256, 320] | None = None
-    """
-    Bitrate of the returned audio, in kbps.
-    """
+    """Bitrate of the returned audio, in kbps."""
     num_songs: Annotated[StrictInt, Field(ge=1, le=2)] = 1
-    """
-    How many songs are generated in one request.
-    """
+    """How many songs are generated in one request."""
     output_format: Literal["flac", "mp3", "wav", "ogg", "m4a"] = UNSET
-    """
-    Container or codec of the returned audio.
-    """
+    """Container or codec of the returned audio."""
     bpm: StrictInt | StrictStr | None = None
-    """
-    Tempo in beats per minute.
-    """
+    """Tempo in beats per minute."""
     balance_strength: Annotated[StrictFloat, Field(ge=0.0, le=1.0)] = 0.7
-    """
-    Balance between natural vocals (higher) and crisp instruments (lower).
-    """
+    """Balance between natural vocals (higher) and crisp instruments (lower)."""
     seed: StrictInt | None = None
-    """
-    Fix it to get the same result again; leave it out for a random one.
-    """
+    """Fix it to get the same result again; leave it out for a random one."""
 
 
 class SonautoV2TextToMusicOutput(OutputModel):
     tags: list[StrictStr] | None = None
-    """
-    Style tags (genres, moods, instruments) for the music.
-    """
+    """Style tags (genres, moods, instruments) for the music."""
     seed: StrictInt
-    """
-    Fix it to get the same result again; leave it out for a random one.
-    """
+    """Fix it to get the same result again; leave it out for a random one."""
     lyrics: StrictStr | None = None
-    """
-    Words to sing; section markers such as [verse] or [chorus] shape the song.
-    """
+    """Words to sing; section markers such as [verse] or [chorus] shape the song."""
     audio: list[SonautoV2TextToMusicOutputAudioItem]
-    """
-    The generated audio.
-    """
+    """The generated audio."""
 
 
 BINDING = Binding(

@@ -5,87 +5,65 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Annotated, Self
+from typing import Annotated
 
-from pydantic import Field, StrictFloat, StrictInt, StrictStr, ValidationInfo, model_validator
+from pydantic import Field, StrictFloat, StrictInt, StrictStr
 
 from musicbind.runtime import Binding, InputModel, OutputModel, PriceRule, segment_within_media
 
 
-class Audio(OutputModel):
-    url: StrictStr
-    """
-    Download URL of the file.
-    """
-    content_type: StrictStr | None = None
-    """
-    MIME type of the file.
-    """
-    file_name: StrictStr | None = None
-    """
-    Name of the file; generated when not supplied.
-    """
-    file_size: StrictInt | None = None
-    """
-    Size of the file in bytes.
+class _SoniloV11VideoToMusicInputRules(InputModel):
+    """The cross-field rules of SoniloV11VideoToMusicInput (the documents' sentences, the overlay).
+
+    The input model runs them after validation; a broken rule raises ValueError.
     """
 
-
-class SoniloV11VideoToMusicInputFields(InputModel):
-    """
-    Writes an original, frame-synced soundtrack for a video by following its pacing, mood and timing
-    """
-
-    video_url: StrictStr
-    """
-    Public http(s) URL of the video to write music for.
-    """
-    num_samples: Annotated[StrictInt, Field(ge=1, le=3)] = 1
-    """
-    Number of separate music tracks to generate for the video.
-    """
-    prompt: StrictStr | None = None
-    """
-    Optional text describing the musical style. When absent, a prompt is derived from the video.
-    """
-    start_offset: Annotated[StrictFloat | None, Field(ge=0.0, le=600.0)] = None
-    """
-    Optional. Second of the video at which scoring starts. Start offset plus duration must not exceed the video's length.
-    """
-    duration: Annotated[StrictFloat | None, Field(ge=1.0, le=600.0)] = None
-    """
-    Optional. Length in seconds of the scored segment, beginning at the start offset (or at 0 when no offset is given). Left unset, the segment runs to the end of the video.
-    """
-
-
-class SoniloV11VideoToMusicOutput(OutputModel):
-    audio: Audio
-    """
-    The first generated track, handy for a quick preview.
-    """
-    audios: list[Audio]
-    """
-    Every generated track (AAC in an m4a container), one for each sample.
-    """
-
-
-class SoniloV11VideoToMusicInput(SoniloV11VideoToMusicInputFields):
-    """Writes an original, frame-synced soundtrack for a video by following its pacing, mood and timing"""
-
-    @model_validator(mode="after")
-    def _check_cross_field_rules(self, info: ValidationInfo) -> Self:
-        """Cross-field rules from the documents' sentences and the overlay; media lengths come
-        from the validation context."""
+    def musicbind_check_media_rules(self, lengths: Mapping[str, float]) -> None:
+        """The rules about a media input's length; ``lengths``: seconds by field name, as
+        given in ``context={"media_duration": {...}}`` (run only when some are given)."""
         segment_within_media(
             self,
-            info,
+            lengths,
             media="video_url",
             start="start_offset",
             length="duration",
             rule="segment_within_media:video_url,start_offset,duration",
         )
-        return self
+
+
+class Audio(OutputModel):
+    url: StrictStr
+    """Download URL of the file."""
+    content_type: StrictStr | None = None
+    """MIME type of the file."""
+    file_name: StrictStr | None = None
+    """Name of the file; generated when not supplied."""
+    file_size: StrictInt | None = None
+    """Size of the file in bytes."""
+
+
+class SoniloV11VideoToMusicInput(_SoniloV11VideoToMusicInputRules):
+    """Writes an original, frame-synced soundtrack for a video by following its pacing, mood and timing"""
+
+    video_url: StrictStr
+    """Public http(s) URL of the video to write music for."""
+    num_samples: Annotated[StrictInt, Field(ge=1, le=3)] = 1
+    """Number of separate music tracks to generate for the video."""
+    prompt: StrictStr | None = None
+    """Optional text describing the musical style. When absent, a prompt is derived from the video."""
+    start_offset: Annotated[StrictFloat | None, Field(ge=0.0, le=600.0)] = None
+    """Optional. Second of the video at which scoring starts. Start offset plus duration must not exceed the video's length."""
+    duration: Annotated[StrictFloat | None, Field(ge=1.0, le=600.0)] = None
+    """Optional. Length in seconds of the scored segment, beginning at the start offset (or at 0 when no offset is given). Left unset, the segment runs to the end of the video."""
+
+
+class SoniloV11VideoToMusicOutput(OutputModel):
+    audio: Audio
+    """The first generated track, handy for a quick preview."""
+    audios: list[Audio]
+    """Every generated track (AAC in an m4a container), one for each sample."""
 
 
 BINDING = Binding(

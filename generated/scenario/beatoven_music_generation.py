@@ -13,34 +13,20 @@ from musicbind.runtime import UNSET, Binding, InputModel, ScenarioJobOutput
 
 
 class BeatovenMusicGenerationInput(InputModel):
-    """
-    Composes royalty-free instrumental music in many genres, from electronic and hip hop to cinematic and classical, for games, films, podcasts and social media.
-    """
+    """Composes royalty-free instrumental music in many genres, from electronic and hip hop to cinematic and classical, for games, films, podcasts and social media."""
 
     prompt: StrictStr
-    """
-    The music you want, in words.
-    """
+    """The music you want, in words."""
     negative_prompt: Annotated[StrictStr, Field(alias="negativePrompt")] = UNSET
-    """
-    Instruments, styles or moods to leave out.
-    """
+    """Instruments, styles or moods to leave out."""
     duration: Annotated[StrictFloat, Field(ge=5.0, le=150.0)] = 90
-    """
-    Length of the track in seconds.
-    """
+    """Length of the track in seconds."""
     refinement: Annotated[StrictFloat, Field(ge=10.0, le=200.0)] = 100
-    """
-    Refinement level: higher can sound better but takes longer.
-    """
+    """Refinement level: higher can sound better but takes longer."""
     creativity: Annotated[StrictFloat, Field(ge=1.0, le=20.0)] = 16
-    """
-    How freely the prompt is interpreted; higher is freer.
-    """
+    """How freely the prompt is interpreted; higher is freer."""
     seed: Annotated[StrictFloat, Field(ge=0.0, le=2147483647.0)] = UNSET
-    """
-    Fix it to get the same track again; leave it out for a random one.
-    """
+    """Fix it to get the same track again; leave it out for a random one."""
 
 
 BINDING = Binding(

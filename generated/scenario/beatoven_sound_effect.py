@@ -13,34 +13,20 @@ from musicbind.runtime import UNSET, Binding, InputModel, ScenarioJobOutput
 
 
 class BeatovenSoundEffectInput(InputModel):
-    """
-    Designs sound effects of every kind, from animals and vehicles to nature and science fiction, for films, games and videos.
-    """
+    """Designs sound effects of every kind, from animals and vehicles to nature and science fiction, for films, games and videos."""
 
     prompt: StrictStr
-    """
-    Required. The sound effect you want, in words
-    """
+    """Required. The sound effect you want, in words"""
     negative_prompt: Annotated[StrictStr, Field(alias="negativePrompt")] = ""
-    """
-    Sound qualities to keep out
-    """
+    """Sound qualities to keep out"""
     duration: Annotated[StrictFloat, Field(ge=1.0, le=35.0)] = 7
-    """
-    Length in seconds
-    """
+    """Length in seconds"""
     refinement: Annotated[StrictFloat, Field(ge=10.0, le=200.0)] = 40
-    """
-    Higher gives a more polished result
-    """
+    """Higher gives a more polished result"""
     creativity: Annotated[StrictFloat, Field(ge=1.0, le=20.0)] = 16
-    """
-    Higher reads the prompt more freely
-    """
+    """Higher reads the prompt more freely"""
     seed: Annotated[StrictFloat, Field(ge=0.0, le=2147483647.0)] = UNSET
-    """
-    Optional; fix it to repeat a result
-    """
+    """Optional; fix it to repeat a result"""
 
 
 BINDING = Binding(

@@ -13,26 +13,16 @@ from musicbind.runtime import Binding, InputModel, ScenarioJobOutput
 
 
 class ElevenlabsSoundEffectsV2Input(InputModel):
-    """
-    ElevenLabs' sound-effect model: turns a short description into a sound, optionally a seamless loop.
-    """
+    """ElevenLabs' sound-effect model: turns a short description into a sound, optionally a seamless loop."""
 
     text: Annotated[StrictStr, Field(max_length=2048)]
-    """
-    Required. What the sound is (at most 2048 characters)
-    """
+    """Required. What the sound is (at most 2048 characters)"""
     duration_seconds: Annotated[StrictFloat, Field(alias="durationSeconds", ge=0.5, le=30.0)] = 5
-    """
-    Left out, the model picks the best length itself
-    """
+    """Left out, the model picks the best length itself"""
     prompt_influence: Annotated[StrictFloat, Field(alias="promptInfluence", ge=0.0, le=1.0)] = 0.3
-    """
-    Higher follows the description more closely, varies less
-    """
+    """Higher follows the description more closely, varies less"""
     loop: StrictBool = False
-    """
-    Makes the sound loop seamlessly
-    """
+    """Makes the sound loop seamlessly"""
     output_format: Annotated[
         Literal[
             "mp3_22050_32",
@@ -44,9 +34,7 @@ class ElevenlabsSoundEffectsV2Input(InputModel):
         ],
         Field(alias="outputFormat"),
     ] = "mp3_44100_128"
-    """
-    Written as codec_sampleRate_bitrate
-    """
+    """Written as codec_sampleRate_bitrate"""
 
 
 BINDING = Binding(

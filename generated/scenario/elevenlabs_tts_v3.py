@@ -13,46 +13,26 @@ from musicbind.runtime import UNSET, Binding, InputModel, ScenarioJobOutput
 
 
 class ElevenlabsTtsV3Input(InputModel):
-    """
-    ElevenLabs' third-generation text-to-speech model.
-    """
+    """ElevenLabs' third-generation text-to-speech model."""
 
     text: StrictStr
-    """
-    The words the voice reads aloud.
-    """
+    """The words the voice reads aloud."""
     voice_id: Annotated[StrictStr, Field(alias="voiceId")] = "``"
-    """
-    A voice of your own (cloned or trained) to read the text.
-    """
+    """A voice of your own (cloned or trained) to read the text."""
     public_voice: Annotated[StrictStr, Field(alias="publicVoice")] = "Adam"
-    """
-    One of ElevenLabs' stock voices; used only when no Voice is set.
-    """
+    """One of ElevenLabs' stock voices; used only when no Voice is set."""
     stability: StrictFloat = 0.5
-    """
-    Higher is steadier and more even; lower is more varied and expressive.
-    """
+    """Higher is steadier and more even; lower is more varied and expressive."""
     similarity_boost: Annotated[StrictFloat, Field(alias="similarityBoost")] = 0.75
-    """
-    How closely the result matches the original voice; higher tracks it more tightly and can amplify artifacts.
-    """
+    """How closely the result matches the original voice; higher tracks it more tightly and can amplify artifacts."""
     style_exaggeration: Annotated[StrictFloat, Field(alias="styleExaggeration")] = 0
-    """
-    Strengthens the speaker's style and emotion; higher is more expressive and can be less stable.
-    """
+    """Strengthens the speaker's style and emotion; higher is more expressive and can be less stable."""
     speed: StrictFloat = 1
-    """
-    Speaking rate: below 1.0 is slower, above 1.0 faster; extreme values can hurt quality.
-    """
+    """Speaking rate: below 1.0 is slower, above 1.0 faster; extreme values can hurt quality."""
     output_format: Annotated[StrictStr, Field(alias="outputFormat")] = "mp3_44100_128"
-    """
-    File type, sample rate and bitrate of the audio.
-    """
+    """File type, sample rate and bitrate of the audio."""
     seed: StrictFloat = UNSET
-    """
-    Fix it to get the same audio for the same inputs.
-    """
+    """Fix it to get the same audio for the same inputs."""
 
 
 BINDING = Binding(

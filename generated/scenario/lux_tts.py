@@ -13,34 +13,20 @@ from musicbind.runtime import UNSET, Binding, InputModel, ScenarioJobOutput
 
 
 class LuxTtsInput(InputModel):
-    """
-    Speaks a text aloud in a voice cloned from a short reference recording, rendered at 48 kHz.
-    """
+    """Speaks a text aloud in a voice cloned from a short reference recording, rendered at 48 kHz."""
 
     prompt: StrictStr
-    """
-    The words to be spoken.
-    """
+    """The words to be spoken."""
     audio: StrictStr
-    """
-    A recording of the voice to clone.
-    """
+    """A recording of the voice to clone."""
     guidance_scale: Annotated[StrictFloat, Field(alias="guidanceScale", ge=0.0, le=10.0)] = 3
-    """
-    How closely the result sticks to the reference voice; higher is closer.
-    """
+    """How closely the result sticks to the reference voice; higher is closer."""
     num_inference_steps: Annotated[StrictInt, Field(alias="numInferenceSteps", ge=1, le=16)] = 4
-    """
-    How many flow-matching steps the model takes.
-    """
+    """How many flow-matching steps the model takes."""
     max_ref_length: Annotated[StrictFloat, Field(alias="maxRefLength", ge=1.0, le=15.0)] = 5
-    """
-    Longest stretch of the reference, in seconds, used to encode the voice.
-    """
+    """Longest stretch of the reference, in seconds, used to encode the voice."""
     seed: Annotated[StrictFloat, Field(ge=0.0, le=2147483647.0)] = UNSET
-    """
-    Fix it to get the same result again.
-    """
+    """Fix it to get the same result again."""
 
 
 BINDING = Binding(

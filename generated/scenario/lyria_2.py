@@ -13,22 +13,14 @@ from musicbind.runtime import UNSET, Binding, InputModel, ScenarioJobOutput
 
 
 class Lyria2Input(InputModel):
-    """
-    Google's Lyria 2 text-to-music model.
-    """
+    """Google's Lyria 2 text-to-music model."""
 
     prompt: Annotated[StrictStr, Field(max_length=2048)]
-    """
-    Required. At most 2048 characters
-    """
+    """Required. At most 2048 characters"""
     negative_prompt: Annotated[StrictStr, Field(alias="negativePrompt")] = UNSET
-    """
-    Elements to leave out of the result
-    """
+    """Elements to leave out of the result"""
     seed: StrictFloat = UNSET
-    """
-    Optional; fix it to repeat a result
-    """
+    """Optional; fix it to repeat a result"""
 
 
 BINDING = Binding(

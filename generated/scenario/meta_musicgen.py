@@ -13,65 +13,39 @@ from musicbind.runtime import UNSET, Binding, InputModel, ScenarioJobOutput
 
 
 class MetaMusicgenInput(InputModel):
-    """
-    Meta's MusicGen: writes music from a description, and can follow the melody of an audio clip or carry it on.
-    """
+    """Meta's MusicGen: writes music from a description, and can follow the melody of an audio clip or carry it on."""
 
     model_version: Annotated[
         Literal["stereo-melody-large", "stereo-large", "melody-large", "large"],
         Field(alias="modelVersion"),
     ] = "stereo-melody-large"
-    """
-    Which MusicGen variant runs.
-    """
+    """Which MusicGen variant runs."""
     prompt: StrictStr = UNSET
-    """
-    The music you want, in words.
-    """
+    """The music you want, in words."""
     input_audio: Annotated[StrictStr, Field(alias="inputAudio")] = UNSET
-    """
-    A clip that shapes the result: with Continuation on, the music carries the clip on; otherwise it borrows the clip's melody.
-    """
+    """A clip that shapes the result: with Continuation on, the music carries the clip on; otherwise it borrows the clip's melody."""
     duration: Annotated[StrictFloat, Field(ge=1.0, le=30.0)] = 8
-    """
-    Length of the result in seconds.
-    """
+    """Length of the result in seconds."""
     continuation: StrictBool = False
-    """
-    On: continue Input Audio. Off: imitate its melody.
-    """
+    """On: continue Input Audio. Off: imitate its melody."""
     continuation_start: Annotated[StrictFloat, Field(alias="continuationStart", ge=0.0)] = 0
-    """
-    Second of the input clip where the part used for continuation begins.
-    """
+    """Second of the input clip where the part used for continuation begins."""
     continuation_end: Annotated[StrictFloat, Field(alias="continuationEnd", ge=0.0)] = UNSET
-    """
-    Second of the input clip where the part used for continuation ends; the clip's end when left out.
-    """
+    """Second of the input clip where the part used for continuation ends; the clip's end when left out."""
     multi_band_diffusion: Annotated[StrictBool, Field(alias="multiBandDiffusion")] = False
-    """
-    Decode with MultiBand Diffusion instead of EnCodec alone (mono variants only).
-    """
+    """Decode with MultiBand Diffusion instead of EnCodec alone (mono variants only)."""
     normalization_strategy: Annotated[
         Literal["loudness", "clip", "peak", "rms"], Field(alias="normalizationStrategy")
     ] = "loudness"
-    """
-    How the output level is normalized.
-    """
+    """How the output level is normalized."""
     temperature: StrictFloat = 1
-    """
-    Sampling temperature: higher gives more varied results.
-    """
+    """Sampling temperature: higher gives more varied results."""
     classifier_free_guidance: Annotated[
         StrictFloat, Field(alias="classifierFreeGuidance", ge=0.0, le=10.0)
     ] = 3
-    """
-    How strongly the inputs steer the output; higher values vary less and follow the inputs more closely.
-    """
+    """How strongly the inputs steer the output; higher values vary less and follow the inputs more closely."""
     seed: StrictFloat = UNSET
-    """
-    Random seed; leave it out (or send -1) for a random one.
-    """
+    """Random seed; leave it out (or send -1) for a random one."""
 
 
 BINDING = Binding(

@@ -13,34 +13,20 @@ from musicbind.runtime import UNSET, Binding, ChoiceInputModel, ScenarioJobOutpu
 
 
 class MinimaxMusic01Input(ChoiceInputModel):
-    """
-    Generates a complete song, vocals and accompaniment together, from lyrics and optional reference audio.
-    """
+    """Generates a complete song, vocals and accompaniment together, from lyrics and optional reference audio."""
 
     lyrics: StrictStr
-    """
-    Required. The words to sing. Break lines with \\n and mark sections with headers such as ## (Verse 1) ## or ## (Chorus) ##
-    """
+    """Required. The words to sing. Break lines with \\n and mark sections with headers such as ## (Verse 1) ## or ## (Chorus) ##"""
     song_file: Annotated[StrictStr, Field(alias="songFile")] = UNSET
-    """
-    Optional reference song (audio) whose style the result should follow
-    """
+    """Optional reference song (audio) whose style the result should follow"""
     voice_file: Annotated[StrictStr, Field(alias="voiceFile")] = UNSET
-    """
-    Optional audio sample of the singing voice to imitate
-    """
+    """Optional audio sample of the singing voice to imitate"""
     instrumental_file: Annotated[StrictStr, Field(alias="instrumentalFile")] = UNSET
-    """
-    Optional audio sample of the backing track to imitate
-    """
+    """Optional audio sample of the backing track to imitate"""
     sample_rate: Annotated[Literal[16000, 24000, 32000, 44100], Field(alias="sampleRate")] = 44100
-    """
-    Sample rate (Hz) of the rendered audio
-    """
+    """Sample rate (Hz) of the rendered audio"""
     bitrate: Literal[32000, 64000, 128000, 256000] = 256000
-    """
-    Bitrate (bits per second) of the rendered audio
-    """
+    """Bitrate (bits per second) of the rendered audio"""
 
 
 BINDING = Binding(

@@ -13,28 +13,18 @@ from musicbind.runtime import Binding, ChoiceInputModel, ScenarioJobOutput
 
 
 class MinimaxMusic20Input(ChoiceInputModel):
-    """
-    Sings a complete song from lyrics, in the style, mood and setting a description asks for.
-    """
+    """Sings a complete song from lyrics, in the style, mood and setting a description asks for."""
 
     prompt: StrictStr
-    """
-    Style, mood and setting of the song.
-    """
+    """Style, mood and setting of the song."""
     lyrics: StrictStr
-    """
-    The words to sing, one line per line; section tags such as [Verse] or [Chorus] help shape the arrangement.
-    """
+    """The words to sing, one line per line; section tags such as [Verse] or [Chorus] help shape the arrangement."""
     sample_rate: Annotated[
         Literal[8000, 16000, 22050, 24000, 32000, 44100], Field(alias="sampleRate")
     ] = 44100
-    """
-    Sample rate of the rendered audio, in Hz.
-    """
+    """Sample rate of the rendered audio, in Hz."""
     bitrate: Literal[32000, 64000, 128000, 256000] = 256000
-    """
-    Bitrate of the rendered audio, in bits per second.
-    """
+    """Bitrate of the rendered audio, in bits per second."""
 
 
 BINDING = Binding(

@@ -13,34 +13,20 @@ from musicbind.runtime import Binding, InputModel, ScenarioJobOutput
 
 
 class MinimaxMusic26Input(InputModel):
-    """
-    Writes a full song, sung or instrumental, from a style description and optional lyrics.
-    """
+    """Writes a full song, sung or instrumental, from a style description and optional lyrics."""
 
     lyrics: StrictStr = "``"
-    """
-    Words to sing, up to 3,500 characters. Leave out for an instrumental; or leave empty and turn on the lyrics optimizer to have lyrics written from the style prompt. Separate lines with \\n and add a pause with \\n\\n; section tags such as [Intro], [Verse], [Chorus], [Bridge] or [Outro] shape the arrangement.
-    """
+    """Words to sing, up to 3,500 characters. Leave out for an instrumental; or leave empty and turn on the lyrics optimizer to have lyrics written from the style prompt. Separate lines with \\n and add a pause with \\n\\n; section tags such as [Intro], [Verse], [Chorus], [Bridge] or [Outro] shape the arrangement."""
     prompt: StrictStr
-    """
-    Genre, mood, tempo (BPM), key, vocal style and instruments, up to 2,000 characters; the only instruction in instrumental mode.
-    """
+    """Genre, mood, tempo (BPM), key, vocal style and instruments, up to 2,000 characters; the only instruction in instrumental mode."""
     is_instrumental: Annotated[StrictBool, Field(alias="isInstrumental")] = False
-    """
-    True renders music without vocals from the style prompt alone.
-    """
+    """True renders music without vocals from the style prompt alone."""
     lyrics_optimizer: Annotated[StrictBool, Field(alias="lyricsOptimizer")] = False
-    """
-    True, with no lyrics given, has the model write lyrics from the style prompt.
-    """
+    """True, with no lyrics given, has the model write lyrics from the style prompt."""
     sample_rate: Annotated[StrictFloat, Field(alias="sampleRate")] = 44100
-    """
-    Sample rate of the rendered audio.
-    """
+    """Sample rate of the rendered audio."""
     bitrate: StrictFloat = 256000
-    """
-    Bitrate of the rendered audio.
-    """
+    """Bitrate of the rendered audio."""
 
 
 BINDING = Binding(

@@ -13,38 +13,22 @@ from musicbind.runtime import UNSET, Binding, InputModel, ScenarioJobOutput
 
 
 class MmAudio2T2aInput(InputModel):
-    """
-    Creates sounds and ambiences that match a text description.
-    """
+    """Creates sounds and ambiences that match a text description."""
 
     prompt: StrictStr
-    """
-    What the sound should be.
-    """
+    """What the sound should be."""
     negative_prompt: Annotated[StrictStr, Field(alias="negativePrompt")] = UNSET
-    """
-    Sounds to keep out of the result.
-    """
+    """Sounds to keep out of the result."""
     duration: Annotated[StrictFloat, Field(ge=1.0, le=30.0)] = 8
-    """
-    Length of the result in seconds.
-    """
+    """Length of the result in seconds."""
     num_steps: Annotated[StrictInt, Field(alias="numSteps", ge=4, le=50)] = 25
-    """
-    Number of generation steps.
-    """
+    """Number of generation steps."""
     cfg_strength: Annotated[StrictFloat, Field(alias="cfgStrength", ge=1.0, le=20.0)] = 4.5
-    """
-    How strictly the prompt is followed; higher is stricter.
-    """
+    """How strictly the prompt is followed; higher is stricter."""
     mask_away_clip: Annotated[StrictBool, Field(alias="maskAwayClip")] = False
-    """
-    Masks away some of the sounds in the audio.
-    """
+    """Masks away some of the sounds in the audio."""
     seed: Annotated[StrictFloat, Field(ge=0.0, le=65535.0)] = UNSET
-    """
-    Fix it to get the same result again.
-    """
+    """Fix it to get the same result again."""
 
 
 BINDING = Binding(

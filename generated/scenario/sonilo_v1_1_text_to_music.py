@@ -13,22 +13,14 @@ from musicbind.runtime import Binding, InputModel, ScenarioJobOutput
 
 
 class SoniloV11TextToMusicInput(InputModel):
-    """
-    Writes an original piece of music from a text description of its style, mood and instruments.
-    """
+    """Writes an original piece of music from a text description of its style, mood and instruments."""
 
     prompt: StrictStr
-    """
-    What the track should sound like: genre, mood, instrumentation, tempo and how it is structured. A short phrase works, e.g. ‘dreamy synthwave with a slow arpeggio and gated drums’.
-    """
+    """What the track should sound like: genre, mood, instrumentation, tempo and how it is structured. A short phrase works, e.g. ‘dreamy synthwave with a slow arpeggio and gated drums’."""
     duration: Annotated[StrictFloat, Field(ge=1.0, le=600.0)] = 90
-    """
-    Target length of the track in seconds. The price grows with the length.
-    """
+    """Target length of the track in seconds. The price grows with the length."""
     num_samples: Annotated[StrictInt, Field(alias="numSamples", ge=1, le=3)] = 1
-    """
-    Number of alternative tracks rendered from one prompt, so you can keep the one you like. Every extra sample is billed.
-    """
+    """Number of alternative tracks rendered from one prompt, so you can keep the one you like. Every extra sample is billed."""
 
 
 BINDING = Binding(

@@ -5,56 +5,46 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Self
+from collections.abc import Mapping
+from typing import Annotated
 
-from pydantic import Field, StrictFloat, StrictInt, StrictStr, ValidationInfo, model_validator
+from pydantic import Field, StrictFloat, StrictInt, StrictStr
 
 from musicbind.runtime import UNSET, Binding, InputModel, ScenarioJobOutput, segment_within_media
 
 
-class SoniloV11VideoToMusicInputFields(InputModel):
-    """
-    Scores a video: the soundtrack it returns follows the clip's pacing, mood and timing
+class _SoniloV11VideoToMusicInputRules(InputModel):
+    """The cross-field rules of SoniloV11VideoToMusicInput (the documents' sentences, the overlay).
+
+    The input model runs them after validation; a broken rule raises ValueError.
     """
 
-    video: StrictStr
-    """
-    The clip to score. Sonilo reads its cuts, energy and mood and writes music that follows them. The price depends on how long the scored part of the video is.
-    """
-    prompt: StrictStr = UNSET
-    """
-    Optional hint about the musical style. Leave it out and Sonilo derives a prompt from the video itself.
-    """
-    num_samples: Annotated[StrictInt, Field(alias="numSamples", ge=1, le=3)] = 1
-    """
-    Number of alternative soundtracks rendered for one video. Every extra sample is billed.
-    """
-    start_offset: Annotated[StrictFloat, Field(alias="startOffset", ge=0.0, le=600.0)] = UNSET
-    """
-    Optional. Point in the video, in seconds, where scoring begins. Start offset plus duration may not run past the end of the video.
-    """
-    duration: Annotated[StrictFloat, Field(ge=1.0, le=600.0)] = UNSET
-    """
-    Optional. Length in seconds of the part of the video to score, counted from Start Offset (or from the first frame when Start Offset is not given). When omitted, scoring runs to the end of the video.
-    """
-
-
-class SoniloV11VideoToMusicInput(SoniloV11VideoToMusicInputFields):
-    """Scores a video: the soundtrack it returns follows the clip's pacing, mood and timing"""
-
-    @model_validator(mode="after")
-    def _check_cross_field_rules(self, info: ValidationInfo) -> Self:
-        """Cross-field rules from the documents' sentences and the overlay; media lengths come
-        from the validation context."""
+    def musicbind_check_media_rules(self, lengths: Mapping[str, float]) -> None:
+        """The rules about a media input's length; ``lengths``: seconds by field name, as
+        given in ``context={"media_duration": {...}}`` (run only when some are given)."""
         segment_within_media(
             self,
-            info,
+            lengths,
             media="video",
             start="start_offset",
             length="duration",
             rule="segment_within_media:video,startOffset,duration",
         )
-        return self
+
+
+class SoniloV11VideoToMusicInput(_SoniloV11VideoToMusicInputRules):
+    """Scores a video: the soundtrack it returns follows the clip's pacing, mood and timing"""
+
+    video: StrictStr
+    """The clip to score. Sonilo reads its cuts, energy and mood and writes music that follows them. The price depends on how long the scored part of the video is."""
+    prompt: StrictStr = UNSET
+    """Optional hint about the musical style. Leave it out and Sonilo derives a prompt from the video itself."""
+    num_samples: Annotated[StrictInt, Field(alias="numSamples", ge=1, le=3)] = 1
+    """Number of alternative soundtracks rendered for one video. Every extra sample is billed."""
+    start_offset: Annotated[StrictFloat, Field(alias="startOffset", ge=0.0, le=600.0)] = UNSET
+    """Optional. Point in the video, in seconds, where scoring begins. Start offset plus duration may not run past the end of the video."""
+    duration: Annotated[StrictFloat, Field(ge=1.0, le=600.0)] = UNSET
+    """Optional. Length in seconds of the part of the video to score, counted from Start Offset (or from the first frame when Start Offset is not given). When omitted, scoring runs to the end of the video."""
 
 
 BINDING = Binding(

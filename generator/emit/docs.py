@@ -1,30 +1,38 @@
-"""Emit stage: the reference docs, one markdown page per provider, emitted with the bindings.
+"""Emit stage: the reference docs, markdown pages emitted with the bindings.
 
-``reference_pages(registry, context)`` returns ``{"reference/README.md": ...,
-"reference/<provider>.md": ...}``: each model with its parameter table (type, range,
+``reference/README.md`` lists the providers; ``reference/<provider>.md`` states the
+provider (base URL, auth, client class) and lists its models, one line each, linking to
+``reference/<provider>/<model module>.md``: the model's parameter table (type, range,
 default, allowed values, wire name), its price, its cross-field rules and an example
-call. The pages live in the generated package and are listed in its manifest, so
-``musicbind check`` drift-checks them like the modules. Spec text reaches the pages
-only through :func:`md_text` / :func:`md_code` (markdown-escaped, one line), and
-example code only through ``py_literal``; ruff formats the pages' python blocks.
+call. One changed model re-renders its own page (and the one-line entries that name it).
+The pages live in the generated package and are listed in its manifest, so ``musicbind
+check`` drift-checks them like the modules. Spec text reaches the pages only through
+:func:`md_text` / :func:`md_code` (markdown-escaped, one line), and example code only
+through ``py_literal``; ruff formats the pages' python blocks.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from functools import lru_cache, partial
+from typing import Any
 
-from musicbind.generator.emit.formatting import format_sources
+from musicbind.generator.describe import describe_range, describe_type, show_value
+from musicbind.generator.diff.registries import sent_shapes
+from musicbind.generator.emit.environment import (
+    EmitContext,
+    PlannedFile,
+    built_template_file,
+    digest,
+    markdown_header,
+    template_file,
+)
 from musicbind.generator.emit.json_schema import rule_statement, wire_name
 from musicbind.generator.emit.literals import UnsafeLiteralError, clean_text, py_literal
 from musicbind.generator.load.records import JsonValue, TypeKind
-from musicbind.generator.registry.describe import describe_range, describe_type, show_value
-from musicbind.generator.registry.diff import sent_shapes
 from musicbind.generator.registry.model import Field, Model, Pricing, Provider, Registry
-
-if TYPE_CHECKING:
-    from musicbind.generator.emit.emit import EmitContext
 
 REFERENCE = "reference"
 # Characters markdown may act on anywhere in a line; ">" only starts a quote at a line's start,
@@ -33,11 +41,17 @@ _SPECIAL = re.compile(r"([\\`*_\[\]<|#&~])")
 _PLACEHOLDER_MEDIA = {"video": "clip.mp4", "audio": "track.mp3", "image": "picture.png"}
 
 
+# The same short texts recur on every page (types, names, "mp3"): each is escaped once.
+_ESCAPED_TEXTS = 8192
+
+
+@lru_cache(maxsize=_ESCAPED_TEXTS)
 def md_text(text: str) -> str:
     """Prose as one line of markdown: every character markdown acts on is escaped."""
     return _SPECIAL.sub(r"\\\1", " ".join(clean_text(text).split()))
 
 
+@lru_cache(maxsize=_ESCAPED_TEXTS)
 def md_code(text: str) -> str:
     """``text`` as an inline code span safe in a table cell (pipes escaped, fence long enough)."""
     flat = " ".join(clean_text(text).split()).replace("|", "\\|")
@@ -54,77 +68,83 @@ def code_block(text: str, language: str) -> str:
     return f"{fence}{language}\n{text.rstrip()}\n{fence}"
 
 
-def markdown_header(context: EmitContext, sources: list[str]) -> str:
-    """The generated-file header as HTML comments (a ``#`` line is a heading in markdown)."""
-    from musicbind.generator.emit.emit import header  # emit.py calls this module: import when used
-
-    lines = header(context, sources).splitlines()
-    # Only "-->" can end an HTML comment early; "--out" in the regenerate command stays readable.
-    shown = [line.removeprefix("# ").replace("-->", "--&gt;") for line in lines]
-    return "".join(f"<!-- {line} -->\n" for line in shown)
-
-
 def provider_page_path(provider: Provider) -> str:
-    """Where a provider's reference page goes in the generated package."""
+    """Where a provider's page (its facts and its models' list) goes in the generated package."""
     return f"{REFERENCE}/{provider.name}.md"
+
+
+def model_page_path(model: Model) -> str:
+    """Where a model's reference page goes in the generated package."""
+    return f"{REFERENCE}/{model.provider}/{model.module_name}.md"
 
 
 INDEX_PAGE = f"{REFERENCE}/README.md"
 
 
-def provider_page(
-    provider: Provider, models: list[Model], context: EmitContext, package: str
-) -> str:
-    """A provider's reference page, unformatted (ruff formats its python blocks with the rest)."""
-    from musicbind.generator.emit.emit import environment
-
-    sources = sorted({s for m in models for s in m.sources})
-    return (
-        environment()
-        .get_template("reference.md.j2")
-        .render(
-            header=markdown_header(context, sources),
-            provider=_provider_view(provider, len(models)),
-            models=[_model_view(m, provider, package) for m in models],
-        )
-    )
-
-
-def index_page(registry: Registry, context: EmitContext) -> str:
-    """The reference index page, unformatted."""
-    from musicbind.generator.emit.emit import environment
-
-    counts = {
-        p.name: sum(m.provider == p.name for m in registry.models) for p in registry.providers
-    }
-    all_sources = sorted({s for m in registry.models for s in m.sources})
-    return (
-        environment()
-        .get_template("reference_index.md.j2")
-        .render(
-            header=markdown_header(context, all_sources),
-            providers=[
-                _provider_view(p, counts[p.name]) for p in registry.providers if counts[p.name]
-            ],
-            models=[
-                {"ref": md_code(m.ref), "provider": m.provider, "anchor": _anchor(m.ref)}
-                for m in registry.models
-            ],
-        )
-    )
-
-
-def reference_pages(registry: Registry, context: EmitContext, package: str) -> dict[str, str]:
-    """Every reference page of ``registry``, formatted; ``package`` is the import name."""
-    pages: dict[str, str] = {}
+def reference_files(
+    registry: Registry, context: EmitContext, shared: str, model_keys: Mapping[str, str]
+) -> list[PlannedFile]:
+    """Every reference page; ``shared``: the shared inputs' key, ``model_keys``: each model
+    module's key by ref (a page's key covers all it shows)."""
+    planned: list[PlannedFile] = []
+    counts: dict[str, int] = {}
     for provider in registry.providers:
         models = [m for m in registry.models if m.provider == provider.name]
-        if models:
-            pages[provider_page_path(provider)] = provider_page(provider, models, context, package)
-    pages[INDEX_PAGE] = index_page(registry, context)
-    # ruff formats the python blocks of markdown files too, so the examples are what
-    # `ruff format` would make of them.
-    return format_sources(pages)
+        counts[provider.name] = len(models)
+        if not models:
+            continue
+        planned += [_model_file(provider, m, context, shared, model_keys[m.ref]) for m in models]
+        planned.append(_provider_file(provider, models, context, shared))
+    shown = [_provider_view(p, counts[p.name]) for p in registry.providers if counts[p.name]]
+    head = markdown_header(context, sorted({s for m in registry.models for s in m.sources}))
+    key = digest(shared, head, repr(shown))
+    planned.append(
+        template_file(INDEX_PAGE, key, "reference_index.md.j2", header=head, providers=shown)
+    )
+    return planned
+
+
+def _model_file(
+    provider: Provider, model: Model, context: EmitContext, shared: str, model_key: str
+) -> PlannedFile:
+    head = markdown_header(context, list(model.sources))
+    key = digest(shared, repr(provider), model_key, head, context.package)
+    variables = partial(_model_page_variables, head, provider, model, context.package)
+    return built_template_file(model_page_path(model), key, "reference.md.j2", variables)
+
+
+def _model_page_variables(
+    head: str, provider: Provider, model: Model, package: str
+) -> dict[str, Any]:
+    return {
+        "header": head,
+        "provider": _provider_view(provider, 1),
+        "model": _model_view(model, provider, package),
+    }
+
+
+def _provider_file(
+    provider: Provider, models: list[Model], context: EmitContext, shared: str
+) -> PlannedFile:
+    head = markdown_header(context, sorted({s for m in models for s in m.sources}))
+    entries = [
+        {
+            "ref": md_code(m.ref),
+            "title": md_text(m.title or m.model_id),
+            "method": md_code(m.method_name),
+            "page": f"{provider.name}/{m.module_name}.md",
+        }
+        for m in models
+    ]
+    view = _provider_view(provider, len(models))
+    return template_file(
+        provider_page_path(provider),
+        digest(shared, head, repr(view), repr(entries)),
+        "reference_provider.md.j2",
+        header=head,
+        provider=view,
+        models=entries,
+    )
 
 
 def _provider_view(provider: Provider, count: int) -> dict[str, Any]:
@@ -175,18 +195,13 @@ def _call_text(model: Model) -> str:
     return text
 
 
-def _anchor(ref: str) -> str:
-    """The anchor id of a model's section (set explicitly, so no renderer's slug rules matter)."""
-    return "model-" + re.sub(r"[^a-z0-9]+", "-", ref.lower()).strip("-")
-
-
 def _model_view(model: Model, provider: Provider, package: str) -> dict[str, Any]:
     example = example_input(model)
     sent = sent_shapes(model)
     return {
         "ref": md_code(model.ref),
-        "anchor": _anchor(model.ref),
         "title": md_text(model.title or model.model_id),
+        "method": md_code(model.method_name),
         "description": md_text(model.description),
         "capabilities": ", ".join(md_code(c) for c in model.capabilities),
         "category": md_code(model.category) if model.category else "",

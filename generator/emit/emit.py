@@ -1,66 +1,55 @@
 """Emit stage: Registry -> {relative path: text}. Pure: only the writer touches disk.
 
-Model modules come from the schema -> pydantic step (datamodel-code-generator)
-plus a jinja2 tail (cross-field validators, the binding record); package and
-provider ``__init__`` modules come from jinja2 alone. Every spec-derived value
-passes through :func:`generator.emit.literals.py_literal` or ``docstring``;
-every module passes the safety gate after ruff has formatted it (a module whose
-code, header comments aside, is what this generator wrote and gated last time is
-not checked twice). A model whose cache key (registry record + generator hash)
-matches a previous run's is reused as it is, so regenerating after one change
-costs one model.
+Model modules come from :mod:`generator.emit.model_module` (datamodel-code-generator or
+the direct writer for the classes, in worker processes when there are many); the clients
+(:mod:`generator.emit.client`), the reference pages (:mod:`generator.emit.docs`) and the
+package and provider ``__init__`` modules are planned files rendered from jinja2 templates
+(:mod:`generator.emit.environment`). Every spec-derived value passes through
+:func:`generator.emit.literals.py_literal` or ``docstring``; every module passes the safety
+gate after ruff has formatted it, batch by batch, ruff formatting one batch while the next
+is rendered (:mod:`generator.emit.pipeline`; a module whose code, header comments aside, is
+what this generator wrote and gated last time is not checked twice). A file whose cache key (all it
+shows: its documents' hashes, its names, the generator hash) matches a previous run's is
+reused as it is, so regenerating after one change costs that model's files and the short
+lists that name every model.
 """
 
 from __future__ import annotations
 
-import hashlib
+import gc
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
+from itertools import chain
 from typing import Any, Protocol, TypeVar
 
-import jinja2
+from musicbind.generator.emit.client import client_files
+from musicbind.generator.emit.docs import reference_files
+from musicbind.generator.emit.environment import (
+    EmitContext,
+    PlannedFile,
+    digest,
+    header,
+    template_file,
+)
+from musicbind.generator.emit.model_module import render_model
+from musicbind.generator.emit.pipeline import formatted_and_gated
+from musicbind.generator.emit.pydantic_models import ModelClasses, direct_model_classes
+from musicbind.generator.registry.model import Model, Provider, Registry
+from musicbind.generator.snapshot.serialize import model_line
+from musicbind.generator.snapshot.snapshot_file import SNAPSHOT_NAME, snapshot_text
 
-from musicbind.generator.emit.client import client_context, part_context
-from musicbind.generator.emit.docs import INDEX_PAGE, index_page, provider_page, provider_page_path
-from musicbind.generator.emit.formatting import format_sources
-from musicbind.generator.emit.literals import clean_text, comment_text, py_literal
-from musicbind.generator.emit.outputs import output_model, protocol_output
-from musicbind.generator.emit.pydantic_models import direct_model_classes, render_classes
-from musicbind.generator.emit.safety import UnsafeCodeError, check_module
-from musicbind.generator.load.records import TypeKind
-from musicbind.generator.registry.model import Model, Registry
-from musicbind.generator.registry.serialize import model_line
-from musicbind.generator.registry.snapshot import SNAPSHOT_NAME, snapshot_text
-
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-# Below this many models for datamodel-code-generator (~15 ms each) or modules for the
-# safety gate (~2 ms each), worker processes cost more than they save.
+# Below this many models for datamodel-code-generator (~15 ms each), worker processes cost
+# more than they save.
 PARALLEL_THRESHOLD = 48
-GATE_PARALLEL_THRESHOLD = 256
-# Typed client methods per generated part module (see client_parts).
-PART_SIZE = 32
 
 
 _Job = TypeVar("_Job")
 _Result = TypeVar("_Result")
 
 RUNTIME_API = 1  # the runtime API emitted packages use (runtime.index.API_VERSIONS)
-
-
-@dataclass(frozen=True, slots=True)
-class EmitContext:
-    """What the headers say: version, sources and how to regenerate."""
-
-    version: str
-    sources: Mapping[str, str]  # display path -> sha256 hex of every input document
-    regenerate: str  # the command that regenerates this tree
-    generator_hash: str  # hash of the generator's own code and templates
-    package: str = "generated"  # import name of the emitted package (for the reference docs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,68 +60,12 @@ class Emitted:
     keys: dict[str, str]
 
 
-def docstring(text: str, indent: int = 0) -> str:
-    """A safe triple-quoted docstring literal for prose from a spec."""
-    # Every quote is escaped: a triple quote or a quote before the closing one cannot end it.
-    body = clean_text(text).replace("\\", "\\\\").replace('"', '\\"')
-    if "\n" not in body:
-        return f'"""{body}"""'
-    pad = " " * indent
-    lines = [f"{pad}{line}" if line else "" for line in body.split("\n")]
-    return '"""' + lines[0].lstrip() + "\n" + "\n".join(lines[1:]) + f"\n{pad}" + '"""'
-
-
-@cache
-def environment() -> jinja2.Environment:
-    """The jinja2 environment: StrictUndefined, no autoescape (output is Python, not HTML)."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,  # noqa: S701
-    )
-    env.filters["py"] = py_literal
-    env.filters["docstring"] = docstring
-    env.filters["comment"] = comment_text
-    return env
-
-
-# Past this many sources a header names the first and a combined hash instead of each.
-HEADER_SOURCES = 4
-
-
-def header(context: EmitContext, sources: list[str]) -> str:
-    """The three header lines every generated file starts with."""
-    if len(sources) > HEADER_SOURCES:
-        combined = _digest(*(f"{p}={context.sources.get(p, '')}" for p in sources))
-        shown = (
-            f"{comment_text(sources[0])} and {len(sources) - 1} more documents "
-            f"(sha256:{combined[:12]})"
-        )
-    else:
-        shown = ", ".join(
-            f"{comment_text(path)} (sha256:{context.sources.get(path, '')[:12]})"
-            for path in sources
-        )
-    return (
-        f"# Generated by musicbind {context.version} from {shown}. DO NOT EDIT.\n"
-        f"# Regenerate with: {comment_text(context.regenerate)}\n"
-        "# @generated\n"
-    )
-
-
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
-
-
 def shared_inputs_key(registry: Registry, context: EmitContext) -> str:
     """Hash of what every file depends on: the inputs that are no model's document (overlay,
     manifest), the generator, and the regenerate command and package name files show."""
     documents = {path for model in registry.models for path in model.sources}
     shared = sorted((p, h) for p, h in context.sources.items() if p not in documents)
-    return _digest(
+    return digest(
         context.generator_hash,
         context.version,
         context.regenerate,
@@ -149,58 +82,12 @@ def model_key(model: Model, context: EmitContext, shared: str) -> str:
     """
     hashes = [f"{path}={context.sources.get(path, '')}" for path in model.sources]
     names = [model.ref, model.module_name, model.method_name]
-    return _digest(shared, *names, *hashes)
+    return digest(shared, *names, *hashes)
 
 
 def model_path(model: Model) -> str:
     """Relative path of a model's module."""
     return f"{model.provider}/{model.module_name}.py"
-
-
-def render_model(model: Model, head: str, classes: str | None = None) -> str:
-    """Unformatted source of one model module (``classes``: its classes, when rendered)."""
-    fields_class = model.input_fields_class or model.input_class
-    if classes is None:
-        classes = render_classes(model, fields_class)
-    env = environment()
-    tail = env.get_template("model_tail.py.j2").render(
-        model=model,
-        fields_class=fields_class,
-        file_fields=tuple(
-            f.python_name for f in model.inputs if _is_file(model, f.wire_name, f.type.kind)
-        ),
-        media_fields=tuple(sorted({rule.media for rule in model.rules if rule.media})),
-        checked_rules=[rule for rule in model.rules if rule.checked_by_validator],
-        output_model=output_model(model),
-    )
-    imports = env.get_template("model_imports.py.j2").render(protocol_output=protocol_output(model))
-    cut = classes.find("\nclass ")
-    cut = len(classes) if cut < 0 else cut
-    title = docstring(f"Bindings for {model.ref}: request and response models.")
-    return f"{head}{title}\n{classes[:cut]}\n{imports}{classes[cut:]}{tail}"
-
-
-def _is_file(model: Model, wire_name: str, kind: TypeKind) -> bool:
-    # fal takes files as public URLs in fields named *_url / *_urls.
-    if kind is TypeKind.FILE:
-        return True
-    return model.provider == "fal" and (wire_name.endswith("_url") or wire_name.endswith("_urls"))
-
-
-def client_parts(models: list[Model]) -> dict[str, list[Model]]:
-    """Models split into client parts of about PART_SIZE methods each.
-
-    A model's part is a hash of its module name, so adding or changing one model
-    regenerates one part, not the whole client.
-    """
-    count = 1
-    while count * PART_SIZE < len(models):
-        count *= 2
-    parts: dict[str, list[Model]] = {}
-    for model in models:
-        bucket = int(hashlib.sha256(model.module_name.encode()).hexdigest()[:8], 16) % count
-        parts.setdefault(f"{bucket:03d}", []).append(model)
-    return dict(sorted(parts.items()))
 
 
 def _render_job(job: tuple[Model, str]) -> str:
@@ -246,90 +133,122 @@ def emit(
             continue
         if not cached(path, model_key(model, context, shared)):
             pending[path] = (model, header(context, list(model.sources)))
-    fresh = _render_all(pending)
-    env = environment()
-    all_sources = package_sources if package_sources is not None else sorted(context.sources)
+    model_batches = _rendered_models(pending)
+    model_keys = {model.ref: keys[model_path(model)] for model in registry.models}
+    planned: list[PlannedFile] = []
     for provider in registry.providers:
         models = [m for m in registry.models if m.provider == provider.name]
-        used = sorted({s for m in models for s in m.sources})
-        used_head = header(context, used)
-        group = _digest(shared, repr(provider), used_head, *(keys[model_path(m)] for m in models))
-        if not cached(f"{provider.name}/__init__.py", group):
-            fresh[f"{provider.name}/__init__.py"] = env.get_template("provider_init.py.j2").render(
-                header=used_head, provider=provider, models=models
-            )
-        parts = client_parts(models)
-        for part, members in parts.items():
-            path = f"{provider.name}/_client_part_{part}.py"
-            part_head = header(context, sorted({s for m in members for s in m.sources}))
-            part_key = _digest(
-                shared, repr(provider), part, part_head, *(keys[model_path(m)] for m in members)
-            )
-            if not cached(path, part_key):
-                fresh[path] = env.get_template("client_part.py.j2").render(
-                    header=part_head,
-                    part=part,
-                    **part_context(provider, members),
-                )
-        if not cached(provider_page_path(provider), _digest(group, context.package)):
-            fresh[provider_page_path(provider)] = provider_page(
-                provider, models, context, context.package
-            )
-        client_vars = client_context(provider, models, list(parts))
-        client_head = used_head
-        # The key covers all the module shows: its header (the documents' hashes) and the
-        # per-ref overloads (every ref and its output type).
-        client_key = _digest(shared, client_head, *parts, repr(client_vars))
-        if not cached(f"{provider.name}/client.py", client_key):
-            fresh[f"{provider.name}/client.py"] = env.get_template("client.py.j2").render(
-                header=client_head, **client_vars
-            )
-    package_head = header(context, all_sources)
-    index_head = header(context, sorted({s for m in registry.models for s in m.sources}))
-    package_key = _digest(
-        shared, package_head, index_head, *(keys[model_path(m)] for m in registry.models)
-    )
-    if not cached("__init__.py", package_key):
-        fresh["__init__.py"] = env.get_template("package_init.py.j2").render(
-            header=package_head, models=registry.models, runtime_api=RUNTIME_API
-        )
-    if not cached(INDEX_PAGE, package_key):
-        fresh[INDEX_PAGE] = index_page(registry, context)
-    formatted = format_sources(fresh)
-    check_modules(
-        {
-            path: text
-            for path, text in formatted.items()
-            if path.endswith(".py") and not _passed_before(path, text, gated)
-        }
-    )
-    files.update(formatted)
-    if not cached(SNAPSHOT_NAME, package_key):
-        files[SNAPSHOT_NAME] = snapshot_text(registry, _snapshot_lines(keys, lines))
+        planned.append(_provider_init(provider, models, context, shared, model_keys))
+        if models:
+            planned += client_files(provider, models, context, shared, model_keys)
+    planned.append(_package_init(registry, context, shared, model_keys, package_sources))
+    planned += reference_files(registry, context, shared, model_keys)
+    missing = [file for file in planned if not cached(file.path, file.key)]
+    modules = len(pending) + sum(file.path.endswith(".py") for file in missing)
+
+    def snapshot() -> None:
+        if not cached(SNAPSHOT_NAME, keys["__init__.py"]):
+            files[SNAPSHOT_NAME] = snapshot_text(registry, _snapshot_lines(keys, lines))
+
+    batches = chain(model_batches, _rendered(missing), _then(snapshot))
+    files.update(formatted_and_gated(batches, gated, modules))
     files[TYPED_MARKER] = ""  # PEP 561: the user's type checker reads the bindings' types
     return Emitted(dict(sorted(files.items())), keys)
 
 
 TYPED_MARKER = "py.typed"
+# Files rendered, formatted and gated together (see generator.emit.pipeline): ruff formats
+# one batch while the next is rendered; bounds the texts held twice.
+RENDER_BATCH = 500
 
 
-def _render_all(pending: Mapping[str, tuple[Model, str]]) -> dict[str, str]:
-    """Model modules, unformatted: plain schemas written here, the rest by
-    datamodel-code-generator (in worker processes when there are many)."""
-    texts: dict[str, str] = {}
+def _then(work: Callable[[], None]) -> Iterator[dict[str, str]]:
+    """No batch: runs ``work`` when the batch after the last is asked for, that is while
+    ruff formats the last batch (see :func:`generator.emit.pipeline.formatted_and_gated`)."""
+    work()
+    yield from ()
+
+
+def _rendered(planned: list[PlannedFile]) -> Iterator[dict[str, str]]:
+    """The planned files' texts, a batch at a time, rendered when the batch is asked for."""
+    for start in range(0, len(planned), RENDER_BATCH):
+        yield {file.path: file.render() for file in planned[start : start + RENDER_BATCH]}
+
+
+def _provider_init(
+    provider: Provider,
+    models: list[Model],
+    context: EmitContext,
+    shared: str,
+    model_keys: Mapping[str, str],
+) -> PlannedFile:
+    head = header(context, sorted({s for m in models for s in m.sources}))
+    return template_file(
+        f"{provider.name}/__init__.py",
+        digest(shared, repr(provider), head, *(model_keys[m.ref] for m in models)),
+        "provider_init.py.j2",
+        header=head,
+        provider=provider,
+        models=models,
+    )
+
+
+def _package_init(
+    registry: Registry,
+    context: EmitContext,
+    shared: str,
+    model_keys: Mapping[str, str],
+    package_sources: list[str] | None,
+) -> PlannedFile:
+    """The package ``__init__`` (its key also keys the registry snapshot)."""
+    all_sources = package_sources if package_sources is not None else sorted(context.sources)
+    head = header(context, all_sources)
+    index_head = header(context, sorted({s for m in registry.models for s in m.sources}))
+    return template_file(
+        "__init__.py",
+        digest(shared, head, index_head, *(model_keys[m.ref] for m in registry.models)),
+        "package_init.py.j2",
+        header=head,
+        models=registry.models,
+        runtime_api=RUNTIME_API,
+    )
+
+
+def _rendered_models(pending: Mapping[str, tuple[Model, str]]) -> Iterator[dict[str, str]]:
+    """Model modules, unformatted, a batch at a time: plain schemas written here when the
+    batch is asked for, the rest by datamodel-code-generator now (in worker processes when
+    there are many: forked before the caller's formatting thread starts)."""
+    direct: dict[str, ModelClasses] = {}
     slow: list[tuple[str, tuple[Model, str]]] = []
     for path, (model, head) in pending.items():
-        classes = direct_model_classes(model, model.input_fields_class or model.input_class)
+        classes = direct_model_classes(model)
         if classes is None:
             slow.append((path, (model, head)))
-            texts[path] = ""  # keeps the order of ``pending``
         else:
-            texts[path] = render_model(model, head, classes)
-    for path, text in zip(
-        [path for path, _ in slow], _in_workers(_render_job, [job for _, job in slow]), strict=True
-    ):
-        texts[path] = text
-    return texts
+            direct[path] = classes
+    texts = dict(
+        zip(
+            [path for path, _ in slow],
+            _in_workers(_render_job, [job for _, job in slow]),
+            strict=True,
+        )
+    )
+    return _model_batches(pending, direct, texts)
+
+
+def _model_batches(
+    pending: Mapping[str, tuple[Model, str]],
+    direct: dict[str, ModelClasses],
+    texts: dict[str, str],
+) -> Iterator[dict[str, str]]:
+    paths = list(pending)
+    for start in range(0, len(paths), RENDER_BATCH):
+        batch: dict[str, str] = {}
+        for path in paths[start : start + RENDER_BATCH]:
+            classes = direct.pop(path, None)
+            text = texts.pop(path, "") if classes is None else render_model(*pending[path], classes)
+            batch[path] = text
+        yield batch
 
 
 class LineStore(Protocol):
@@ -356,51 +275,6 @@ def _snapshot_lines(keys: Mapping[str, str], lines: LineStore | None) -> Callabl
     return line_of
 
 
-def _passed_before(path: str, text: str, gated: Callable[[str], str | None] | None) -> bool:
-    """Whether ``text`` is a module that passed the gate, but for its header comments.
-
-    Comment lines cannot change what the gate sees; a header that could declare a source
-    encoding (``coding``) is never skipped.
-    """
-    before = gated(path) if gated else None
-    if before is None:
-        return False
-    body, head = _after_header(text)
-    old_body, old_head = _after_header(before)
-    return body == old_body and "coding" not in head and "coding" not in old_head
-
-
-def _after_header(text: str) -> tuple[str, str]:
-    """(the text after its leading comment lines, those lines)."""
-    cut = 0
-    while text.startswith("#", cut):
-        end = text.find("\n", cut)
-        if end < 0:
-            return "", text
-        cut = end + 1
-    return text[cut:], text[:cut]
-
-
-def check_modules(modules: Mapping[str, str]) -> None:
-    """The safety gate on every module (path -> text); worker processes share a large tree.
-
-    Raises the :class:`UnsafeCodeError` of the first refused module in path order.
-    """
-    jobs = sorted(modules.items())
-    for problem in _in_workers(_gate_job, jobs, GATE_PARALLEL_THRESHOLD):
-        if problem is not None:
-            raise UnsafeCodeError(problem)
-
-
-def _gate_job(job: tuple[str, str]) -> str | None:
-    path, text = job
-    try:
-        check_module(text, path)
-    except UnsafeCodeError as exc:
-        return str(exc)
-    return None
-
-
 def _in_workers(
     function: Callable[[_Job], _Result], jobs: list[_Job], threshold: int = PARALLEL_THRESHOLD
 ) -> list[_Result]:
@@ -409,8 +283,14 @@ def _in_workers(
     if len(jobs) < threshold or workers < 2:
         return [function(job) for job in jobs]
     chunk = max(1, min(64, len(jobs) // (workers * 4)))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(function, jobs, chunksize=chunk))
+    # Forked workers share the parent's memory until they write to it; the collector's
+    # passes over the parent's objects would write to every page: they are frozen first.
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(function, jobs, chunksize=chunk))
+    finally:
+        gc.unfreeze()
 
 
 def as_json(value: Any) -> str:

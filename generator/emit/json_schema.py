@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from musicbind.generator.describe import show_value
 from musicbind.generator.emit.literals import clean_text
 from musicbind.generator.emit.pydantic_models import accepts_null
 from musicbind.generator.emit.schema import input_shapes, object_schema
-from musicbind.generator.registry.describe import show_value
 from musicbind.generator.registry.model import CrossFieldRule, Field, Model
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"

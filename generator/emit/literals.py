@@ -19,6 +19,9 @@ _LINE_BREAKS = re.compile("\r\n|[\r\u2028\u2029\x85\x0b\x0c]")
 _BIDI_CONTROLS = frozenset(
     "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 )
+# The ASCII characters ``clean_text`` drops (category Cc but tab and newline): ASCII text,
+# nearly all text, is cleaned by one substitution instead of a look-up per character.
+_ASCII_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 
 
 class UnsafeLiteralError(ValueError):
@@ -53,12 +56,18 @@ def py_literal(value: Any) -> str:
 def clean_text(text: str) -> str:
     """Prose fit for a docstring: one kind of newline, no control or bidi characters, trimmed."""
     text = _LINE_BREAKS.sub("\n", text)
-    text = "".join(
-        ch
-        for ch in text
-        if ch in "\n\t"
-        or (unicodedata.category(ch) not in {"Cc", "Cs", "Co", "Cn"} and ch not in _BIDI_CONTROLS)
-    )
+    if text.isascii():
+        text = _ASCII_CONTROLS.sub("", text)
+    else:
+        text = "".join(
+            ch
+            for ch in text
+            if ch in "\n\t"
+            or (
+                unicodedata.category(ch) not in {"Cc", "Cs", "Co", "Cn"}
+                and ch not in _BIDI_CONTROLS
+            )
+        )
     lines = [line.rstrip() for line in text.replace("\t", " ").split("\n")]
     while lines and not lines[-1]:
         lines.pop()
@@ -70,6 +79,7 @@ def clean_text(text: str) -> str:
 # Escaped in comment text: a quote could end the docstring the text sits in, and a backslash
 # could escape the quote that ends it.
 _COMMENT_ESCAPES = {'"': '\\"', "\\": "\\\\"}
+_COMMENT_PLAIN = re.compile(r"[ !#-\[\]-~]*")  # printable ASCII but the quote and backslash
 
 
 def comment_text(text: str) -> str:
@@ -79,6 +89,8 @@ def comment_text(text: str) -> str:
     triple quotes too, so quotes and backslashes are escaped as well: spec text
     (a model id, a provider's display name) can never end the docstring.
     """
+    if _COMMENT_PLAIN.fullmatch(text):
+        return text  # nothing to escape (most text): no look-up per character
     return "".join(
         _COMMENT_ESCAPES.get(ch) or (ch if " " <= ch <= "~" else ascii(ch)[1:-1]) for ch in text
     )

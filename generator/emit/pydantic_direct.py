@@ -67,11 +67,12 @@ class _Imports:
         self.pydantic: set[str] = set()
         self.runtime: set[str] = set()
         self.typing: set[str] = set()
+        self.local: set[str] = set()  # ``import name``: a base class the module defines itself
         self.pending: list[str] = []  # modules used by the class being written
         self.order: list[str] = []
 
     def use(self, module: str, name: str) -> None:
-        getattr(self, module.rpartition(".")[2]).add(name)
+        getattr(self, module.rpartition(".")[2] or "local").add(name)
         if module not in self.pending:
             self.pending.append(module)
 
@@ -139,15 +140,20 @@ def _render(
 
 def _base(dotted: str, imports: _Imports, classes: Iterable[str]) -> str:
     module, _, name = dotted.rpartition(".")
-    if module != "musicbind.runtime" or name in classes:
+    if module not in ("musicbind.runtime", "") or name in classes:
         raise _Outside
-    imports.use("musicbind.runtime", name)
+    # A base without a module (the model's rules class, written by the template) comes
+    # with an ``import name`` line, as the tool writes it; the template drops that line.
+    imports.use(module, name)
     return name
 
 
 def _header(imports: _Imports) -> str:
     lines = ["", "from __future__ import annotations"]
     for module in imports.order:
+        if not module:
+            lines += [f"import {name}" for name in sorted(imports.local)]
+            continue
         names = getattr(imports, module.rpartition(".")[2])
         lines.append(f"from {module} import {', '.join(sorted(names))}")
     return "\n".join(lines) + "\n\n\n"

@@ -10,12 +10,18 @@ The tool types every optional field ``T | None = None``; the input classes are t
 retyped from the registry's nullability (:func:`retype_inputs`): an optional field the
 documents do not let be null becomes ``T = UNSET`` (no ``None``: absent is "not set"), a
 nullable one keeps or gains ``| None``. Output classes stay lenient.
+
+The result is :class:`ModelClasses`: the classes' source and, as data, the imports they
+need (read from the tool's text with ``ast``); the module template writes every import.
+A model with cross-field rules keeps one public input class: its base is the private
+rules class the template writes (:func:`rules_class`).
 """
 
 from __future__ import annotations
 
 import ast
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from musicbind.generator.emit.pydantic_direct import direct_classes
@@ -24,13 +30,33 @@ from musicbind.generator.load.records import TypeKind
 from musicbind.generator.registry.model import Field, Model
 
 INPUT_BASE = "musicbind.runtime.InputModel"
-# Inputs with numeric allowed values need the guard against booleans (see runtime.bases).
+# Inputs with numeric allowed values (the CLI reads them from musicbind_numeric_choices;
+# every input model refuses a boolean for them, see runtime.bases).
 CHOICE_INPUT_BASE = "musicbind.runtime.ChoiceInputModel"
 OUTPUT_BASE = "musicbind.runtime.OutputModel"
 
 
 class SchemaToPydanticError(RuntimeError):
     """datamodel-code-generator refused or failed on a model's schema."""
+
+
+Imports = tuple[tuple[str, tuple[str, ...]], ...]
+"""Import statements as data: (module, names); module ``""`` for ``import name``."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelClasses:
+    """A model's classes (shapes, Input, Output): their source and the imports they need."""
+
+    imports: Imports
+    body: str
+
+
+def rules_class(model: Model) -> str | None:
+    """The private base class holding the model's cross-field rules, if it has any."""
+    if not any(rule.checked_by_validator for rule in model.rules):
+        return None
+    return f"_{model.input_class}Rules"
 
 
 def _aliases(model: Model, input_name: str) -> dict[str, str]:
@@ -46,7 +72,8 @@ def _aliases(model: Model, input_name: str) -> dict[str, str]:
     }
 
 
-def _input_base(fields: tuple[Field, ...]) -> str:
+def input_base(fields: tuple[Field, ...]) -> str:
+    """The dotted base class of an input class with ``fields``."""
     numeric = any(
         isinstance(value, int | float) and not isinstance(value, bool)
         for f in fields
@@ -55,35 +82,72 @@ def _input_base(fields: tuple[Field, ...]) -> str:
     return CHOICE_INPUT_BASE if numeric else INPUT_BASE
 
 
-def render_classes(model: Model, input_name: str) -> str:
-    """Python source of the model's classes (no header); ``input_name`` names the Input class.
+def render_classes(model: Model) -> ModelClasses:
+    """The model's classes.
 
     Plain schemas are written directly (:mod:`generator.emit.pydantic_direct`, the same
     text), the others by datamodel-code-generator.
     """
-    return _classes(model, input_name, direct_only=False) or ""
+    classes = _classes(model, direct_only=False)
+    if classes is None:  # cannot happen: the tool writes what the direct writer declines
+        raise SchemaToPydanticError(f"{model.ref}: no classes were written")
+    return classes
 
 
-def direct_model_classes(model: Model, input_name: str) -> str | None:
+def direct_model_classes(model: Model) -> ModelClasses | None:
     """:func:`render_classes` when the model's schemas are plain (no parser run), else None."""
-    return _classes(model, input_name, direct_only=True)
+    return _classes(model, direct_only=True)
 
 
-def _classes(model: Model, input_name: str, *, direct_only: bool) -> str | None:
-    schemas = components(model, input_name)
+def class_inputs(model: Model) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """What the schema -> pydantic step reads: component schemas, scoped aliases, bases."""
+    input_name = model.input_class
     shapes = {shape.class_name: shape.fields for shape in model.shapes}
-    reachable = input_shapes(model)
-    base_map: dict[str, str] = {name: _input_base(shapes[name]) for name in reachable}
-    base_map[input_name] = _input_base(model.inputs)
-    aliases = _aliases(model, input_name)
+    base_map: dict[str, str] = {name: input_base(shapes[name]) for name in input_shapes(model)}
+    # The rules class has no module: the tool writes ``import name`` for it, dropped below.
+    base_map[input_name] = rules_class(model) or input_base(model.inputs)
+    return components(model, input_name), _aliases(model, input_name), base_map
+
+
+def _classes(model: Model, *, direct_only: bool) -> ModelClasses | None:
+    schemas, aliases, base_map = class_inputs(model)
     text = direct_classes(schemas, aliases, base_map, OUTPUT_BASE)
     if text is None:
         if direct_only:
             return None
         text = _generate(model.ref, schemas, aliases, base_map)
-    owners = {input_name: model.inputs}
-    owners.update({name: shapes[name] for name in reachable})
-    return retype_inputs(text, owners)
+    shapes = {shape.class_name: shape.fields for shape in model.shapes}
+    owners = {model.input_class: model.inputs}
+    owners.update({name: shapes[name] for name in input_shapes(model)})
+    text, uses_unset = retype_inputs(text, owners)
+    imports, body = split_imports(text)
+    local = rules_class(model)
+    kept = [(module, names) for module, names in imports if (module, names) != ("", (local,))]
+    if uses_unset:
+        kept.append(("musicbind.runtime", ("UNSET",)))
+    return ModelClasses(tuple(kept), body)
+
+
+def split_imports(text: str) -> tuple[Imports, str]:
+    """The leading import statements of ``text`` as data (``__future__`` left out), and
+    the source from its first other statement on."""
+    imports: list[tuple[str, tuple[str, ...]]] = []
+    lines = text.splitlines(keepends=True)
+    start = len(lines)
+    for statement in ast.parse(text).body:
+        if isinstance(statement, ast.ImportFrom) and statement.level == 0 and statement.module:
+            if statement.module != "__future__":
+                imports.append((statement.module, _names(statement.names)))
+        elif isinstance(statement, ast.Import):
+            imports.append(("", _names(statement.names)))
+        else:
+            start = statement.lineno - 1
+            break
+    return tuple(imports), "".join(lines[start:])
+
+
+def _names(aliases: list[ast.alias]) -> tuple[str, ...]:
+    return tuple(f"{a.name} as {a.asname}" if a.asname else a.name for a in aliases)
 
 
 def _generate(
@@ -148,16 +212,19 @@ def accepts_null(field: Field) -> bool:
 
 
 def _offsets(source: bytes) -> list[int]:
+    """The byte offset at which each line of ``source`` starts."""
     starts = [0]
-    for index, byte in enumerate(source):
-        if byte == 0x0A:
-            starts.append(index + 1)
+    index = source.find(b"\n")
+    while index >= 0:
+        starts.append(index + 1)
+        index = source.find(b"\n", index + 1)
     return starts
 
 
-def retype_inputs(text: str, owners: dict[str, tuple[Field, ...]]) -> str:
+def retype_inputs(text: str, owners: dict[str, tuple[Field, ...]]) -> tuple[str, bool]:
     """``text`` with the input classes' (``owners``: class -> fields) fields typed by
-    nullability: ``T = UNSET`` where null is not allowed, ``T | None`` where it is."""
+    nullability: ``T = UNSET`` where null is not allowed, ``T | None`` where it is; and
+    whether the text now uses ``UNSET`` (the module template imports it)."""
     source = text.encode("utf-8")
     starts = _offsets(source)
 
@@ -210,16 +277,9 @@ def retype_inputs(text: str, owners: dict[str, tuple[Field, ...]]) -> str:
                 start, end = span(value)
                 edits.append((start, end, b"UNSET"))
                 unset = True
-    if not edits:
-        return text
     for start, end, replacement in sorted(edits, reverse=True):
         source = source[:start] + replacement + source[end:]
-    result = source.decode("utf-8")
-    if unset:
-        cut = result.find("\nclass ")
-        cut = len(result) if cut < 0 else cut + 1
-        result = f"{result[:cut]}from musicbind.runtime import UNSET\n\n{result[cut:]}"
-    return result
+    return (source.decode("utf-8") if edits else text), unset
 
 
 _BANNER = ("# generated by datamodel-codegen", "#   filename:")

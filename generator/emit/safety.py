@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable
+from typing import Any
 
 ALLOWED_MODULES = frozenset(
     {
@@ -59,7 +60,6 @@ ALLOWED_CALLS = frozenset(
         "globals",
         "present",
         "get_binding",
-        "_resolve",
         "AttributeError",
         # methods, by their full name
         "self.run",
@@ -122,22 +122,6 @@ _REFUSED_NODES = (
 )
 
 
-# The node types _Gate.__init__ learns bound names and plain targets from.
-_BINDING_NODES = frozenset(
-    {
-        ast.arg,
-        ast.Name,
-        ast.FunctionDef,
-        ast.AsyncFunctionDef,
-        ast.ClassDef,
-        ast.Import,
-        ast.ImportFrom,
-        ast.Assign,
-        ast.AnnAssign,
-    }
-)
-
-
 class UnsafeCodeError(ValueError):
     """Generated text contains something other than what generated code is made of."""
 
@@ -150,90 +134,171 @@ def check_module(source: str, name: str) -> None:
         raise UnsafeCodeError(
             f"{name}: generated code does not parse: {exc.msg} (line {exc.lineno})"
         ) from exc
-    nodes = _walk(tree)
-    gate = _Gate(nodes)
-    checks = _CHECKS
-    for node in nodes:
-        # Most nodes (constants, contexts, operators) have no check: one dict lookup each.
-        check = checks.get(type(node))
-        problem = None if check is None else check(gate, node)
-        if problem is not None:
-            line = getattr(node, "lineno", "?")
-            raise UnsafeCodeError(f"{name}: line {line}: {problem}")
+    found = _Gate().first_problem(tree)
+    if found is not None:
+        node, problem = found
+        raise UnsafeCodeError(f"{name}: line {getattr(node, 'lineno', '?')}: {problem}")
 
 
-def _walk(tree: ast.AST) -> list[ast.AST]:
-    """Every node, in :func:`ast.walk`'s order (breadth first), without its generators."""
-    nodes = [tree]
-    index = 0
-    node_type = ast.AST
-    while index < len(nodes):
-        node = nodes[index]
-        index += 1
-        for field in node._fields:
-            value = getattr(node, field, None)
-            if isinstance(value, node_type):
-                nodes.append(value)
-            elif isinstance(value, list):
-                nodes.extend(item for item in value if isinstance(item, node_type))
-    return nodes
+# Nodes with nothing below them and no check (contexts and operators, about a third of a
+# module's nodes): the walk does not visit them.
+_LEAVES = (ast.expr_context, ast.boolop, ast.operator, ast.unaryop, ast.cmpop)
+
+
+# Nodes whose fields hold no node to visit (names, constants, import aliases: about half of a
+# module's nodes): checked, but their fields are not looked through.
+_CHILDLESS = frozenset({ast.Name, ast.Constant, ast.alias})
+
+
+class _Deferred:
+    """A check that needs the whole module's facts (the names it binds, its classes)."""
+
+
+_DEFER = _Deferred()
 
 
 class _Gate:
-    """The checks, with what they need to know about the whole module."""
+    """The checks, in one breadth-first walk that also learns what the module binds.
 
-    def __init__(self, nodes: list[ast.AST]) -> None:
+    Most checks look at one node. Two need facts about the whole module, which the walk
+    knows only at its end: a forbidden builtin's name is allowed where the module binds it,
+    and ``Shape.model_rebuild()`` only for a class of the module. Those nodes are checked
+    after the walk; the problem reported is the first in :func:`ast.walk`'s order.
+    """
+
+    def __init__(self) -> None:
         self.bound: set[str] = set()  # every name the module binds somewhere
-        self.classes = {node.name for node in nodes if isinstance(node, ast.ClassDef)}
-        # Targets of ``name = <literal>`` / ``name: T = Field(...)`` / ``x = _INDEX.x``.
+        self.classes: set[str] = set()
+        # Targets of ``name = <literal>`` / ``name: T = Field(...)`` / ``x = _INDEX.x``
+        # (the walk meets an assignment before its target).
         self.plain_targets: set[int] = set()
-        for node in nodes:
-            kind = type(node)
-            if kind not in _BINDING_NODES:
-                continue
-            if isinstance(node, ast.arg):
-                self.bound.add(node.arg)
-            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                self.bound.add(node.id)
-            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                self.bound.add(node.name)
-            elif isinstance(node, ast.Import | ast.ImportFrom):
-                self.bound.update(a.asname or a.name.split(".")[0] for a in node.names)
-            elif isinstance(node, ast.Assign | ast.AnnAssign):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for target in targets:
-                    if isinstance(target, ast.Name) and _plain_value(target.id, node.value):
-                        self.plain_targets.add(id(target))
 
-    def problem(self, node: ast.AST) -> str | None:
-        """Why ``node`` may not appear in generated code, or None when it may."""
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            return _import_problem(node)
-        if isinstance(node, ast.Call):
-            return None if self._rebuilds_own_class(node) else _call_problem(node)
-        if isinstance(node, ast.Expr):
-            # A docstring, a checked call, or the ``...`` body of an @overload.
-            constant = node.value.value if isinstance(node.value, ast.Constant) else None
-            if isinstance(constant, str) or constant is Ellipsis:
-                return None
-            if isinstance(node.value, ast.Call):
-                return None
-            return "bare expression statement"
-        if isinstance(node, _REFUSED_NODES):
-            return f"{type(node).__name__} is not allowed"
+    def first_problem(self, tree: ast.AST) -> tuple[ast.AST, str] | None:
+        """The first node (breadth first) that may not appear, with why; None when none."""
+        nodes: list[ast.AST] = [tree]
+        deferred: list[tuple[int, ast.AST]] = []
+        first: tuple[int, ast.AST, str] | None = None
+        binders, checks, node_type, leaves = _BINDERS, _CHECKS, ast.AST, _LEAVES
+        childless = _CHILDLESS
+        index = 0
+        while index < len(nodes):
+            node = nodes[index]
+            kind = type(node)
+            binder = binders.get(kind)
+            if binder is not None:
+                binder(self, node)
+            check = checks.get(kind) if first is None else None
+            if check is not None:
+                problem = check(self, node)
+                if problem is _DEFER:
+                    deferred.append((index, node))
+                elif problem is not None:
+                    first = (index, node, str(problem))  # walk on: the facts must be complete
+            index += 1
+            if kind in childless:
+                continue
+            for field in node._fields:
+                value = getattr(node, field, None)
+                if isinstance(value, node_type):
+                    if not isinstance(value, leaves):
+                        nodes.append(value)
+                elif isinstance(value, list):
+                    nodes.extend([item for item in value if isinstance(item, node_type)])
+        for position, node in deferred:
+            if first is not None and position > first[0]:
+                break
+            problem = self._whole_module_problem(node)
+            if problem is not None:
+                return node, problem
+        return None if first is None else (first[1], first[2])
+
+    def _whole_module_problem(self, node: ast.AST) -> str | None:
         if isinstance(node, ast.Name):
-            return self._name_problem(node)
-        if isinstance(node, ast.Attribute):
-            return _attribute_problem(node)
-        if isinstance(node, ast.Subscript):
-            return _subscript_problem(node)
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            return _definition_problem(node)
-        if isinstance(node, ast.ExceptHandler) and node.name in GUARDED_NAMES:
-            return f"'except ... as {node.name}' rebinds an allowed name"
-        if isinstance(node, ast.AnnAssign):
-            return _annotation_problem(node.annotation)
+            return f"name {node.id!r} is not allowed" if node.id not in self.bound else None
+        assert isinstance(node, ast.Call)  # only names and calls are deferred
+        return None if self._rebuilds_own_class(node) else _call_problem(node)
+
+    # Learning what the module binds.
+
+    def _bind_arg(self, node: ast.arg) -> None:
+        self.bound.add(node.arg)
+
+    def _bind_name(self, node: ast.Name) -> None:
+        if type(node.ctx) is ast.Store:
+            self.bound.add(node.id)
+
+    def _bind_definition(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> None:
+        self.bound.add(node.name)
+        if isinstance(node, ast.ClassDef):
+            self.classes.add(node.name)
+
+    def _bind_import(self, node: ast.Import | ast.ImportFrom) -> None:
+        self.bound.update(a.asname or a.name.split(".")[0] for a in node.names)
+
+    def _bind_assignment(self, node: ast.Assign | ast.AnnAssign) -> None:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        for target in targets:
+            if isinstance(target, ast.Name) and _plain_value(target.id, node.value):
+                self.plain_targets.add(id(target))
+
+    # The checks, one per node type.
+
+    def _check_import(self, node: ast.Import | ast.ImportFrom) -> str | None:
+        return _import_problem(node)
+
+    def _check_call(self, node: ast.Call) -> str | _Deferred | None:
+        func = node.func
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "model_rebuild"
+            and isinstance(func.value, ast.Name)
+        ):
+            return _DEFER  # allowed for a class of this module: known after the walk
+        return _call_problem(node)
+
+    def _check_expression(self, node: ast.Expr) -> str | None:
+        # A docstring, a checked call, or the ``...`` body of an @overload.
+        constant = node.value.value if isinstance(node.value, ast.Constant) else None
+        if isinstance(constant, str) or constant is Ellipsis:
+            return None
+        if isinstance(node.value, ast.Call):
+            return None
+        return "bare expression statement"
+
+    def _check_refused(self, node: ast.AST) -> str | None:
+        return f"{type(node).__name__} is not allowed"
+
+    def _check_name(self, node: ast.Name) -> str | _Deferred | None:
+        if _DUNDER.match(node.id) and node.id not in ALLOWED_DUNDERS:
+            return f"name {node.id!r} is not allowed"
+        if node.id in FORBIDDEN_NAMES:
+            return _DEFER  # allowed where the module binds it: known after the walk
+        if (
+            type(node.ctx) is ast.Store
+            and node.id in GUARDED_NAMES
+            and id(node) not in self.plain_targets
+        ):
+            return f"assignment to {node.id!r} rebinds an allowed name"
         return None
+
+    def _check_attribute(self, node: ast.Attribute) -> str | None:
+        return _attribute_problem(node)
+
+    def _check_subscript(self, node: ast.Subscript) -> str | None:
+        return _subscript_problem(node)
+
+    def _check_definition(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+    ) -> str | None:
+        return _definition_problem(node)
+
+    def _check_handler(self, node: ast.ExceptHandler) -> str | None:
+        if node.name in GUARDED_NAMES:
+            return f"'except ... as {node.name}' rebinds an allowed name"
+        return None
+
+    def _check_annotated(self, node: ast.AnnAssign) -> str | None:
+        return _annotation_problem(node.annotation)
 
     def _rebuilds_own_class(self, node: ast.Call) -> bool:
         """``Shape.model_rebuild()`` for a class of this module (a shape that refers to itself)."""
@@ -246,19 +311,6 @@ class _Gate:
             and not node.args
             and not node.keywords
         )
-
-    def _name_problem(self, node: ast.Name) -> str | None:
-        if _DUNDER.match(node.id) and node.id not in ALLOWED_DUNDERS:
-            return f"name {node.id!r} is not allowed"
-        if node.id in FORBIDDEN_NAMES and node.id not in self.bound:
-            return f"name {node.id!r} is not allowed"
-        if (
-            isinstance(node.ctx, ast.Store)
-            and node.id in GUARDED_NAMES
-            and id(node) not in self.plain_targets
-        ):
-            return f"assignment to {node.id!r} rebinds an allowed name"
-        return None
 
 
 def _plain_value(target: str, value: ast.expr | None) -> bool:
@@ -417,27 +469,31 @@ def _is_plain_super(node: ast.expr) -> bool:
     )
 
 
-def _problem_of(gate: _Gate, node: ast.AST) -> str | None:
-    return gate.problem(node)
-
-
-# The node types :meth:`_Gate.problem` has a check for (every other type passes): the
-# dispatch ``check_module`` uses, so that a node without a check costs one lookup.
-_CHECKS: dict[type[ast.AST], Callable[[_Gate, ast.AST], str | None]] = {
-    kind: _problem_of
-    for kind in (
-        ast.Import,
-        ast.ImportFrom,
-        ast.Call,
-        ast.Expr,
-        *_REFUSED_NODES,
-        ast.Name,
-        ast.Attribute,
-        ast.Subscript,
-        ast.FunctionDef,
-        ast.AsyncFunctionDef,
-        ast.ClassDef,
-        ast.ExceptHandler,
-        ast.AnnAssign,
-    )
+# What the walk does per node type: learn a binding, check the node. Any other type
+# (constants, most expressions) costs one dict lookup each.
+_BINDERS: dict[type[ast.AST], Callable[[_Gate, Any], None]] = {
+    ast.arg: _Gate._bind_arg,
+    ast.Name: _Gate._bind_name,
+    ast.FunctionDef: _Gate._bind_definition,
+    ast.AsyncFunctionDef: _Gate._bind_definition,
+    ast.ClassDef: _Gate._bind_definition,
+    ast.Import: _Gate._bind_import,
+    ast.ImportFrom: _Gate._bind_import,
+    ast.Assign: _Gate._bind_assignment,
+    ast.AnnAssign: _Gate._bind_assignment,
+}
+_CHECKS: dict[type[ast.AST], Callable[[_Gate, Any], str | _Deferred | None]] = {
+    ast.Import: _Gate._check_import,
+    ast.ImportFrom: _Gate._check_import,
+    ast.Call: _Gate._check_call,
+    ast.Expr: _Gate._check_expression,
+    **dict.fromkeys(_REFUSED_NODES, _Gate._check_refused),
+    ast.Name: _Gate._check_name,
+    ast.Attribute: _Gate._check_attribute,
+    ast.Subscript: _Gate._check_subscript,
+    ast.FunctionDef: _Gate._check_definition,
+    ast.AsyncFunctionDef: _Gate._check_definition,
+    ast.ClassDef: _Gate._check_definition,
+    ast.ExceptHandler: _Gate._check_handler,
+    ast.AnnAssign: _Gate._check_annotated,
 }

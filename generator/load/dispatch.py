@@ -5,12 +5,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib
+import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Protocol, cast
 
-from musicbind.generator.load.cache import LoadCache
+from musicbind.generator.load.cache import LoadCache, pickled
+from musicbind.generator.load.decoding import decode_document
 from musicbind.generator.load.records import (
     DocumentKind,
     Level,
@@ -20,6 +23,9 @@ from musicbind.generator.load.records import (
 )
 
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+# Below this many documents to load (a few ms each), worker processes cost more than
+# they save.
+PRELOAD_THRESHOLD = 128
 
 # Detection order matters: OpenAPI is structured data and is tried first; a fal page may
 # carry a pasted OpenAPI document, so fal pages are tried before the other markdown kinds.
@@ -57,8 +63,6 @@ def detect_kind(text: str) -> DocumentKind | None:
 
 def load_bytes(data: bytes, path: str) -> SpecDocument:
     """Load one document given as bytes; ``path`` is what problems will name."""
-    from musicbind.generator.load.text import decode_document
-
     digest = sha256_hex(data)
     text, problems = decode_document(data, path)
     if text is None:
@@ -75,24 +79,22 @@ def load_bytes(data: bytes, path: str) -> SpecDocument:
         return SpecDocument(path, DocumentKind.UNKNOWN, digest, problems=(*problems, problem))
     document = dict(_LOADER_MODULES)[kind]
     loaded = _loader(document).load(text, path)
-    return SpecDocument(
-        path=loaded.path,
-        kind=loaded.kind,
-        sha256=digest,
-        provider=loaded.provider,
-        models=loaded.models,
-        problems=(*problems, *loaded.problems, *_not_unicode(loaded)),
-        provider_facts=loaded.provider_facts,
-    )
+    problems += [*loaded.problems, *_not_unicode(loaded, text)]
+    return dataclasses.replace(loaded, sha256=digest, problems=tuple(problems))
 
 
 # A lone surrogate: what a JSON "\ud800" escape without its pair decodes to. It is not
 # Unicode text and cannot be written as UTF-8 (generated files, the registry snapshot).
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# What can make one from a decoded text: a surrogate itself, or a JSON or YAML escape of one
+# (\ud800, \U0000d800). Text without them needs no walk over every loaded string.
+_SURROGATE_SOURCE = re.compile(r"[\ud800-\udfff]|\\(?:u|U0000)[dD][89a-fA-F]")
 
 
-def _not_unicode(document: SpecDocument) -> list[SpecProblem]:
+def _not_unicode(document: SpecDocument, text: str) -> list[SpecProblem]:
     """An error per place where a loaded fact holds a lone surrogate (its model is skipped)."""
+    if _SURROGATE_SOURCE.search(text) is None:
+        return []
     problems: dict[Location, SpecProblem] = {}
     for model in document.models:
         for where, text in _texts(model, model.location):
@@ -151,3 +153,36 @@ def load_file(file: Path, display: str, cache: LoadCache | None = None) -> SpecD
 def _unreadable(display: str, message: str) -> SpecDocument:
     problem = SpecProblem(Level.ERROR, Location(display), message)
     return SpecDocument(display, DocumentKind.UNKNOWN, "", problems=(problem,))
+
+
+def preload(cache: LoadCache, files: Sequence[tuple[Path, str]]) -> None:
+    """Load the documents of ``files`` (path, display path) that ``cache`` lacks, in worker
+    processes when there are many; :func:`load_file` then finds them in the cache.
+
+    Loading is a pure function of the bytes, so a worker's document is the one this
+    process would load. Unreadable or oversized files are left to :func:`load_file`.
+    """
+    missing: list[tuple[bytes, str]] = []
+    for file, display in files:
+        try:
+            if file.stat().st_size > MAX_DOCUMENT_BYTES:
+                continue
+            data = file.read_bytes()
+        except OSError:
+            continue
+        if not cache.has(display, sha256_hex(data)):
+            missing.append((data, display))
+    workers = min(os.cpu_count() or 1, 8)
+    if len(missing) < PRELOAD_THRESHOLD or workers < 2:
+        return
+    chunk = max(1, min(32, len(missing) // (workers * 4)))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        blobs = list(pool.map(_load_pickled, missing, chunksize=chunk))
+    for (data, display), blob in zip(missing, blobs, strict=True):
+        cache.add_pickled(display, sha256_hex(data), blob)
+
+
+def _load_pickled(job: tuple[bytes, str]) -> bytes:
+    """A worker's part of :func:`preload`: one document, loaded and pickled."""
+    data, display = job
+    return pickled(load_bytes(data, display))

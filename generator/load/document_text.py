@@ -78,7 +78,7 @@ def read_document(text: str, path: str, syntax: Syntax | None = None) -> Documen
     text = text.removeprefix(_BOM)
     chosen = syntax or syntax_of(path, text)
     if chosen == "JSON":
-        located = read_json(text, limits=DOCUMENT_LIMITS)
+        located = _LAST_JSON.read(text)
         if located.readable or syntax is not None or path.lower().endswith(_JSON_SUFFIXES):
             return DocumentText(located, "JSON", _problems(located, path))
         as_yaml = _one_yaml_document(text)
@@ -93,6 +93,25 @@ def read_document(text: str, path: str, syntax: Syntax | None = None) -> Documen
         return DocumentText(as_yaml, "YAML", (note, *_problems(as_yaml, path)))
     located = _one_yaml_document(text)
     return DocumentText(located, "YAML", _problems(located, path))
+
+
+class _LastJson:
+    """The last JSON text read and its parse: detection (each loader's ``looks_like``) and the
+    loader are given the same text object, and read one parse of it."""
+
+    def __init__(self) -> None:
+        self._memo: tuple[str, Located] | None = None  # one tuple: swapped whole, never torn
+
+    def read(self, text: str) -> Located:
+        memo = self._memo
+        if memo is not None and memo[0] is text:  # identity: the memo holds the text alive
+            return memo[1]
+        located = read_json(text, limits=DOCUMENT_LIMITS)
+        self._memo = (text, located)
+        return located
+
+
+_LAST_JSON = _LastJson()
 
 
 def _one_yaml_document(text: str) -> Located:

@@ -14,9 +14,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 
+from musicbind.generator.load.dialects import Dialect
 from musicbind.generator.load.document_text import read_document
 from musicbind.generator.load.located import pointer_child
-from musicbind.generator.load.openapi import is_version_3, read_fal_endpoint
+from musicbind.generator.load.openapi import fal_queue_dialects, is_version_3, read_fal_endpoint
 from musicbind.generator.load.openapi_document import OpenApiDocument, as_mapping, as_text, show
 from musicbind.generator.load.records import (
     DocumentKind,
@@ -55,6 +56,7 @@ def load(text: str, path: str) -> SpecDocument:
         )
     models: list[SpecModel] = []
     inner_problems: list[SpecProblem] = []
+    dialects = {Dialect.FAL_MODELS_API_ENVELOPE}
     raw = root.get("models")
     for index, entry in enumerate(raw if isinstance(raw, list) else []):
         where = pointer_child("/models", index)
@@ -70,8 +72,17 @@ def load(text: str, path: str) -> SpecDocument:
             continue
         models.append(model)
         inner_problems.extend(inner.problems())
+        dialects.update(fal_queue_dialects(inner))
     problems = (*doc.problems(), *inner_problems)
-    return SpecDocument(path, DocumentKind.FAL_MODELS_API, sha256, "fal", tuple(models), problems)
+    return SpecDocument(
+        path,
+        DocumentKind.FAL_MODELS_API,
+        sha256,
+        "fal",
+        tuple(models),
+        problems,
+        dialects=tuple(dialect for dialect in Dialect if dialect in dialects),
+    )
 
 
 def _read_entry(

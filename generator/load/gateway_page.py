@@ -21,38 +21,42 @@ from dataclasses import dataclass, field
 from typing import TypeGuard
 from urllib.parse import urlsplit
 
+from musicbind.generator.load.decoding import (
+    text_sha256,
+)
+from musicbind.generator.load.dialects import Dialect
 from musicbind.generator.load.located import DOCUMENT_LIMITS
 from musicbind.generator.load.located_json import read_json_values
+from musicbind.generator.load.markdown_blocks import (
+    Block,
+    Fence,
+    Heading,
+    MarkdownPage,
+    Paragraph,
+    Table,
+    label_lines,
+    one_line,
+    read_blocks,
+    sections,
+    walk,
+)
+from musicbind.generator.load.number_text import (
+    parse_number,
+)
+from musicbind.generator.load.price_text import (
+    parse_price,
+)
 from musicbind.generator.load.records import (
     DocumentKind,
     JsonScalar,
     JsonValue,
     Level,
-    Location,
     SpecDocument,
     SpecModel,
     SpecParam,
     SpecPrice,
-    SpecProblem,
     SpecType,
     TypeKind,
-)
-from musicbind.generator.load.text import (
-    Block,
-    Fence,
-    Heading,
-    Paragraph,
-    Table,
-    label_lines,
-    mojibake_warning,
-    one_line,
-    parse_number,
-    parse_price,
-    read_blocks,
-    repair_mojibake,
-    sections,
-    text_sha256,
-    walk,
 )
 
 PROVIDER = "aigateway"
@@ -65,7 +69,7 @@ def looks_like(text: str) -> bool:
     """True for a page with a ``POST .../v1/...`` line, a JSON example and an AIgateway mark."""
     if "POST" not in text or "aigateway" not in text.lower():
         return False
-    blocks = list(walk(read_blocks(repair_mojibake(text)[0])))
+    blocks = list(walk(read_blocks(text)))
     has_post = any(isinstance(b, Paragraph) and _POST.match(b.text) for b in blocks)
     has_json = any(_is_json(b) for b in blocks)
     return has_post and has_json
@@ -79,11 +83,9 @@ def _is_json(block: Block) -> TypeGuard[Fence]:
 
 
 def load(text: str, path: str) -> SpecDocument:
-    """Read the page's one model; never raises on bad input."""
-    repaired, repairs = repair_mojibake(text)
-    reader = _PageReader(read_blocks(repaired), path)
-    if repairs:
-        reader.problems.append(mojibake_warning(text, path, repairs))
+    """Read the page's one model from its decoded text (mojibake already repaired by
+    :func:`generator.load.decoding.decode_document`); never raises on bad input."""
+    reader = _PageReader(read_blocks(text), path)
     model = reader.read()
     return SpecDocument(
         path=path,
@@ -92,6 +94,7 @@ def load(text: str, path: str) -> SpecDocument:
         provider=PROVIDER,
         models=(model,) if model is not None else (),
         problems=tuple(reader.problems),
+        dialects=(Dialect.GATEWAY_MODEL_PAGE,),
     )
 
 
@@ -115,19 +118,8 @@ class _Example:
         return [c.text for c in self.comments if c.key == key and c.text]
 
 
-class _PageReader:
+class _PageReader(MarkdownPage):
     """Reads one page; collects problems as it goes."""
-
-    def __init__(self, blocks: list[Block], path: str) -> None:
-        self.blocks = blocks
-        self.path = path
-        self.problems: list[SpecProblem] = []
-
-    def at(self, line: int) -> Location:
-        return Location(self.path, line=line)
-
-    def problem(self, level: Level, line: int, message: str) -> None:
-        self.problems.append(SpecProblem(level, self.at(line), message))
 
     def read(self) -> SpecModel | None:
         title = next((b for b in self.blocks if isinstance(b, Heading) and b.level == 1), None)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 JsonPath: TypeAlias = tuple[str | int, ...]
 
@@ -57,21 +57,45 @@ class Anomaly:
     rule: str
 
 
+class PositionIndex(Protocol):
+    """Positions looked up on demand (a clean JSON text is indexed only where asked)."""
+
+    def value_position(self, path: JsonPath) -> Position:
+        """Where the value at ``path`` starts, or its nearest written ancestor."""
+        ...
+
+    def key_position(self, path: JsonPath) -> Position | None:
+        """Where the key naming the value at ``path`` is; None when it is no object member."""
+        ...
+
+    def pointer_position(self, pointer: str) -> Position | None:
+        """Where the member or element at a JSON pointer is (its key for an object member)."""
+        ...
+
+
 @dataclass(slots=True)
 class Located:
-    """One parsed document: its value, where each value and key is, what was wrong."""
+    """One parsed document: its value, where each value and key is, what was wrong.
+
+    The eager readers (YAML, JSON with anomalies) fill :attr:`values` and :attr:`keys` as
+    they read; a clean JSON text is read by the C parser and its positions are looked up
+    in the text only when asked (:attr:`index`; the tables stay empty). Ask the methods.
+    """
 
     value: Any
     values: dict[JsonPath, Position] = field(default_factory=dict)
     keys: dict[JsonPath, Position] = field(default_factory=dict)
     anomalies: list[Anomaly] = field(default_factory=list)
     start: Position = Position(1, 1)
+    index: PositionIndex | None = field(default=None, repr=False, compare=False)
     _by_pointer: dict[str, Position] | None = field(
         default=None, init=False, repr=False, compare=False
     )
 
     def value_position(self, path: JsonPath) -> Position:
         """Where the value at ``path`` starts, or its nearest written ancestor."""
+        if self.index is not None:
+            return self.index.value_position(path)
         for end in range(len(path), -1, -1):
             found = self.values.get(path[:end])
             if found is not None:
@@ -80,10 +104,14 @@ class Located:
 
     def key_position(self, path: JsonPath) -> Position:
         """Where the key naming the value at ``path`` is, else where the value is."""
+        if self.index is not None:
+            return self.index.key_position(path) or self.index.value_position(path)
         return self.keys.get(path) or self.value_position(path)
 
     def pointer_position(self, pointer: str) -> Position | None:
         """Where the member or element at a JSON pointer is (its key for an object member)."""
+        if self.index is not None:
+            return self.index.pointer_position(pointer)
         if self._by_pointer is None:
             table = {json_pointer(path): at for path, at in self.values.items()}
             table.update((json_pointer(path), at) for path, at in self.keys.items())

@@ -3,11 +3,12 @@
 Two paths. :func:`fast_json` is the standard library's C parser with hooks that
 notice anything the strict reader would report (duplicate keys, NaN, numbers past
 2**53, possibly long strings or deep nesting); clean text, the common case, costs
-what ``json.loads`` costs. :func:`read_json` is a small recursive-descent reader
-that records the line and column of each value and key and turns every problem
-into an :class:`Anomaly`; a syntax error says what was expected there and shows
-the text around it. No library gives positions and these anomalies cheaply: the
-strings go through the standard library's own (C) string scanner.
+what ``json.loads`` costs, and :func:`read_json` then finds a position in the text
+only when one is asked for (:mod:`located_json_index`). :func:`scan_json` is a small
+recursive-descent reader that records the line and column of each value and key and
+turns every problem into an :class:`Anomaly`; a syntax error says what was expected
+there and shows the text around it. No library gives positions and these anomalies
+cheaply: the strings go through the standard library's own (C) string scanner.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from musicbind.generator.load.located import (
     syntax_error,
     too_deep,
 )
+from musicbind.generator.load.located_json_index import JsonTextIndex
 
 # The standard library's (C) string scanner: JSON string syntax, escapes and errors as json has.
 scanstring: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
@@ -59,9 +61,10 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _integer(text: str) -> int:
-    if len(text.lstrip("-")) > _SAFE_DIGITS:
+    value = int(text)  # past int()'s digit limit a ValueError: declined as well
+    if len(text) > _SAFE_DIGITS and abs(value) > MAX_SAFE_INTEGER:
         raise _Decline
-    return int(text)
+    return value
 
 
 def _float(text: str) -> float:
@@ -93,38 +96,40 @@ def fast_json(text: str, limits: Limits = PAYLOAD_LIMITS) -> Any:
     except (_Decline, ValueError, RecursionError):
         return DECLINED
     # Cheap bounds first: a short text holds no long string, few brackets no deep nesting.
-    if len(text) <= limits.max_string and text.count("[") + text.count("{") <= limits.max_depth:
+    short = len(text) <= limits.max_string
+    if short and text.count("[") + text.count("{") <= limits.max_depth:
         return value
-    return value if _within_limits(value, limits) else DECLINED
+    return value if _within_limits(value, limits, strings=not short) else DECLINED
 
 
-def _within_limits(value: Any, limits: Limits) -> bool:
-    """No string longer than allowed, no nesting deeper than allowed: level by level."""
-    level = [value] if type(value) in (dict, list) else []
+_CONTAINERS = (dict, list)
+
+
+def _within_limits(value: Any, limits: Limits, *, strings: bool = True) -> bool:
+    """No nesting deeper than allowed and (with ``strings``) no string longer than allowed:
+    level by level. A text no longer than a string may be needs no string checked."""
     if type(value) is str:
         return len(value) <= limits.max_string
+    level = [value] if type(value) in _CONTAINERS else []
     depth = 0
     while level:
         if depth >= limits.max_depth:
             return False
         below: list[Any] = []
         for container in level:
-            if type(container) is dict:
-                if any(len(key) > limits.max_string for key in container):
-                    return False
-                children = container.values()
-            else:
-                children = container
-            for child in children:
-                kind = type(child)
-                if kind is str:
-                    if len(child) > limits.max_string:
-                        return False
-                elif kind is dict or kind is list:
-                    below.append(child)
+            children = container.values() if type(container) is dict else container
+            if strings and not _strings_within(container, children, limits.max_string):
+                return False
+            below += [child for child in children if type(child) in _CONTAINERS]
         level = below
         depth += 1
     return True
+
+
+def _strings_within(container: Any, children: Any, longest: int) -> bool:
+    if type(container) is dict and any(len(key) > longest for key in container):
+        return False
+    return not any(type(child) is str and len(child) > longest for child in children)
 
 
 class _Stop(Exception):
@@ -329,7 +334,23 @@ def _near(text: str, offset: int) -> str:
 
 
 def read_json(text: str, first_line: int = 1, limits: Limits = PAYLOAD_LIMITS) -> Located:
-    """Strict JSON -> a :class:`Located` document; never raises for bad input."""
+    """Strict JSON -> a :class:`Located` document; never raises for bad input.
+
+    Clean text, the common case, is parsed by the standard library's C parser and its
+    positions are found in the text only when asked (:class:`JsonTextIndex`); text with
+    anything to report is read by :func:`scan_json`, which records every position.
+    """
+    value = fast_json(text, limits)
+    if value is DECLINED:
+        return scan_json(text, first_line, limits)
+    root = _WHITESPACE.match(text).end()  # type: ignore[union-attr]  # matches the empty string
+    index = JsonTextIndex(text, first_line, root)
+    return Located(value, start=index.position(root), index=index)
+
+
+def scan_json(text: str, first_line: int = 1, limits: Limits = PAYLOAD_LIMITS) -> Located:
+    """Strict JSON -> a :class:`Located` document with the position of every value and key
+    and every anomaly, by recursive descent; never raises for bad input."""
     reader = _Reader(text, first_line, limits)
     reader.read(reader.skip(0), whole=True)
     return reader.doc

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from urllib.parse import urlsplit
 
+from musicbind.generator.load.dialects import Dialect
 from musicbind.generator.load.document_text import read_document
 from musicbind.generator.load.located import pointer_child
 from musicbind.generator.load.openapi_document import OpenApiDocument, as_mapping, as_text, show
@@ -36,6 +37,7 @@ from musicbind.generator.load.records import (
     SpecModel,
     SpecParam,
 )
+from musicbind.generator.providers import endpoint_operation
 
 _SUCCESS_CODES = ("200", "201", "202")
 _FAL_METADATA = "/info/x-fal-metadata"
@@ -92,7 +94,12 @@ def load(text: str, path: str) -> SpecDocument:
     if provider is None:
         return _generic_document(doc, root, path, sha256, swagger=False)
     models = _read_models(doc, root, provider)
-    return SpecDocument(path, DocumentKind.OPENAPI, sha256, provider, models, doc.problems())
+    dialects = (
+        fal_queue_dialects(doc) if "x-fal-metadata" in (as_mapping(root.get("info")) or {}) else ()
+    )
+    return SpecDocument(
+        path, DocumentKind.OPENAPI, sha256, provider, models, doc.problems(), dialects=dialects
+    )
 
 
 def _generic_document(
@@ -252,12 +259,41 @@ def read_fal_endpoint(
     )
 
 
+def fal_queue_dialects(doc: OpenApiDocument) -> tuple[Dialect, ...]:
+    """The fal queue dialects whose marks the component schemas' properties show (both, one
+    or none): ``allOf: [{$ref}]`` wrappers (older) and ``anyOf: [..., {type: null}]``
+    optionals (newer); see :class:`generator.load.dialects.Dialect`."""
+    found: set[Dialect] = set()
+    for schema in doc.component_schemas().values():
+        properties = as_mapping((as_mapping(schema) or {}).get("properties")) or {}
+        for prop in properties.values():
+            mapping = as_mapping(prop) or {}
+            all_of = mapping.get("allOf")
+            if (
+                isinstance(all_of, list)
+                and len(all_of) == 1
+                and "$ref" in (as_mapping(all_of[0]) or {})
+            ):
+                found.add(Dialect.FAL_QUEUE_ALLOF_REFS)
+            any_of = mapping.get("anyOf")
+            if isinstance(any_of, list) and {"type": "null"} in any_of:
+                found.add(Dialect.FAL_QUEUE_ANYOF_NULL)
+    return tuple(dialect for dialect in Dialect if dialect in found)
+
+
 _Body = tuple[JsonValue, str, dict[str, JsonValue] | None]  # schema, its pointer, the media object
 
 
+_REQUEST_ID = re.compile(r"\{[^/{}]+\}")
+
+
 def _result_path(paths: dict[str, JsonValue], submit_path: str) -> str | None:
-    pattern = re.compile(re.escape(submit_path) + r"/requests/\{[^/{}]+\}")
-    return next((p for p in paths if pattern.fullmatch(p)), None)
+    """``<submit path>/requests/{request_id}`` (any one placeholder name), when it is there."""
+    prefix = submit_path + "/requests/"
+    return next(
+        (p for p in paths if p.startswith(prefix) and _REQUEST_ID.fullmatch(p[len(prefix) :])),
+        None,
+    )
 
 
 def _fal_body(
@@ -303,25 +339,7 @@ def _read_params(
 
 
 def _examples(doc: OpenApiDocument, body: _Body | None) -> tuple[JsonValue, ...]:
-    """Whole example payloads: the schema's ``examples``/``example``, then the media object's."""
-    if body is None:
-        return ()
-    schema, pointer, media = body
-    target = doc.follow(schema, pointer)
-    examples: list[JsonValue] = []
-    for holder in (as_mapping(target.value) if target else None, media):
-        if holder is None:
-            continue
-        raw = holder.get("examples")
-        if isinstance(raw, list):
-            examples.extend(raw)
-        elif isinstance(raw, dict):
-            examples.extend(
-                e["value"] for e in raw.values() if isinstance(e, dict) and "value" in e
-            )
-        if "example" in holder:
-            examples.append(holder["example"])
-    return tuple(examples)
+    return () if body is None else doc.payload_examples(*body)
 
 
 # operations ----------------------------------------------------------------------------------
@@ -385,7 +403,7 @@ def _read_endpoint_templates(
             continue
         model = _read_endpoint_template(doc, path, operation, provider)
         if model is not None:
-            models.append(model)
+            models.append(replace(model, operation=endpoint_operation(provider, paths or {}, path)))
     return tuple(models)
 
 

@@ -89,7 +89,7 @@ def _drop_inapplicable(
                 f"{keyword} does not apply to a value of type {_kind_words(kinds)}; it is ignored",
             )
             dropped[name] = None
-    return replace(facts, **dropped)
+    return replace(facts, **dropped) if dropped else facts
 
 
 def _drop_numeric_conflict(

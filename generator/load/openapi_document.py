@@ -131,6 +131,26 @@ class OpenApiDocument:
             target = next_target
         return target
 
+    def payload_examples(
+        self, schema: JsonValue, pointer: str, media: dict[str, JsonValue] | None
+    ) -> tuple[JsonValue, ...]:
+        """Whole example payloads (objects) of a request or response body: the schema's
+        ``examples``/``example`` (after ``$ref``), then the media object's; ``examples`` may
+        be a list or named Example objects (their ``value``)."""
+        target = self.follow(schema, pointer)
+        found: list[JsonValue] = []
+        for holder in (as_mapping(target.value) if target else None, media):
+            if holder is None:
+                continue
+            raw = holder.get("examples")
+            if isinstance(raw, dict):
+                raw = [e["value"] for e in raw.values() if isinstance(e, dict) and "value" in e]
+            if isinstance(raw, list):
+                found.extend(e for e in raw if isinstance(e, dict))
+            if isinstance(holder.get("example"), dict):
+                found.append(holder["example"])
+        return tuple(found)
+
     def _walk(self, ref: str, fragment: str, at: str) -> Target | None:
         value: JsonValue = self.root
         pointer = ""

@@ -132,7 +132,7 @@ def lift_item_constraints(array: Facts, items: Facts) -> Facts:
         for name in _ITEM_CONSTRAINTS
         if getattr(array, name) is None and getattr(items, name) is not None
     }
-    return replace(array, **changes)
+    return replace(array, **changes) if changes else array
 
 
 def union_constraints(variants: list[Facts]) -> Facts:

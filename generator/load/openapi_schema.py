@@ -332,7 +332,7 @@ class SchemaReader:
         kinds, type_null = type_kinds(self._doc, schema, pointer)
         if kinds is None:
             kinds = inferred_kinds(schema, own)
-        facts = replace(own, nullable=own.nullable or type_null)
+        facts = replace(own, nullable=True) if type_null and not own.nullable else own
         types = []
         for kind in kinds:
             spec_type, items = self._build(kind, schema, pointer, hint, depth)

@@ -10,10 +10,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TypeAlias
+from typing import Any, TypeAlias
+
+from musicbind.generator.load.dialects import Dialect
 
 JsonScalar: TypeAlias = str | int | float | bool | None
 JsonValue: TypeAlias = JsonScalar | list["JsonValue"] | dict[str, "JsonValue"]
+
+
+class Record:
+    """Base of the load and registry records: pickled as their constructor's arguments.
+
+    The caches (:mod:`generator.load.cache`, :mod:`generator.registry.build_cache`) read
+    every unchanged document and model of a catalogue back; the state a slotted dataclass
+    pickles by default calls ``dataclasses.fields()`` for every object it restores, which
+    costs as much again.
+    """
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
+        names: tuple[str, ...] = type(self).__slots__  # a dataclass's: its fields, in order
+        return type(self), tuple([getattr(self, name) for name in names])
 
 
 class DocumentKind(StrEnum):
@@ -35,7 +53,7 @@ class Level(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Location:
+class Location(Record):
     """Where a fact or a problem is: a file plus a 1-based line or a JSON pointer.
 
     ``column`` (1-based) is set where the reader knows it (problems in JSON and YAML
@@ -58,7 +76,7 @@ class Location:
 
 
 @dataclass(frozen=True, slots=True)
-class SpecProblem:
+class SpecProblem(Record):
     """One problem found while reading or combining documents."""
 
     level: Level
@@ -84,7 +102,7 @@ class TypeKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class SpecType:
+class SpecType(Record):
     """The type of a parameter or of an array's items."""
 
     kind: TypeKind
@@ -96,7 +114,7 @@ class SpecType:
 
 
 @dataclass(frozen=True, slots=True)
-class SpecParam:
+class SpecParam(Record):
     """One parameter (input) or field (output / shape) as a document states it."""
 
     wire_name: str
@@ -121,7 +139,7 @@ class SpecParam:
 
 
 @dataclass(frozen=True, slots=True)
-class SpecShape:
+class SpecShape(Record):
     """A named object type used by a model's parameters (fal's ``Audio``, ``File``...)."""
 
     name: str
@@ -131,7 +149,7 @@ class SpecShape:
 
 
 @dataclass(frozen=True, slots=True)
-class SpecPrice:
+class SpecPrice(Record):
     """A price as a document states it, e.g. "$0.009 per second of output and per sample"."""
 
     amount: str  # decimal text, e.g. "0.009"
@@ -142,7 +160,7 @@ class SpecPrice:
 
 
 @dataclass(frozen=True, slots=True)
-class SpecJob:
+class SpecJob(Record):
     """How a generic provider's job is read after its submit, as its document states it."""
 
     id_field: str  # the submit answer's property naming the job
@@ -154,7 +172,7 @@ class SpecJob:
 
 
 @dataclass(frozen=True, slots=True)
-class SpecOperation:
+class SpecOperation(Record):
     """How one model of a generic OpenAPI provider is called (see ``runtime.HttpOperation``)."""
 
     method: str  # "POST"
@@ -169,7 +187,7 @@ class SpecOperation:
 
 
 @dataclass(frozen=True, slots=True)
-class SpecProvider:
+class SpecProvider(Record):
     """Who a generic OpenAPI provider is, from its document: name, base URL, auth, statuses."""
 
     name: str
@@ -182,7 +200,7 @@ class SpecProvider:
 
 
 @dataclass(frozen=True, slots=True)
-class SpecModel:
+class SpecModel(Record):
     """Everything one document says about one model."""
 
     provider: str
@@ -206,7 +224,7 @@ class SpecModel:
 
 
 @dataclass(frozen=True, slots=True)
-class SpecDocument:
+class SpecDocument(Record):
     """One loaded document: its kind, the models it describes and the problems found."""
 
     path: str
@@ -216,3 +234,5 @@ class SpecDocument:
     models: tuple[SpecModel, ...] = ()
     problems: tuple[SpecProblem, ...] = field(default=())
     provider_facts: SpecProvider | None = None  # a generic OpenAPI provider's identity
+    # The provider's ways of writing this kind that the document shows (generator/load/dialects.py)
+    dialects: tuple[Dialect, ...] = ()

@@ -10,9 +10,8 @@ pipeline then puts back the model as it was last generated: ``kept``.)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from decimal import Decimal
 
 from musicbind.generator.load.records import (
     DocumentKind,
@@ -27,9 +26,16 @@ from musicbind.generator.load.records import (
     SpecProblem,
     SpecProvider,
     SpecShape,
-    TypeKind,
+)
+from musicbind.generator.project_files.overlay import (
+    ModelFacts,
+    Overlay,
+    ProviderFacts,
+    layer_overlays,
 )
 from musicbind.generator.registry import naming
+from musicbind.generator.registry.build_cache import ModelCache, model_key
+from musicbind.generator.registry.field_checks import check_field
 from musicbind.generator.registry.merge import Merged, authority, merge_params
 from musicbind.generator.registry.model import (
     CrossFieldRule,
@@ -40,20 +46,12 @@ from musicbind.generator.registry.model import (
     Registry,
     Shape,
 )
-from musicbind.generator.registry.overlay import (
-    ModelFacts,
-    Overlay,
-    PricingFacts,
-    ProviderFacts,
-    layer_overlays,
-)
+from musicbind.generator.registry.pricing import overlay_pricing, page_pricing
 from musicbind.generator.registry.stated_rules import apply_bounds, combine_rules, document_rules
-from musicbind.generator.registry.validate import check_field
 from musicbind.runtime.jobstate import JobState
 
 # The gateway's request body carries the model id itself; the client fills it in.
 _MODEL_SELECTOR = "model"
-_NUMERIC = frozenset({TypeKind.INTEGER, TypeKind.NUMBER})
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +59,13 @@ class _Source:
     model: SpecModel
     kind: DocumentKind
     path: str
+    sha256: str  # the document's bytes
+    index: int  # the model's place in its document's models
+
+
+# A document whose models may be summaries (see :func:`generator.load.cache.summary`)
+# -> the whole document, read only when one of its models is merged.
+Whole = Callable[[SpecDocument], SpecDocument]
 
 
 def build_registry(
@@ -69,6 +74,8 @@ def build_registry(
     *,
     bundled: Overlay | None = None,
     kept: Registry | None = None,
+    cache: ModelCache | None = None,
+    whole: Whole | None = None,
 ) -> Registry:
     """Build the registry; problems from documents, overlay and merging are all kept.
 
@@ -80,6 +87,12 @@ def build_registry(
     ``kept``: models kept as they were last generated (see :mod:`generator.last_good`),
     with their providers. They join the registry as they are, their module names are
     reserved first, and the documents' statements about them are not read.
+
+    ``cache``: merged models of earlier runs; a model whose documents and overlay facts
+    are unchanged is taken from it instead of merged again (the registry is the same).
+
+    ``whole``: given when ``documents`` are summaries (each model only names itself); it
+    gives the whole document when a model is not in ``cache`` and must be merged.
     """
     overlay, quiet = layer_overlays(bundled, overlay)
     held = {m.ref: m for m in kept.models} if kept is not None else {}
@@ -88,7 +101,7 @@ def build_registry(
     templates: dict[tuple[str, str], list[_Source]] = {}
     sources: dict[tuple[str, str], list[_Source]] = {}
     for doc in documents:
-        for spec in doc.models:
+        for index, spec in enumerate(doc.models):
             if f"{spec.provider}:{spec.model_id}" in held and not spec.endpoint_template:
                 continue
             key = (spec.provider, spec.endpoint or spec.model_id)
@@ -96,11 +109,12 @@ def build_registry(
             bucket = target.setdefault(
                 key if spec.endpoint_template else (spec.provider, spec.model_id), []
             )
-            bucket.append(_Source(spec, doc.kind, doc.path))
+            bucket.append(_Source(spec, doc.kind, doc.path, doc.sha256, index))
     providers = _providers(overlay, documents, problems)
     facts = {m.ref: m for m in overlay.models}
     models: list[Model] = list(held.values())
     module_scopes: dict[str, naming.Scope] = {}
+    whole_source = _wholes(documents, whole)
     for held_model in models:  # first: a kept model's module keeps its name
         name = held_model.provider
         module_scopes.setdefault(name, naming.Scope({"client", "__init__"})).claim(
@@ -130,9 +144,10 @@ def build_registry(
             problems.append(_skip(group[0].model.location, ref, f"{where} has errors"))
             continue
         scope = module_scopes.setdefault(provider, naming.Scope({"client", "__init__"}))
-        model = _build_model(ref, group, template, facts.get(ref), scope, problems)
+        merge = _Merge(ref, group, template, facts.get(ref), whole_source)
+        model = _reused_or_built(merge, problems, cache)
         if model is not None:
-            models.append(model)
+            models.append(_claim_module(model, scope))
     for ref in sorted(set(facts) - {m.ref for m in models} - quiet):
         if not any(p.message.startswith(ref) for p in problems):
             problems.append(
@@ -274,14 +289,79 @@ def _template_for(
     return []
 
 
+@dataclass(frozen=True, slots=True)
+class _Merge:
+    """One model's merge: its ref, documents, endpoint template, overlay facts, and how
+    its sources' whole models are read (see :data:`Whole`)."""
+
+    ref: str
+    group: Sequence[_Source]
+    template: Sequence[_Source]
+    facts: ModelFacts | None
+    whole: Callable[[_Source], _Source]
+
+    def build(self, problems: list[SpecProblem]) -> Model | None:
+        group = [self.whole(s) for s in self.group]
+        template = [self.whole(s) for s in self.template]
+        return _build_model(self.ref, group, template, self.facts, problems)
+
+
+def _wholes(documents: Sequence[SpecDocument], whole: Whole | None) -> Callable[[_Source], _Source]:
+    """A source with its document's whole model (itself when documents are whole)."""
+    if whole is None:
+        return lambda source: source
+    by_path = {doc.path: doc for doc in documents}
+    read: dict[str, SpecDocument] = {}
+
+    def whole_source(source: _Source) -> _Source:
+        document = read.get(source.path)
+        if document is None:
+            document = read[source.path] = whole(by_path[source.path])
+        model = document.models[source.index]
+        if model.model_id != source.model.model_id:
+            raise ValueError(f"{source.path}: its summary and its document differ")
+        return replace(source, model=model)
+
+    return whole_source
+
+
+def _reused_or_built(
+    merge: _Merge, problems: list[SpecProblem], cache: ModelCache | None
+) -> Model | None:
+    """The merged model (and its problems, added to ``problems``), from ``cache`` when the
+    documents and overlay facts it is built from are unchanged."""
+    roles = [("template", s) for s in merge.template] + [("model", s) for s in merge.group]
+    if cache is None or not all(s.sha256 for _, s in roles):
+        return merge.build(problems)
+    key = model_key(merge.ref, ((role, s.path, s.sha256) for role, s in roles), merge.facts)
+    found = cache.get(key)
+    if found is not None:
+        problems.extend(found[1])
+        return found[0]
+    count = len(problems)
+    model = merge.build(problems)
+    cache.put(key, (model, tuple(problems[count:])))
+    return model
+
+
+def _claim_module(model: Model, scope: naming.Scope) -> Model:
+    """``model`` with its module name claimed in its provider's package (``_2``... when an
+    earlier model's name is the same)."""
+    module = scope.claim(model.module_name)
+    if module == model.module_name:
+        return model
+    return replace(model, module_name=module, method_name=naming.method_name(module))
+
+
 def _build_model(
     ref: str,
     group: Sequence[_Source],
     template: Sequence[_Source],
     facts: ModelFacts | None,
-    scope: naming.Scope,
     problems: list[SpecProblem],
 ) -> Model | None:
+    """One model merged from its documents, with its overlay facts; its module name is
+    the unclaimed one (see :func:`_claim_module`)."""
     first = group[0].model
     count = len(problems)
     ordered = [*template, *group]
@@ -320,7 +400,7 @@ def _build_model(
         return None
     # A model page describes the model; an OpenAPI document's info describes the document.
     pages = sorted(group, key=lambda s: s.kind is DocumentKind.OPENAPI)
-    module = scope.claim(naming.module_name(first.model_id))
+    module = naming.module_name(first.model_id)
     stem = naming.class_stem(first.model_id)
     class_scope = naming.Scope(naming.RESERVED_CLASS_NAMES)
     input_class = class_scope.claim(f"{stem}Input")
@@ -353,10 +433,10 @@ def _build_model(
         outputs=_fields(outputs) if outputs is not None else None,
         shapes=shape_records,
         rules=rules,
-        pricing=pricing or _page_pricing(group, input_fields),
+        pricing=pricing or page_pricing(_page_price(group), input_fields),
         input_examples=_examples(group, first.model_id, {f.wire_name for f in input_fields}),
         sources=tuple(sorted({s.path for s in ordered})),
-        operation=_operation(ref, group, facts, problems),
+        operation=_operation(ref, [*group, *template], facts, problems),
     )
 
 
@@ -448,92 +528,12 @@ def _overlay(
     if facts is None:
         return rules, None
     by_wire = {f.wire_name: f for f in inputs}
-    pricing = _pricing(ref, facts.pricing, by_wire, problems) if facts.pricing else None
+    pricing = overlay_pricing(ref, facts.pricing, by_wire, problems) if facts.pricing else None
     return rules, pricing
 
 
-def _lookup(
-    ref: str,
-    wire: str | None,
-    by_wire: dict[str, Field],
-    location: Location,
-    problems: list[SpecProblem],
-    *,
-    numeric: bool,
-) -> str | None:
-    if wire is None:
-        return None
-    found = by_wire.get(wire)
-    if found is None:
-        known = ", ".join(sorted(by_wire)) or "none"
-        problems.append(
-            _error(
-                location,
-                f"{ref}: overlay names field {wire!r}, which the model does not have "
-                f"(fields: {known})",
-            )
-        )
-        return None
-    if numeric and found.type.kind not in _NUMERIC:
-        problems.append(
-            _error(
-                location,
-                f"{ref}: overlay field {wire!r} must be a number, "
-                f"the documents say {found.type.kind.value}",
-            )
-        )
-        return None
-    return found.python_name
-
-
-def _pricing(
-    ref: str, facts: PricingFacts, by_wire: dict[str, Field], problems: list[SpecProblem]
-) -> Pricing | None:
-    count = len(problems)
-    loc = facts.location
-    seconds_from = _lookup(ref, facts.seconds_from, by_wire, loc, problems, numeric=True)
-    media = _lookup(ref, facts.media, by_wire, loc, problems, numeric=False)
-    start = _lookup(ref, facts.start, by_wire, loc, problems, numeric=True)
-    multiplied = [
-        _lookup(ref, m, by_wire, loc, problems, numeric=True) for m in facts.multiplied_by
-    ]
-    if len(problems) > count:
-        return None
-    return Pricing(
-        currency=facts.currency,
-        amount=facts.amount,
-        unit=facts.unit,
-        seconds_from=seconds_from,
-        media=media,
-        start=start,
-        multiplied_by=tuple(m for m in multiplied if m is not None),
-        location=loc,
-    )
-
-
-def _page_pricing(group: Sequence[_Source], inputs: Sequence[Field]) -> Pricing | None:
-    """A price stated only by a model page: per request, or per second of a duration field."""
-    price: SpecPrice | None = next((s.model.price for s in group if s.model.price), None)
-    if price is None:
-        return None
-    by_wire = {f.wire_name: f for f in inputs}
-    duration = by_wire.get("duration")
-    per_minute = price.unit in {"minute", "output_minute"}
-    per_second = per_minute or price.unit in {"second", "output_second"}
-    samples = next((f for f in inputs if "samples" in f.wire_name.lower()), None)
-    amount = price.amount
-    if per_minute:  # durations are seconds: the same price per second, exactly
-        amount = format((Decimal(price.amount) / 60).normalize(), "f")
-    return Pricing(
-        currency=price.currency,
-        amount=amount,
-        unit="second" if per_second else "request",
-        seconds_from=duration.python_name if per_second and duration else None,
-        media=None,
-        start=None,
-        multiplied_by=(samples.python_name,) if price.per_sample and samples else (),
-        location=price.location,
-    )
+def _page_price(group: Sequence[_Source]) -> SpecPrice | None:
+    return next((s.model.price for s in group if s.model.price), None)
 
 
 def _examples(group: Sequence[_Source], model_id: str, inputs: set[str]) -> tuple[JsonValue, ...]:

@@ -13,6 +13,7 @@ from musicbind.generator.load.records import (
     JsonScalar,
     JsonValue,
     Location,
+    Record,
     SpecOperation,
     SpecProblem,
     SpecType,
@@ -21,7 +22,7 @@ from musicbind.runtime.jobstate import JobState
 
 
 @dataclass(frozen=True, slots=True)
-class Provenance:
+class Provenance(Record):
     """Which document (and where in it) stated one fact about a field or model."""
 
     fact: str  # "type", "required", "default", "minimum", "allowed", "description", ...
@@ -29,7 +30,7 @@ class Provenance:
 
 
 @dataclass(frozen=True, slots=True)
-class Field:
+class Field(Record):
     """One input parameter, output field or shape field, merged across documents."""
 
     wire_name: str  # the name on the wire (JSON key)
@@ -54,7 +55,7 @@ class Field:
 
 
 @dataclass(frozen=True, slots=True)
-class Shape:
+class Shape(Record):
     """A named object type (e.g. fal's ``Audio``) with its generated class name."""
 
     name: str  # the name in the documents
@@ -64,7 +65,7 @@ class Shape:
 
 
 @dataclass(frozen=True, slots=True)
-class CrossFieldRule:
+class CrossFieldRule(Record):
     """A rule stated by a description's sentence (:mod:`generator.registry.prose_rules`) or
     by the overlay, in python names; ``name`` (``<kind>:<wire fields>``) identifies it.
 
@@ -96,7 +97,7 @@ class CrossFieldRule:
 
 
 @dataclass(frozen=True, slots=True)
-class Pricing:
+class Pricing(Record):
     """How much a call costs: ``amount`` per unit, times the multipliers.
 
     ``unit == "second"``: seconds are the value of ``seconds_from`` (python name) or,
@@ -114,7 +115,7 @@ class Pricing:
 
 
 @dataclass(frozen=True, slots=True)
-class Model:
+class Model(Record):
     """One model of one provider: the unit a binding is generated for."""
 
     ref: str  # "<provider>:<model id>"
@@ -141,7 +142,7 @@ class Model:
 
 
 @dataclass(frozen=True, slots=True)
-class Provider:
+class Provider(Record):
     """A provider's job protocol and client facts, from the overlay and OpenAPI documents."""
 
     name: str  # "scenario", "fal", "aigateway"
@@ -158,7 +159,7 @@ class Provider:
 
 
 @dataclass(frozen=True, slots=True)
-class Registry:
+class Registry(Record):
     """Everything musicbind knows, with the problems found while building it."""
 
     providers: tuple[Provider, ...]

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from musicbind.generator.load.records import Level, Location, SpecProblem, TypeKind
+from musicbind.generator.project_files.overlay import RuleFacts
+from musicbind.generator.registry.field_checks import overlay_field
 from musicbind.generator.registry.model import CrossFieldRule, Field, Provenance
-from musicbind.generator.registry.overlay import RuleFacts
 from musicbind.generator.registry.prose_rules import (
     LENGTH,
     RANGE,
@@ -136,25 +137,9 @@ def _overlay_rule(
     for wire, must_be_number in wanted:
         if wire is None:
             continue
-        found = by_wire.get(wire)
-        if found is None:
-            known = ", ".join(sorted(by_wire)) or "none"
-            problems.append(
-                _error(
-                    facts.location,
-                    f"{ref}: overlay names field {wire!r}, which the model does not have "
-                    f"(fields: {known})",
-                )
-            )
-        elif must_be_number and numeric and found.type.kind not in _NUMERIC:
-            problems.append(
-                _error(
-                    facts.location,
-                    f"{ref}: overlay field {wire!r} must be a number, "
-                    f"the documents say {found.type.kind.value}",
-                )
-            )
-        else:
+        number = must_be_number and numeric
+        found = overlay_field(ref, wire, by_wire, facts.location, problems, numeric=number)
+        if found is not None:
             names[wire] = found
     if len(problems) > count or facts.kind is None:
         return None

@@ -260,8 +260,8 @@ def warm_up() -> None:
     and each would otherwise import the schema -> pydantic library itself, every batch."""
     from musicbind.generator.emit.pydantic_models import render_classes
     from musicbind.generator.load.dispatch import load_bytes
+    from musicbind.generator.project_files.overlay import load_overlay
     from musicbind.generator.registry.build import build_registry
-    from musicbind.generator.registry.overlay import load_overlay
 
     document = load_bytes(
         b'{"openapi": "3.0.4", "info": {"title": "w", "version": "1", "x-fal-metadata": '
@@ -275,7 +275,7 @@ def warm_up() -> None:
     registry = build_registry([document], overlay)
     assert registry.models, registry.problems
     for model in registry.models:
-        render_classes(model, model.input_class)
+        render_classes(model)
 
 
 def _narrow(

@@ -30,7 +30,7 @@ from musicbind import generated
 from musicbind.generator.emit.docs import example_input
 from musicbind.generator.load.records import TypeKind
 from musicbind.generator.registry.model import Field, Model
-from musicbind.generator.registry.snapshot import read_snapshot
+from musicbind.generator.snapshot.snapshot_file import read_snapshot
 from musicbind.runtime.errors import FileInputError
 from musicbind.runtime.journal import Journal
 

@@ -32,7 +32,7 @@ from adversarial_support import (
 from hypothesis import HealthCheck, Phase, given, settings
 
 from musicbind.generator.load.records import Level
-from musicbind.generator.registry.snapshot import read_snapshot
+from musicbind.generator.snapshot.snapshot_file import read_snapshot
 
 MINIMUM_DOCUMENTS = 2000
 BATCH_SIZE = 150

@@ -28,7 +28,7 @@ from adversarial_support import (
 
 from musicbind.generator.generate import generate_specs
 from musicbind.generator.load.records import Level, SpecProblem
-from musicbind.generator.registry.snapshot import read_snapshot
+from musicbind.generator.snapshot.snapshot_file import read_snapshot
 
 OVERLAY_FIELDS = (
     "provider.name",

@@ -37,7 +37,7 @@ from adversarial_support import (
 
 from musicbind.generator.emit.literals import clean_text
 from musicbind.generator.load.records import Level, SpecProblem
-from musicbind.generator.registry.snapshot import read_snapshot
+from musicbind.generator.snapshot.snapshot_file import read_snapshot
 
 BATCH_SIZE = 300
 WORKERS = 2

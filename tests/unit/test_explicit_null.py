@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
+from musicbind.emulator import server as emulator_server
 from musicbind.generator.generate import generate_paths
 from musicbind.generator.ingest import default_overlay_path
 from musicbind.runtime import NOT_GIVEN, NotGiven, present
@@ -123,7 +124,6 @@ def test_client_methods_default_to_not_given(package: ModuleType) -> None:
 
 
 # The typed client against the emulator: what reaches the provider is exactly what was given.
-emulator_server = pytest.importorskip("musicbind.emulator.server")
 
 
 def test_client_sends_only_given_keywords_and_null_where_allowed(tmp_path: Path) -> None:
@@ -171,9 +171,9 @@ def test_retyping_follows_nullability_for_required_and_optional_fields() -> None
         Field("b", "b", SpecType(TypeKind.INTEGER), required=False),
         Field("c", "c", SpecType(TypeKind.STRING, nullable=True), required=False),
     )
-    retyped = retype_inputs(source, {"In": fields})
+    retyped, uses_unset = retype_inputs(source, {"In": fields})
+    assert uses_unset  # the module template then imports UNSET
     assert "    a: StrictStr | None\n" in retyped  # required, nullable: None is a value
     assert "    b: Annotated[StrictInt, Field(ge=0)] = UNSET\n" in retyped
     assert "    c: StrictStr | None = None\n" in retyped
     assert retyped.endswith("class Out(OutputModel):\n    b: StrictInt | None = None\n")
-    assert "from musicbind.runtime import UNSET\n" in retyped.split("class In")[0]

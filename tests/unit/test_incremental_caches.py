@@ -13,7 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from musicbind.generator.emit.emit import GATE_PARALLEL_THRESHOLD, _passed_before, check_modules
+from musicbind.generator.emit.pipeline import (
+    GATE_PARALLEL_THRESHOLD,
+    check_modules,
+    passed_before,
+)
 from musicbind.generator.emit.safety import UnsafeCodeError
 from musicbind.generator.generate import check_specs, generate_specs
 from musicbind.generator.settings import BuildSettings
@@ -97,12 +101,12 @@ BODY = (
 
 def test_the_gate_skips_a_module_only_when_its_header_alone_changed() -> None:
     before = HEADER.format("aaaa") + BODY
-    assert _passed_before("m.py", HEADER.format("bbbb") + BODY, lambda path: before)
+    assert passed_before("m.py", HEADER.format("bbbb") + BODY, lambda path: before)
     changed = HEADER.format("bbbb") + BODY.replace("x: int", "x: str")
-    assert not _passed_before("m.py", changed, lambda path: before)
-    assert not _passed_before("m.py", before, lambda path: None)  # nothing passed before
+    assert not passed_before("m.py", changed, lambda path: before)
+    assert not passed_before("m.py", before, lambda path: None)  # nothing passed before
     coding = "# -*- coding: latin-1 -*-\n" + BODY
-    assert not _passed_before("m.py", coding, lambda path: "# -*- coding: latin-1 -*-\n" + BODY)
+    assert not passed_before("m.py", coding, lambda path: "# -*- coding: latin-1 -*-\n" + BODY)
 
 
 def test_a_changed_body_is_gated_again() -> None:

@@ -98,9 +98,9 @@ def test_a_model_whose_build_fails_keeps_its_last_state_with_its_provider(projec
     assert sonauto.reason().startswith("specs/aigateway/sonauto-v2-text-to-music.md:")
     after = _files(project / "out")
     gateway = [p for p in before if p.startswith(("aigateway/", "reference/aigateway"))]
-    # The provider's package (__init__, client, one client part), its reference page, and
-    # one module per model.
-    assert len(gateway) == 4 + len(gateway_refs)
+    # The provider's package (__init__, client, the methods package and its one group), its
+    # reference page, and per model its module, its methods module and its reference page.
+    assert len(gateway) == 5 + 3 * len(gateway_refs)
     assert all(after[p] == before[p] for p in gateway)
     assert not check_specs(project / "specs", project / "out", SETTINGS).up_to_date
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from musicbind.generator.emit.emit import docstring
+from musicbind.generator.emit.environment import docstring
 from musicbind.generator.emit.literals import (
     UnsafeLiteralError,
     clean_text,
@@ -87,3 +87,17 @@ def test_comment_text_is_one_printable_line(text: str) -> None:
     line = comment_text(text)
     assert line.isascii() and "\n" not in line and "\r" not in line
     assert ast.parse(f"# {line}\n").body == []
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_clean_text_of_ascii_keeps_every_printable_character(text: str) -> None:
+    cleaned = clean_text(text)
+    assert all(ch == "\n" or " " <= ch <= "~" for ch in cleaned)
+    printable = [ch for ch in text if "!" <= ch <= "~"]
+    assert [ch for ch in cleaned if ch not in " \n"] == printable
+
+
+@given(st.text())
+def test_comment_text_changes_only_what_it_must(text: str) -> None:
+    plain = all(" " <= ch <= "~" and ch not in '"\\' for ch in text)
+    assert (comment_text(text) == text) is plain

@@ -445,8 +445,7 @@ def _project_openapi_specs() -> list[Path]:
 
 def test_project_specs_load_without_errors() -> None:
     paths = _project_openapi_specs()
-    if not paths:
-        pytest.skip("no OpenAPI documents under specs/ yet")
+    assert len(paths) >= 40  # the catalogue binds 42 fal queue documents
     for path in paths:
         doc = load_file(path)
         errors = [str(p) for p in doc.problems if p.level is Level.ERROR]

@@ -18,10 +18,11 @@ from hypothesis import strategies as st
 
 from musicbind.generator.ingest import build_from_paths, default_overlay_path
 from musicbind.generator.load import openapi
-from musicbind.generator.load.openapi_generic import provider_name_from, state_of_word
+from musicbind.generator.load.openapi_generic_jobs import state_of_word
+from musicbind.generator.load.openapi_generic_provider import provider_name_from
 from musicbind.generator.load.records import SpecDocument, SpecModel, TypeKind
+from musicbind.generator.project_files.overlay import load_overlay
 from musicbind.generator.registry.build import build_registry
-from musicbind.generator.registry.overlay import load_overlay
 from musicbind.runtime.jobstate import JobState
 
 FIXTURES = Path(__file__).resolve().parents[1] / "e2e" / "fixtures" / "generic"
@@ -555,4 +556,5 @@ def test_request_body_examples_of_the_media_object_are_read() -> None:
     body["content"]["application/json"]["example"] = {"prompt": "one"}
     body["content"]["application/json"]["examples"] = {"two": {"value": {"prompt": "two"}}}
     model = _only(_load(_doc({"/make": _post(body)})))
-    assert model.input_examples == ({"prompt": "one"}, {"prompt": "two"})
+    # One reader for every body (OpenApiDocument.payload_examples): named examples, then example
+    assert model.input_examples == ({"prompt": "two"}, {"prompt": "one"})

@@ -1,4 +1,4 @@
-"""Unit tests for generator.load.text: decoding, mojibake repair, markdown blocks, prices."""
+"""Unit tests for the load stage's text modules: decoding, mojibake, markdown blocks, prices."""
 
 from __future__ import annotations
 
@@ -8,28 +8,25 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from musicbind.generator.load.records import Level
-from musicbind.generator.load.text import (
+from musicbind.generator.load.decoding import decode_bytes, decode_document, text_sha256
+from musicbind.generator.load.markdown_blocks import (
     BulletList,
     Fence,
     Heading,
     Paragraph,
     Quote,
     Table,
-    decode_bytes,
-    decode_document,
     label_lines,
-    parse_bool,
-    parse_number,
-    parse_price,
     plain_text,
     read_blocks,
-    repair_mojibake,
     sections,
-    text_sha256,
     unescape_markdown,
     walk,
 )
+from musicbind.generator.load.mojibake import repair_mojibake
+from musicbind.generator.load.number_text import parse_bool, parse_number
+from musicbind.generator.load.price_text import parse_price
+from musicbind.generator.load.records import Level
 
 
 def as_cp874_mojibake(text: str) -> str:
@@ -261,7 +258,7 @@ def test_sections_nest_by_level() -> None:
 
 
 def test_front_matter_and_empty_document_do_not_break() -> None:
-    assert read_blocks("") == []
+    assert read_blocks("") == ()
     blocks = read_blocks("---\ntitle: x | y\n---\n\ntext\n")
     assert blocks[-1].line == 5
 

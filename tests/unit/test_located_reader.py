@@ -14,6 +14,7 @@ import subprocess
 import sys
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -27,7 +28,7 @@ from musicbind.generator.load.located import (
     Position,
     json_pointer,
 )
-from musicbind.generator.load.located_json import read_json, read_json_values
+from musicbind.generator.load.located_json import read_json, read_json_values, scan_json
 from musicbind.generator.load.located_yaml import read_yaml
 
 _KEYS = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=6)
@@ -79,9 +80,104 @@ def test_json_positions_point_at_each_value_and_key(value: Any, indent: Any, asc
         if path and isinstance(path[-1], str):  # an object member: the pointer names its key
             key, _ = decoder.raw_decode(text, offset(text, at))
             assert key == path[-1]
-            at = located.values[path]
+            at = located.value_position(path)
         decoded, _ = decoder.raw_decode(text, offset(text, at))
         assert decoded == item
+
+
+# Texts as people and tools write them: compact, indented, with odd spacing and line breaks.
+_SPACING = st.sampled_from([" ", "\n", "\t", "\r\n", " \n  "])
+
+
+def _spaced(value: Any, space: str, swap: tuple[JsonPath, str] | None = None) -> str:
+    """``value`` as JSON with ``space`` around every token; ``swap`` writes the value at one
+    path as the given token instead (``NaN``, a huge number)."""
+
+    def write(item: Any, path: JsonPath) -> str:
+        if swap is not None and path == swap[0]:
+            return swap[1]
+        if isinstance(item, dict):
+            members = [
+                f"{json.dumps(k)}{space}:{space}{write(v, (*path, k))}" for k, v in item.items()
+            ]
+            return "{" + space + f"{space},{space}".join(members) + space + "}"
+        if isinstance(item, list):
+            elements = [write(v, (*path, i)) for i, v in enumerate(item)]
+            return "[" + space + f"{space},{space}".join(elements) + space + "]"
+        return json.dumps(item)
+
+    return write(value, ())
+
+
+def _probe_paths(value: Any) -> list[JsonPath]:
+    """Every path in ``value``, plus paths that go past a leaf or name a missing member."""
+    found = [path for path, _ in paths(value)]
+    return found + [(*path, "missing") for path in found] + [(*path, 0) for path in found]
+
+
+@FAST
+@given(VALUES, _SPACING, st.integers(1, 30))
+def test_positions_looked_up_on_demand_agree_with_the_recursive_reader(
+    value: Any, space: str, first_line: int
+) -> None:
+    text = space + _spaced(value, space) + space
+    lazy = read_json(text, first_line, DOCUMENT_LIMITS)
+    eager = scan_json(text, first_line, DOCUMENT_LIMITS)
+    assert lazy.index is not None and eager.index is None  # the fast path was taken
+    assert lazy.value == eager.value == value and lazy.anomalies == eager.anomalies == []
+    assert lazy.start == eager.start
+    for path in _probe_paths(value):
+        assert lazy.value_position(path) == eager.value_position(path), path
+        assert lazy.key_position(path) == eager.key_position(path), path
+        pointer = json_pointer(path)
+        assert lazy.pointer_position(pointer) == eager.pointer_position(pointer), pointer
+
+
+@FAST
+@given(VALUES, st.text(alphabet="/~01a", max_size=8))
+def test_odd_pointers_find_what_the_recursive_reader_finds(value: Any, pointer: str) -> None:
+    text = json.dumps(value, indent=1)
+    lazy, eager = read_json(text, limits=DOCUMENT_LIMITS), scan_json(text, limits=DOCUMENT_LIMITS)
+    assert lazy.pointer_position(pointer) == eager.pointer_position(pointer)
+
+
+_HOSTILE_TOKENS = st.sampled_from(
+    ["NaN", "Infinity", "-Infinity", "1e999", "123456789012345678901234567890"]
+)
+
+
+@FAST
+@given(VALUES, _SPACING, _HOSTILE_TOKENS, st.data())
+def test_a_hostile_value_anywhere_is_refused_where_it_is_written(
+    value: Any, space: str, token: str, data: st.DataObject
+) -> None:
+    path = data.draw(st.sampled_from([p for p, _ in paths(value)]))
+    text = _spaced(value, space, (path, token))
+    located = read_json(text, limits=DOCUMENT_LIMITS)
+    assert located.index is None  # not taken on the fast path: the strict reader reports it
+    (anomaly,) = located.anomalies
+    assert anomaly.code in ("not-a-number", "huge-number") and anomaly.path == path
+    assert text[offset(text, anomaly.position) :].startswith(token)
+
+
+_HOSTILE = [
+    ('{"a": 1,\n "a": 2}', "duplicate-key", Position(2, 2)),
+    ('{"a": [1,\n  NaN]}', "not-a-number", Position(2, 3)),
+    ('{"a": -Infinity}', "not-a-number", Position(1, 7)),
+    ('{"n":\n 123456789012345678901234567890}', "huge-number", Position(2, 2)),
+    ("[1e999]", "huge-number", Position(1, 2)),
+    ("[" * 200 + "]" * 200, "too-deep", Position(1, 129)),
+    ('{"a": 1,}', "syntax", Position(1, 9)),
+]
+
+
+@pytest.mark.parametrize(("text", "code", "at"), _HOSTILE)
+def test_hostile_json_is_refused_with_a_location(text: str, code: str, at: Position) -> None:
+    located = read_json(text, limits=DOCUMENT_LIMITS)
+    assert located.index is None  # read by the recursive reader, which reports it
+    assert [(a.code, a.position) for a in located.anomalies][:1] == [(code, at)]
+    (problem, *_) = read_document(text, "hostile.json").problems
+    assert (problem.location.line, problem.location.column) == (at.line, at.column)
 
 
 @FAST

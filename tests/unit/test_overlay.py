@@ -7,7 +7,7 @@ from typing import get_args
 import pytest
 
 from musicbind.generator.load.records import DocumentKind
-from musicbind.generator.registry.overlay import ListedKind, load_manifest, load_overlay
+from musicbind.generator.project_files.overlay import ListedKind, load_manifest, load_overlay
 from musicbind.runtime.jobstate import JobState
 
 GOOD = """\

@@ -15,8 +15,8 @@ from pathlib import Path
 from musicbind.generator.freshness import spec_input_hashes
 from musicbind.generator.ingest import build_from_specs
 from musicbind.generator.load.records import Level
+from musicbind.generator.project_files.overlay import Overlay, layer_overlays, load_overlay
 from musicbind.generator.registry.build import build_registry
-from musicbind.generator.registry.overlay import Overlay, layer_overlays, load_overlay
 from musicbind.generator.settings import (
     BUNDLED_OVERLAY_LABEL,
     BuildSettings,

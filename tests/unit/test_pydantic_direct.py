@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 
 from musicbind.generator.emit import pydantic_models
 from musicbind.generator.emit.pydantic_direct import direct_classes
-from musicbind.generator.emit.schema import components, input_shapes
 from musicbind.generator.ingest import build_from_paths, build_from_specs, default_overlay_path
 from musicbind.generator.registry.model import Model
 
@@ -46,11 +45,7 @@ def _imports_sorted(text: str) -> str:
 
 
 def _model_inputs(model: Model) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
-    name = model.input_fields_class or model.input_class
-    shapes = {shape.class_name: shape.fields for shape in model.shapes}
-    bases = {n: pydantic_models._input_base(shapes[n]) for n in input_shapes(model)}
-    bases[name] = pydantic_models._input_base(model.inputs)
-    return components(model, name), pydantic_models._aliases(model, name), bases
+    return pydantic_models.class_inputs(model)
 
 
 def _golden_models() -> list[Model]:
@@ -83,10 +78,9 @@ def test_a_plain_fal_model_is_written_directly() -> None:
     inputs = sorted((GOLDEN / "scenario_table").iterdir())
     built = build_from_paths(inputs, default_overlay_path(), GOLDEN / "scenario_table", "scenario")
     model = built.registry.models[0]
-    name = model.input_fields_class or model.input_class
-    direct = pydantic_models.direct_model_classes(model, name)
+    direct = pydantic_models.direct_model_classes(model)
     assert direct is not None
-    assert direct == pydantic_models.render_classes(model, name)
+    assert direct == pydantic_models.render_classes(model)
 
 
 # Generated schemas in the vocabulary generator.emit.schema writes (and a little beyond).

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from musicbind.generator.load.records import Location, SpecProblem, SpecType, TypeKind
+from musicbind.generator.project_files.overlay import RuleFacts
 from musicbind.generator.registry.model import Field, Provenance
-from musicbind.generator.registry.overlay import RuleFacts
 from musicbind.generator.registry.stated_rules import apply_bounds, combine_rules, document_rules
 
 DOC = Location("specs/x.md", 7)

@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from musicbind.commands.init import MANIFEST_TEXT
-from musicbind.generator.registry.overlay import load_manifest
+from musicbind.generator.project_files.overlay import load_manifest
 from musicbind.upstream.fetch import UpstreamError, resolve_url
 from musicbind.upstream.manifest import append_entries, read_back, set_fields
 

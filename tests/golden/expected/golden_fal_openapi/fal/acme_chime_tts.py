@@ -19,9 +19,7 @@ class AudioFile(OutputModel):
 
 class AcmeChimeTtsInput(ChoiceInputModel):
     text: Annotated[StrictStr, Field(max_length=500, min_length=1)]
-    """
-    Words to say, "quoted" and 'single' \\ backslashed.
-    """
+    """Words to say, "quoted" and 'single' \\ backslashed."""
     voice: Literal["ava", "bo", "class"] = "ava"
     speed: Annotated[StrictFloat | None, Field(gt=0.0, le=4.0)] = None
     channels: Literal[1, 2] = 1
@@ -30,9 +28,7 @@ class AcmeChimeTtsInput(ChoiceInputModel):
 
 class AcmeChimeTtsOutput(OutputModel):
     audio: AudioFile
-    """
-    The speech.
-    """
+    """The speech."""
 
 
 BINDING = Binding(

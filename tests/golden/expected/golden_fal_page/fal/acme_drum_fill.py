@@ -14,52 +14,32 @@ from musicbind.runtime import Binding, InputModel, OutputModel, PriceRule
 
 
 class File(OutputModel):
-    """
-    A fal file (the page does not define it).
-    """
+    """A fal file (the page does not define it)."""
 
     url: StrictStr
-    """
-    Where the file can be downloaded.
-    """
+    """Where the file can be downloaded."""
     content_type: StrictStr | None = None
-    """
-    The file's MIME type.
-    """
+    """The file's MIME type."""
     file_name: StrictStr | None = None
-    """
-    The file's name.
-    """
+    """The file's name."""
     file_size: StrictInt | None = None
-    """
-    The file's size in bytes.
-    """
+    """The file's size in bytes."""
 
 
 class AcmeDrumFillInput(InputModel):
-    """
-    Generates drum fills.
-    """
+    """Generates drum fills."""
 
     style: StrictStr
-    """
-    Style of the fill.
-    """
+    """Style of the fill."""
     bpm: Annotated[StrictInt, Field(ge=60, le=200)] = 120
-    """
-    Tempo in beats per minute.
-    """
+    """Tempo in beats per minute."""
     length: Literal["1bar", "2bar"] = "1bar"
-    """
-    How long the fill is.
-    """
+    """How long the fill is."""
 
 
 class AcmeDrumFillOutput(OutputModel):
     audio: File
-    """
-    The fill.
-    """
+    """The fill."""
 
 
 BINDING = Binding(

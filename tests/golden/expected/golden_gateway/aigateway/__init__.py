@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from musicbind.runtime import JobState, ProviderProtocol
+from musicbind.runtime import HttpOperation, JobOperations, JobState, ProviderProtocol
 
 PROTOCOL = ProviderProtocol(
     name="aigateway",
@@ -21,6 +21,22 @@ PROTOCOL = ProviderProtocol(
         "processing": JobState.RUNNING,
         "queued": JobState.QUEUED,
         "running": JobState.RUNNING,
+    },
+    operations={
+        "sonauto/v2/text-to-music": HttpOperation(
+            method="POST",
+            path="/v1/audio/music",
+            body="json",
+            answer="job",
+            job=JobOperations(
+                id_field="id",
+                status_path="/v1/jobs/{id}",
+                status_field="status",
+                error_field="error",
+                cancel_method="DELETE",
+                cancel_path="/v1/jobs/{id}",
+            ),
+        ),
     },
 )
 """AIgateway status words -> JobState, auth scheme and default base URL."""

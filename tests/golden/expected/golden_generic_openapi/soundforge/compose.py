@@ -13,50 +13,32 @@ from musicbind.runtime import Binding, InputModel, OutputModel
 
 
 class AudioFile(OutputModel):
-    """
-    The audio file the answer carried.
-    """
+    """The audio file the answer carried."""
 
     url: StrictStr
-    """
-    Where the file was saved.
-    """
+    """Where the file was saved."""
     content_type: StrictStr | None = None
-    """
-    Its media type.
-    """
+    """Its media type."""
     file_size: StrictInt | None = None
-    """
-    Its size in bytes.
-    """
+    """Its size in bytes."""
 
 
 class ComposeInput(InputModel):
-    """
-    Answers with the audio file once it is rendered.
-    """
+    """Answers with the audio file once it is rendered."""
 
     prompt: Annotated[StrictStr, Field(max_length=400, min_length=1)]
-    """
-    What the piece should sound like.
-    """
+    """What the piece should sound like."""
     duration_seconds: Annotated[StrictInt, Field(ge=5, le=120)] = 30
-    """
-    Length of the piece.
-    """
+    """Length of the piece."""
     tempo: Annotated[StrictInt | None, Field(ge=40, le=220)] = None
-    """
-    Beats per minute; null lets the service choose.
-    """
+    """Beats per minute; null lets the service choose."""
     format: Literal["mp3", "wav"] = "mp3"
     instrumental: StrictBool = False
 
 
 class ComposeOutput(OutputModel):
     audio: AudioFile
-    """
-    The audio the provider answered with, saved to disk.
-    """
+    """The audio the provider answered with, saved to disk."""
 
 
 BINDING = Binding(

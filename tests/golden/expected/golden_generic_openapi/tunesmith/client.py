@@ -5,10 +5,11 @@
 """Typed Tunesmith clients: one method per model, sync and async.
 
 ``<model>(...)`` validates, submits, waits and returns the parsed output;
-``submit_<model>(...)`` returns the journalled Job at once. The methods live in the
-``_client_part_*`` modules (so one changed model regenerates one part); model modules
-are imported on first use. ``run(ref, payload)`` and ``submit(ref, payload)`` with a
-literal ref are typed with that model's output too.
+``submit_<model>(...)`` returns the journalled Job at once. A model's methods live in
+``_methods/<model module>.py`` (the ``_methods/_group_*.py`` modules compose them into
+the classes below); model modules are imported on first use.
+``run(ref, payload)`` and ``submit(ref, payload)`` with a literal ref are typed with that
+model's output too.
 """
 
 from __future__ import annotations
@@ -32,26 +33,22 @@ from musicbind.runtime import (
 )
 
 from . import PROTOCOL
-from ._client_part_000 import _AsyncTunesmithClientPart000, _TunesmithClientPart000
+from ._methods._group_000 import _AsyncTunesmithClientGroup000, _TunesmithClientGroup000
 
 if TYPE_CHECKING:
     from . import create_song as _create_song
 
 
-def _resolve(ref: str) -> Binding:
-    from .. import get_binding
-
-    return get_binding(ref)
-
-
-class TunesmithClient(_TunesmithClientPart000, Client):
+class TunesmithClient(_TunesmithClientGroup000, Client):
     """Tunesmith client: credentials and base URL from arguments or the environment."""
 
     protocol = PROTOCOL
 
     def resolve_binding(self, ref: str) -> Binding:
         """The generated binding for a ``tunesmith:<model id>`` ref."""
-        return _resolve(ref)
+        from .. import get_binding
+
+        return get_binding(ref)
 
     # The per-ref overloads go ahead of the inherited general ones and each returns a
     # subtype of what those return: a safe override mypy still reports (python/mypy#20418).
@@ -175,14 +172,16 @@ class TunesmithClient(_TunesmithClientPart000, Client):
         )
 
 
-class AsyncTunesmithClient(_AsyncTunesmithClientPart000, AsyncClient):
+class AsyncTunesmithClient(_AsyncTunesmithClientGroup000, AsyncClient):
     """Tunesmith client (async): credentials and base URL from arguments or the environment."""
 
     protocol = PROTOCOL
 
     def resolve_binding(self, ref: str) -> Binding:
         """The generated binding for a ``tunesmith:<model id>`` ref."""
-        return _resolve(ref)
+        from .. import get_binding
+
+        return get_binding(ref)
 
     # The per-ref overloads go ahead of the inherited general ones and each returns a
     # subtype of what those return: a safe override mypy still reports (python/mypy#20418).

@@ -14,13 +14,9 @@ from musicbind.runtime import UNSET, Binding, InputModel, OutputModel
 
 class CreateSongInput(InputModel):
     lyrics: Annotated[StrictStr, Field(max_length=3000)]
-    """
-    The words to sing. Max 3000 characters.
-    """
+    """The words to sing. Max 3000 characters."""
     style: Literal["pop", "folk", "rock", "jazz"]
-    """
-    The genre.
-    """
+    """The genre."""
     title: Annotated[StrictStr, Field(max_length=80)] = UNSET
     voice: Literal["female", "male", "duet"] = "female"
     length: Annotated[StrictFloat, Field(ge=10.0, le=240.0)] = 60

@@ -13,26 +13,16 @@ from musicbind.runtime import Binding, InputModel, ScenarioJobOutput
 
 
 class AcmeLoopMakerInput(InputModel):
-    """
-    Makes seamless loops from a short description.
-    """
+    """Makes seamless loops from a short description."""
 
     prompt: StrictStr
-    """
-    Required. What the loop sounds like.
-    """
+    """Required. What the loop sounds like."""
     bars: Annotated[StrictFloat, Field(ge=1.0, le=32.0)] = 4
-    """
-    Optional length in bars.
-    """
+    """Optional length in bars."""
     key_signature: Literal["C", "G", "D", "A"] = "C"
-    """
-    Optional key.
-    """
+    """Optional key."""
     gain: Annotated[StrictFloat, Field(ge=-12.0, le=12.0)] = 0
-    """
-    Optional gain in dB.
-    """
+    """Optional gain in dB."""
 
 
 BINDING = Binding(

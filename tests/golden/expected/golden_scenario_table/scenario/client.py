@@ -5,10 +5,11 @@
 """Typed Scenario clients: one method per model, sync and async.
 
 ``<model>(...)`` validates, submits, waits and returns the parsed output;
-``submit_<model>(...)`` returns the journalled Job at once. The methods live in the
-``_client_part_*`` modules (so one changed model regenerates one part); model modules
-are imported on first use. ``run(ref, payload)`` and ``submit(ref, payload)`` with a
-literal ref are typed with that model's output too.
+``submit_<model>(...)`` returns the journalled Job at once. A model's methods live in
+``_methods/<model module>.py`` (the ``_methods/_group_*.py`` modules compose them into
+the classes below); model modules are imported on first use.
+``run(ref, payload)`` and ``submit(ref, payload)`` with a literal ref are typed with that
+model's output too.
 """
 
 from __future__ import annotations
@@ -33,23 +34,19 @@ from musicbind.runtime import (
 )
 
 from . import PROTOCOL
-from ._client_part_000 import _AsyncScenarioClientPart000, _ScenarioClientPart000
+from ._methods._group_000 import _AsyncScenarioClientGroup000, _ScenarioClientGroup000
 
 
-def _resolve(ref: str) -> Binding:
-    from .. import get_binding
-
-    return get_binding(ref)
-
-
-class ScenarioClient(_ScenarioClientPart000, Client):
+class ScenarioClient(_ScenarioClientGroup000, Client):
     """Scenario client: credentials and base URL from arguments or the environment."""
 
     protocol = PROTOCOL
 
     def resolve_binding(self, ref: str) -> Binding:
         """The generated binding for a ``scenario:<model id>`` ref."""
-        return _resolve(ref)
+        from .. import get_binding
+
+        return get_binding(ref)
 
     # The per-ref overloads go ahead of the inherited general ones and each returns a
     # subtype of what those return: a safe override mypy still reports (python/mypy#20418).
@@ -173,14 +170,16 @@ class ScenarioClient(_ScenarioClientPart000, Client):
         )
 
 
-class AsyncScenarioClient(_AsyncScenarioClientPart000, AsyncClient):
+class AsyncScenarioClient(_AsyncScenarioClientGroup000, AsyncClient):
     """Scenario client (async): credentials and base URL from arguments or the environment."""
 
     protocol = PROTOCOL
 
     def resolve_binding(self, ref: str) -> Binding:
         """The generated binding for a ``scenario:<model id>`` ref."""
-        return _resolve(ref)
+        from .. import get_binding
+
+        return get_binding(ref)
 
     # The per-ref overloads go ahead of the inherited general ones and each returns a
     # subtype of what those return: a safe override mypy still reports (python/mypy#20418).

@@ -1,0 +1,1 @@
+"""Diff: what changed between two registries (``musicbind diff``, ``check``, ``sync``)."""

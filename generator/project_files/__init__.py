@@ -1,0 +1,1 @@
+"""Project files: a project's specs/manifest.yaml and overlay.yaml, read into typed records."""

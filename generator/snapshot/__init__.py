@@ -1,0 +1,1 @@
+"""Snapshot: the registry as JSON (``musicbind registry --json``, ``_registry.json``) and back."""
