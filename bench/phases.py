@@ -26,23 +26,37 @@ PHASES = {
         ("generator_hash", "hash the generator's own sources"),
         ("up_to_date", "compare with _manifest.json, hash outputs"),
     ),
+    "musicbind.generator.emit.environment": (
+        ("render_template", "render clients, packages and reference pages (jinja2)"),
+    ),
     "musicbind.generator.generate": (
         ("generator_hash", "hash the generator's own sources"),
         ("build_from_specs", "load documents + build registry"),
         ("write_tree", "write files"),
     ),
     "musicbind.generator.emit.emit": (
-        ("_render_all", "render models (datamodel-code-generator, worker processes)"),
-        ("format_sources", "ruff on the rendered text"),
-        ("check_modules", "AST safety gate"),
-        ("reference_pages", "reference pages"),
+        ("_rendered_models", "classify models, datamodel-code-generator ones (workers)"),
+        ("render_model", "render model modules (direct writer)"),
         ("snapshot_text", "registry snapshot (_registry.json)"),
+        # Overlapped: ruff formats a batch (waited for in a thread) while the next batch
+        # renders; the gate runs in worker processes (in this process below 256 modules).
+        ("formatted_and_gated", "render + ruff + AST gate, overlapped (wall)"),
     ),
+    "musicbind.generator.emit.formatting": (
+        ("_scratch_copy", "ruff: write the scratch copies"),
+        ("Batch.run", "ruff: the ruff processes (thread, overlaps rendering)"),
+        ("Batch.result", "ruff: read the formatted copies"),
+    ),
+    "musicbind.generator.emit.pipeline": (("_gate_job", "AST safety gate (in this process)"),),
 }
 
 
 def _wrap(module: Any, name: str, label: str, spent: dict[str, float]) -> None:
-    original = getattr(module, name, None)
+    """Time ``module.name`` (``Class.method`` for a method) under ``label``."""
+    *owners, attribute = name.split(".")
+    for owner in owners:
+        module = getattr(module, owner, None)
+    original = getattr(module, attribute, None)
     if not callable(original):
         return
 
@@ -54,7 +68,7 @@ def _wrap(module: Any, name: str, label: str, spent: dict[str, float]) -> None:
         finally:
             spent[label] = spent.get(label, 0.0) + time.perf_counter() - started
 
-    setattr(module, name, timed)
+    setattr(module, attribute, timed)
 
 
 def _runner(mode: str) -> Callable[[Path, Path], Any]:

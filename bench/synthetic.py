@@ -148,15 +148,31 @@ def write_specs(folder: Path, count: int) -> Path:
     return specs
 
 
+# The queue's result path names its request; a single-document generator wants it declared.
+_REQUEST_ID = {"name": "request_id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
 def combined_openapi(count: int) -> dict[str, Any]:
-    """The same endpoints as ONE OpenAPI document (what a single-document generator is given)."""
+    """The same endpoints as ONE OpenAPI document (what a single-document generator is given).
+
+    Made so that every tool generates every endpoint: each schema's title is its (unique)
+    name, as names must be unique in one document (fal's documents all title their input
+    "Input"; openapi-python-client names classes by title and refused the duplicates), and
+    the result path's ``request_id`` parameter is declared.
+    """
     schemas: dict[str, Any] = {}
     paths: dict[str, Any] = {}
     for index in range(count):
         document = fal_document(index)
         for key, schema in document["components"]["schemas"].items():
-            schemas[key if key != "Audio" else "Audio"] = schema
-        paths.update(document["paths"])
+            schemas[key] = {**schema, "title": key}
+        for path, operations in document["paths"].items():
+            if "{request_id}" in path:
+                operations = {
+                    verb: {**operation, "parameters": [_REQUEST_ID]}
+                    for verb, operation in operations.items()
+                }
+            paths[path] = operations
     return {
         "openapi": "3.0.4",
         "info": {"title": "bench", "version": "1"},

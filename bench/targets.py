@@ -39,60 +39,43 @@ MISS_NOTES = {
         "files whose stamp changed."
     ),
     "incremental": (
-        "Rendering, the safety gate and the registry snapshot are already proportional to the "
-        "change (per-model keys, the gate skipped for modules whose code did not change, "
-        "snapshot lines cached by model key). What remains proportional to all documents: "
-        "`build_registry` merges every document again (generator/registry/build.py), the "
-        "load cache is read and rewritten whole, and the provider's reference page, client "
-        "and `__init__` are re-rendered whole (generator/emit/docs.py, the templates). What "
-        "it would take: cache merged models per document set and render reference pages per "
-        "model."
+        "Rendering, the safety gate, reference pages and the registry snapshot are per model "
+        "(keys, cached snapshot lines, a page per model); merged models come from the model "
+        "cache (generator/registry/build_cache.py) and documents from the load cache. What "
+        "remains proportional to all documents is reading the caches' records back for every "
+        "unchanged model and the manifest (see the phase table). What it would take: keep a "
+        "per-document summary so unchanged documents are never unpickled."
     ),
     "cold_opc": (
-        "Models are written without a datamodel-code-generator run where their schemas are "
-        "plain (generator/emit/pydantic_direct.py), new documents load in worker processes "
-        "and the AST gate runs in worker processes; what remains is the pure-Python located "
-        "JSON reader (every value keeps its line), the registry build, ruff over every "
-        "module, and writing one module per model (openapi-python-client writes one package "
-        "from one parsed document). What it would take: a faster located reader (a C JSON "
-        "parse with positions looked up only for values a message cites)."
+        "Rendering, ruff and the AST gate already overlap in batches (generator/emit/"
+        "pipeline.py) and JSON documents are parsed by the C json module with positions "
+        "looked up on demand; see the phase table for what remains."
     ),
     "cold_dmcg": "See the phase table: the same stages as against openapi-python-client.",
     "growth": (
-        "The model modules grow linearly; the provider's client module does not split: at "
-        "10,000 models `fal/client.py` is one 17 MB file (four typed per-ref overloads per "
-        "model, generator/templates/client.py.j2), so the AST gate's `ast.parse` of it "
-        "(about 10 s in one worker, 1.4 GiB) and ruff's formatting of it dominate the gate "
-        "and ruff phases, and the reference page is likewise one file. What it would take: "
-        "the per-ref overloads in the `_client_part_*` modules, a reference page per part."
+        "No generated module grows with the catalogue but the indexes (the package's ref "
+        "table, the provider's MODELS, its reference index: one line per model); see the "
+        "phase table at 10,000 for the stage that grows faster than the catalogue."
     ),
     "memory": (
-        "The fal client module of 10,000 models is one 17 MB file (four typed per-ref "
-        "overloads per model, generator/templates/client.py.j2): the AST gate's "
-        "`ast.parse` of it alone holds about 1.4 GiB, and ruff formats it whole (which is "
-        "also most of the gate's and ruff's time at this size). What it would take: put the "
-        "per-ref overloads in the `_client_part_*` modules beside the methods, so no module "
-        "grows with the catalogue."
+        "The parent process holds the registry and the snapshot of every model while it "
+        "writes `_registry.json`; worker processes are forked after `gc.freeze()`. What it "
+        "would take: stream the snapshot to the file and free the load records once the "
+        "registry is built."
     ),
     "mixed": "",
     "validation_vs_hand": (
-        "The generated Input inherits Python-level `mode='before'` validators from "
-        "`runtime/bases.py` that run on every validation: `_refuse_null_where_not_nullable` "
-        "(a located message for an explicit null) and `_refuse_lone_surrogates` (walks every "
-        "string); models with numeric allowed values add the boolean guard, and a stated "
-        "cross-field rule adds an `after` hook. The what-if figure (the same fields and "
-        "config without those validators) is at parity with the hand-written model. What it "
-        "would take: let pydantic-core refuse null (the fields are typed without None) and "
-        "run the Python checks only to word a failure, and refuse lone surrogates where "
-        "text is encoded for the wire instead of on every validation."
+        "A valid payload runs no Python of musicbind's (null and boolean refusals are pydantic-"
+        "core's, rewording only on failure; media rules only when lengths are given): a "
+        "remaining gap is the `model_validate` wrapper of runtime/bases.py, within the noise "
+        "of this machine when it is quiet."
     ),
     "validation_vs_jsonschema": "",
     "import_client": (
-        "The client module imports the runtime's client, jobs, journal, download and clock "
-        "modules, which import httpx (about 100 ms with its command-line extras) and sqlite3 "
-        "at module level. What it would take: import httpx and the journal inside the "
-        "functions that send requests or write the journal (runtime/client.py, jobs.py, "
-        "transport.py, journal.py), so a client costs them on its first call, not on import."
+        "httpx, asyncio and the PostgreSQL journal are imported on first use; what remains is "
+        "pydantic (about 25 ms), the runtime's client modules (journal, media, providers, "
+        "transport) and the provider's method modules. What it would take: import the "
+        "journal, media and provider modules inside runtime/client_core.py's functions."
     ),
     "import_package": (
         "What it would take: keep every import but the ref index out of the bindings' "

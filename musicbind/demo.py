@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from musicbind.demo_cases import DemoCase, demo_cases
 from musicbind.runtime.jobs import JobSnapshot
 from musicbind.runtime.polling import DEFAULT_POLL_POLICY, POLL_INITIAL_INTERVAL, PollPolicy
 from musicbind.validation.report import plural
@@ -33,18 +34,6 @@ DEMO_TIMING = "0.6,2"
 # With --all every model runs once, one after the other: short jobs keep the whole run short.
 CATALOGUE_TIMING = "0.05,0.15"
 SCENARIO_UNIT = "creative units"
-
-
-@dataclass(frozen=True, slots=True)
-class DemoCase:
-    """One system to run: which client method, with what, and how long each file must be."""
-
-    title: str
-    provider: str
-    method: str
-    arguments: dict[str, Any]
-    expected_seconds: float | None
-    media_duration: dict[str, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,53 +108,6 @@ class DemoResult:
     def journal(self) -> Path:
         """The job journal the demo's clients wrote."""
         return self.out / "journal.sqlite3"
-
-
-def demo_cases(video: Path, video_url: str, video_seconds: float) -> list[DemoCase]:
-    """The five seeded systems with payloads that exercise their ranges and rules."""
-    media = {"video": video_seconds}
-    return [
-        DemoCase(
-            "Scenario Sonilo text-to-music",
-            "scenario",
-            "sonilo_v1_1_text_to_music",
-            {"prompt": "warm lo-fi piano with soft vinyl crackle", "duration": 8, "num_samples": 2},
-            8.0,
-        ),
-        DemoCase(
-            "Scenario Sonilo video-to-music",
-            "scenario",
-            "sonilo_v1_1_video_to_music",
-            {"video": video, "prompt": "playful strings", "start_offset": 2, "duration": 6},
-            6.0,
-            media,
-        ),
-        DemoCase(
-            "Scenario MiniMax music-01",
-            "scenario",
-            "minimax_music_01",
-            {
-                "lyrics": "## (Verse 1) ##\nHello, world\nThis is my first song",
-                "sample_rate": 44100,
-            },
-            None,
-        ),
-        DemoCase(
-            "fal Sonilo video-to-music",
-            "fal",
-            "sonilo_v1_1_video_to_music",
-            {"video_url": video_url, "num_samples": 2, "start_offset": 1, "duration": 5},
-            5.0,
-            {"video_url": video_seconds},
-        ),
-        DemoCase(
-            "AIgateway Sonauto text-to-music",
-            "aigateway",
-            "sonauto_v2_text_to_music",
-            {"prompt": "upbeat chiptune for a game menu", "duration": 10, "format": "wav"},
-            10.0,
-        ),
-    ]
 
 
 def measured_duration(path: Path) -> float | None:
@@ -298,7 +240,7 @@ def run_demo(
     """Run every case against an emulator whose jobs take ``timing`` (``QUEUE,RUN`` seconds).
 
     The cases are the five seeded systems, or with ``catalogue`` every generated binding
-    once, each with a payload derived from the binding (:mod:`musicbind.demo_catalogue`).
+    once, each with a payload derived from the binding (:mod:`musicbind.demo_cases`).
     """
     from musicbind.emulator.jobs import Timing
     from musicbind.emulator.media import DEMO_VIDEO_SECONDS, demo_video
@@ -317,7 +259,7 @@ def run_demo(
         clients = _clients(emu, out / "journal.sqlite3", poll)
         try:
             if catalogue:
-                from musicbind.demo_catalogue import catalogue_cases
+                from musicbind.demo_cases import catalogue_cases
 
                 cases = catalogue_cases(clients, video, emu.media_url(), DEMO_VIDEO_SECONDS)
             else:

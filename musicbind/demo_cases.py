@@ -1,25 +1,84 @@
-"""Demo: ``musicbind demo --all``, one case per generated binding, payload derived from it.
+"""Demo: what ``musicbind demo`` runs: the five seeded systems, or one case per binding.
 
-No hand table: each model's payload is built from its input model's JSON Schema. Only the
-required fields are filled (the provider's defaults do the rest): a documented example
-first, else the first allowed value, else a value inside the documented bounds. A file
-input gets the demo's media: a local path where the provider uploads files (Scenario's
-asset ids), else the emulator's URL for it.
+The seeded cases are written out, with payloads that exercise their ranges and rules.
+With ``--all`` there is no hand table: each model's payload is built from its input
+model's JSON Schema. Only the required fields are filled (the provider's defaults do
+the rest): a documented example first, else the first allowed value, else a value
+inside the documented bounds. A file input gets the demo's media: a local path where
+the provider uploads files (Scenario's asset ids), else the emulator's URL for it.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from musicbind.demo import DemoCase
 
 PROVIDERS = ("scenario", "fal", "aigateway")
 # Long enough for a prompt with a documented minimum length (MiniMax: 10 characters).
 DEMO_TEXT = "calm piano melody with soft strings and light rain"
 MAX_DEPTH = 4
+
+
+@dataclass(frozen=True, slots=True)
+class DemoCase:
+    """One system to run: which client method, with what, and how long each file must be."""
+
+    title: str
+    provider: str
+    method: str
+    arguments: dict[str, Any]
+    expected_seconds: float | None
+    media_duration: dict[str, float] | None = None
+
+
+def demo_cases(video: Path, video_url: str, video_seconds: float) -> list[DemoCase]:
+    """The five seeded systems with payloads that exercise their ranges and rules."""
+    media = {"video": video_seconds}
+    return [
+        DemoCase(
+            "Scenario Sonilo text-to-music",
+            "scenario",
+            "sonilo_v1_1_text_to_music",
+            {"prompt": "warm lo-fi piano with soft vinyl crackle", "duration": 8, "num_samples": 2},
+            8.0,
+        ),
+        DemoCase(
+            "Scenario Sonilo video-to-music",
+            "scenario",
+            "sonilo_v1_1_video_to_music",
+            {"video": video, "prompt": "playful strings", "start_offset": 2, "duration": 6},
+            6.0,
+            media,
+        ),
+        DemoCase(
+            "Scenario MiniMax music-01",
+            "scenario",
+            "minimax_music_01",
+            {
+                "lyrics": "## (Verse 1) ##\nHello, world\nThis is my first song",
+                "sample_rate": 44100,
+            },
+            None,
+        ),
+        DemoCase(
+            "fal Sonilo video-to-music",
+            "fal",
+            "sonilo_v1_1_video_to_music",
+            {"video_url": video_url, "num_samples": 2, "start_offset": 1, "duration": 5},
+            5.0,
+            {"video_url": video_seconds},
+        ),
+        DemoCase(
+            "AIgateway Sonauto text-to-music",
+            "aigateway",
+            "sonauto_v2_text_to_music",
+            {"prompt": "upbeat chiptune for a game menu", "duration": 10, "format": "wav"},
+            10.0,
+        ),
+    ]
 
 
 def catalogue_refs(providers: Sequence[str] = PROVIDERS) -> list[str]:

@@ -20,8 +20,9 @@ from typing import NoReturn
 import click
 
 from musicbind.commands.generate import Target, generate_command, project_target
+from musicbind.commands.options import PROJECT_OUT, bindings_option, specs_option
 from musicbind.commands.sync import read_listed_manifest
-from musicbind.generator.registry.overlay import ManifestEntry
+from musicbind.generator.project_files.overlay import ManifestEntry
 from musicbind.generator.settings import display_path
 from musicbind.project import shown
 from musicbind.upstream.fetch import (
@@ -51,16 +52,8 @@ from musicbind.upstream.sync import check_content, kept_validators
 @click.command("add")
 @click.argument("ref", metavar="PROVIDER:MODEL_ID")
 @click.option("--dry-run", is_flag=True, help="Print what would be fetched; change nothing.")
-@click.option(
-    "--specs",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Specs folder (default: [tool.musicbind] specs, else specs/).",
-)
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Bindings folder to generate (default: [tool.musicbind] out, else generated/).",
-)
+@specs_option()
+@bindings_option(f"Bindings folder to generate ({PROJECT_OUT}).")
 @click.pass_context
 def add_command(
     ctx: click.Context, ref: str, dry_run: bool, specs: Path | None, out: Path | None

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from musicbind.commands.options import PROJECT_SPECS, format_option, specs_option
 from musicbind.reports.diff_report import FORMATS
 
 if TYPE_CHECKING:
@@ -28,18 +29,8 @@ if TYPE_CHECKING:
     metavar="A..B",
     help="Compare the specs folder at two git revisions (A alone: A against the working tree).",
 )
-@click.option(
-    "--specs",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The specs folder (with --rev; default: [tool.musicbind] specs, else specs).",
-)
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-)
+@specs_option(f"The specs folder (with --rev; {PROJECT_SPECS}).")
+@format_option(FORMATS, "text, markdown (a pull-request summary) or json.")
 @click.option("--allow-breaking", is_flag=True, help="Exit 0 even when something breaks.")
 def diff_command(
     old: str | None,
@@ -59,7 +50,7 @@ def diff_command(
     a price or a description changed.
     """
     from musicbind.commands.generate import print_problems
-    from musicbind.generator.registry.diff import Severity, diff_registries
+    from musicbind.generator.diff.registries import Severity, diff_registries
     from musicbind.project import find_project, shown
     from musicbind.reports import diff_report
     from musicbind.reports.sources import (

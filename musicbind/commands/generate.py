@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from musicbind.commands.options import PROJECT_OUT, PROJECT_SPECS, bindings_option, specs_option
 from musicbind.generator.load.records import Level, SpecProblem
 from musicbind.generator.settings import BuildSettings
 from musicbind.project import find_project, shown
@@ -66,19 +67,8 @@ def _no_specs(specs: Path) -> click.UsageError:
 
 @click.command("generate")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--out",
-    "out",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Output package folder (default: [tool.musicbind] out, else generated/).",
-)
-@click.option(
-    "--specs",
-    "specs",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Specs folder, used when no PATHS are given (default: [tool.musicbind] specs, "
-    "else specs/).",
-)
+@bindings_option(f"Output package folder ({PROJECT_OUT}).")
+@specs_option(f"Specs folder, used when no PATHS are given ({PROJECT_SPECS}).")
 @click.option(
     "--overlay",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -138,6 +128,25 @@ def generate_command(
     _report_generate(outcome, written_to, time.perf_counter() - started, hint)
 
 
+def _root_cause(errors: list[SpecProblem]) -> SpecProblem:
+    """The error to fix first: one in the manifest or an overlay (a broken shared input makes
+    every model fail after it), else the first in file order."""
+    shared = [e for e in errors if Path(e.location.path).name in {"manifest.yaml", "overlay.yaml"}]
+    return (shared or errors)[0]
+
+
+def _report_errors(errors: list[SpecProblem]) -> None:
+    cause = _root_cause(errors)
+    click.secho(
+        f"{plural(len(errors), 'error')} (first: {cause.location}): fix "
+        f"{'it' if len(errors) == 1 else 'them'} and run `musicbind generate` again",
+        fg="red",
+        err=True,
+    )
+    if cause is not errors[0]:
+        click.secho(f"  {cause}", fg="red", err=True)
+
+
 def _report_generate(outcome: Outcome, out: Path, elapsed: float, hint: str = "") -> None:
     from musicbind.reports.check_report import kept_lines
 
@@ -148,6 +157,8 @@ def _report_generate(outcome: Outcome, out: Path, elapsed: float, hint: str = ""
             fg="red",
             err=True,
         )
+        if outcome.errors:
+            _report_errors(outcome.errors)
         sys.exit(1)
     report = outcome.report
     assert report is not None
@@ -157,31 +168,15 @@ def _report_generate(outcome: Outcome, out: Path, elapsed: float, hint: str = ""
         err=True,
     )
     if outcome.errors:
-        errors = outcome.errors
-        click.secho(
-            f"{plural(len(errors), 'error')} (first: {errors[0].location}): fix "
-            f"{'it' if len(errors) == 1 else 'them'} and run `musicbind generate` again",
-            fg="red",
-            err=True,
-        )
+        _report_errors(outcome.errors)
         for line in kept_lines(outcome.kept):
             click.secho(line, fg="red", err=True)
         sys.exit(1)
 
 
 @click.command("check")
-@click.option(
-    "--specs",
-    "specs",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Specs folder (default: [tool.musicbind] specs, else specs/).",
-)
-@click.option(
-    "--out",
-    "out",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Bindings folder (default: [tool.musicbind] out, else generated/).",
-)
+@specs_option()
+@bindings_option()
 @click.option("--strict", is_flag=True, help=STRICT_HELP)
 @click.option(
     "--diff",

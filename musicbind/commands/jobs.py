@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.text import Text
 
 from musicbind.commands.journal_option import journal_option, shown_journal
+from musicbind.commands.options import results_option
 from musicbind.commands.run import (
     PACKAGE_HELP,
     bindings_for,
@@ -122,14 +123,7 @@ def jobs_command(
             )
 
 
-OUT_OPTION = click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Directory for the result files.",
-)
+OUT_OPTION = results_option()
 JOURNAL_OPTION = journal_option()
 TIMEOUT_OPTION = click.option(
     "--timeout",

@@ -2,22 +2,50 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from musicbind.commands.generate import print_problems, project_target
+from musicbind.commands.options import specs_option
 from musicbind.project import shown
 
 if TYPE_CHECKING:
     from musicbind.generator.registry.model import Registry
 
 
+@dataclass(frozen=True, slots=True)
+class RegistryInputs:
+    """Where a registry comes from: loose PATHS (with an overlay and a provider), else specs."""
+
+    paths: tuple[Path, ...]
+    specs: Path | None
+    overlay: Path | None
+    provider: str | None
+
+
 def registry_inputs(command: Callable[..., None]) -> Callable[..., None]:
-    """The options of a command that builds a registry: loose PATHS or the project's specs."""
+    """The options of a command that builds a registry: loose PATHS or the project's specs.
+
+    The command receives them as one ``inputs: RegistryInputs`` argument.
+    """
+
+    @functools.wraps(command)
+    def with_inputs(
+        paths: tuple[Path, ...],
+        specs: Path | None,
+        overlay: Path | None,
+        provider: str | None,
+        **options: Any,
+    ) -> None:
+        command(inputs=RegistryInputs(paths, specs, overlay, provider), **options)
+
+    decorated: Callable[..., None] = with_inputs
     for option in reversed(
         (
             click.argument(
@@ -25,11 +53,7 @@ def registry_inputs(command: Callable[..., None]) -> Callable[..., None]:
                 nargs=-1,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path),
             ),
-            click.option(
-                "--specs",
-                type=click.Path(file_okay=False, path_type=Path),
-                help="Specs folder (default: [tool.musicbind] specs, else specs/).",
-            ),
+            specs_option(),
             click.option(
                 "--overlay",
                 type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -40,15 +64,14 @@ def registry_inputs(command: Callable[..., None]) -> Callable[..., None]:
             ),
         )
     ):
-        command = option(command)
-    return command
+        decorated = option(decorated)
+    return decorated
 
 
-def build_registry_for(
-    paths: tuple[Path, ...], specs: Path | None, overlay: Path | None, provider: str | None
-) -> Registry:
+def build_registry_for(inputs: RegistryInputs) -> Registry:
     """The registry of loose ``paths`` (with musicbind's overlay under ``overlay``), else of
     the project's specs folder (``--specs``, else ``[tool.musicbind]``, else specs/)."""
+    paths, specs, overlay, provider = inputs.paths, inputs.specs, inputs.overlay, inputs.provider
     from musicbind.generator.ingest import (
         build_from_paths,
         build_from_specs,
@@ -74,17 +97,11 @@ def build_registry_for(
 @click.command("registry")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole registry as stable JSON.")
 @registry_inputs
-def registry_command(
-    paths: tuple[Path, ...],
-    as_json: bool,
-    specs: Path | None,
-    overlay: Path | None,
-    provider: str | None,
-) -> None:
+def registry_command(inputs: RegistryInputs, as_json: bool) -> None:
     """Print the registry of specs/ (or of PATHS): models, fields, rules, pricing, provenance."""
-    from musicbind.generator.registry.serialize import registry_to_json
+    from musicbind.generator.snapshot.serialize import registry_to_json
 
-    registry = build_registry_for(paths, specs, overlay, provider)
+    registry = build_registry_for(inputs)
     if as_json:
         sys.stdout.write(registry_to_json(registry))
     else:

@@ -9,31 +9,24 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
 
 from musicbind.commands.generate import print_problems
-from musicbind.commands.registry import build_registry_for, registry_inputs
+from musicbind.commands.registry import RegistryInputs, build_registry_for, registry_inputs
 
 
 @click.command("rules")
 @click.option("--json", "as_json", is_flag=True, help="Print rules and candidates as JSON.")
 @registry_inputs
-def rules_command(
-    paths: tuple[Path, ...],
-    as_json: bool,
-    specs: Path | None,
-    overlay: Path | None,
-    provider: str | None,
-) -> None:
+def rules_command(inputs: RegistryInputs, as_json: bool) -> None:
     """List the rules of specs/ (or of PATHS) and the constraint-like sentences left alone."""
     from musicbind.generator.emit.json_schema import rule_statement
     from musicbind.generator.emit.literals import clean_text
     from musicbind.generator.registry.stated_rules import document_rules
 
-    registry = build_registry_for(paths, specs, overlay, provider)
+    registry = build_registry_for(inputs)
     report: list[dict[str, Any]] = []
     for model in registry.models:
         prose, candidates = document_rules(model.inputs)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import math
 import re
 import sys
 from collections.abc import Iterator, Mapping
@@ -33,9 +32,14 @@ from rich.progress import (
 )
 
 from musicbind.commands.journal_option import journal_option
+from musicbind.commands.options import (
+    media_duration_option,
+    probe_urls_option,
+    results_option,
+)
 from musicbind.runtime.binding import Binding, UnknownStatusError
 from musicbind.runtime.client import Client
-from musicbind.runtime.client_core import why_no_estimate
+from musicbind.runtime.cost_check import why_no_estimate
 from musicbind.runtime.errors import JobTimeoutError, MusicbindError, SubmissionUncertainError
 from musicbind.runtime.jobs import Job
 from musicbind.runtime.journal import Journal, JournalLookupError
@@ -247,29 +251,6 @@ def refuse_payload(
     )
 
 
-def parse_durations(values: tuple[str, ...]) -> dict[str, float] | None:
-    """``FIELD=SECONDS`` options as a media_duration mapping."""
-    durations: dict[str, float] = {}
-    for value in values:
-        name, sep, seconds = value.partition("=")
-        try:
-            number = float(seconds)
-        except ValueError:
-            sep = ""
-        else:
-            if not math.isfinite(number) or number <= 0:
-                raise click.BadParameter(
-                    f"{value!r}: SECONDS must be a finite number above 0",
-                    param_hint="--media-duration",
-                )
-            durations[name.strip()] = number
-        if not sep or not name.strip():
-            raise click.BadParameter(
-                f"{value!r}: expected FIELD=SECONDS", param_hint="--media-duration"
-            )
-    return durations or None
-
-
 @contextmanager
 def upload_bars(console: Console) -> Iterator[UploadProgressHook]:
     """A hook drawing each local file's upload as a bar on ``console`` (from its first part)."""
@@ -336,14 +317,7 @@ def finish(job: Job[Any], out_dir: Path, console: Console, timeout: float | None
 @click.command("run")
 @click.argument("ref")
 @click.argument("payload_file", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Directory for the result files.",
-)
+@results_option()
 @click.option(
     "--max-cost", help="Refuse to submit when the estimate is above this (USD), or unknown."
 )
@@ -355,17 +329,10 @@ def finish(job: Job[Any], out_dir: Path, console: Console, timeout: float | None
     show_default=True,
     help="Stop waiting after this many seconds (the job keeps running; resume it later).",
 )
-@click.option(
-    "--media-duration",
-    multiple=True,
-    metavar="FIELD=SECONDS",
-    help="Length of a media input, for rules and the estimate.",
-)
-@click.option(
-    "--probe-urls",
-    is_flag=True,
-    help="Read the length of http(s) media from the file's header (ranged requests, at most "
-    "2 MiB), for rules and the estimate.",
+@media_duration_option("Length of a media input, for rules and the estimate.")
+@probe_urls_option(
+    "Read the length of http(s) media from the file's header (ranged requests, at most "
+    "2 MiB), for rules and the estimate."
 )
 @click.option("--package", help=PACKAGE_HELP)
 def run_command(
@@ -375,7 +342,7 @@ def run_command(
     max_cost: str | None,
     journal_path: Path | str | None,
     timeout: float | None,
-    media_duration: tuple[str, ...],
+    media_duration: dict[str, float],
     probe_urls: bool,
     package: str | None,
 ) -> None:
@@ -384,7 +351,7 @@ def run_command(
     The result files' paths are printed on standard output, one per line.
     """
     console = Console(stderr=True, emoji=False, highlight=False)
-    given = parse_durations(media_duration)
+    given = media_duration or None
     limit = _decimal(max_cost)
     text, payload = read_payload(payload_file)
     bindings = bindings_for(package)

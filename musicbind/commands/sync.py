@@ -27,8 +27,9 @@ from musicbind.commands.generate import (
     print_problems,
     project_target,
 )
+from musicbind.commands.options import PROJECT_OUT, bindings_option, specs_option
 from musicbind.generator.load.records import Level
-from musicbind.generator.registry.overlay import ManifestEntry, load_manifest
+from musicbind.generator.project_files.overlay import ManifestEntry, load_manifest
 from musicbind.generator.settings import BuildSettings, display_path
 from musicbind.project import shown
 from musicbind.upstream.fetch import docs_variable, new_client, printable
@@ -70,16 +71,8 @@ _COLOURS = {
     is_flag=True,
     help="Change nothing; exit 1 when a document differs upstream (for a scheduled CI job).",
 )
-@click.option(
-    "--specs",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Specs folder (default: [tool.musicbind] specs, else specs/).",
-)
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Bindings folder to regenerate (default: [tool.musicbind] out, else generated/).",
-)
+@specs_option()
+@bindings_option(f"Bindings folder to regenerate ({PROJECT_OUT}).")
 @click.pass_context
 def sync_command(
     ctx: click.Context, refs: tuple[str, ...], check: bool, specs: Path | None, out: Path | None
@@ -307,7 +300,7 @@ def _take(
 
 def _print_diff(before: Registry, after: Registry) -> None:
     """The registry changes, one line each (as `musicbind diff` prints them), and counts."""
-    from musicbind.generator.registry.diff import Severity, diff_registries
+    from musicbind.generator.diff.registries import Severity, diff_registries
     from musicbind.reports import diff_report
 
     changes = diff_registries(before, after)

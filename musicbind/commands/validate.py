@@ -7,57 +7,23 @@ usage error, a file that cannot be read, or no payload found at all (unless --al
 from __future__ import annotations
 
 import difflib
-import math
 import sys
 from pathlib import Path
 
 import click
 
+from musicbind.commands.options import format_option, media_duration_option, probe_urls_option
 from musicbind.validation.report import FORMATS, plural
-
-
-def _media_duration(
-    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
-) -> dict[str, float]:
-    durations: dict[str, float] = {}
-    for value in values:
-        name, equals, seconds = value.partition("=")
-        try:
-            number = float(seconds)
-        except ValueError:
-            number = math.nan
-        if not equals or not name or not math.isfinite(number) or number <= 0:
-            raise click.BadParameter(
-                f"{value!r}: expected FIELD=SECONDS with SECONDS > 0, e.g. video_url=60"
-            )
-        durations[name] = number
-    return durations
 
 
 @click.command("validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--model", "model", metavar="REF", help="Validate every payload as this model.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="text, json, or github (GitHub Actions annotations).",
-)
-@click.option(
-    "--media-duration",
-    "media",
-    multiple=True,
-    metavar="FIELD=SECONDS",
-    callback=_media_duration,
-    help="Length of the media in FIELD (wire or python name), for cross-field rules.",
-)
-@click.option(
-    "--probe-urls",
-    is_flag=True,
-    help="Read the length of http(s) media in media fields from the file's header "
-    "(ranged requests, at most 2 MiB each), for the cross-field rules.",
+@format_option(FORMATS, "text, json, or github (GitHub Actions annotations).")
+@media_duration_option("Length of the media in FIELD (wire or python name), for cross-field rules.")
+@probe_urls_option(
+    "Read the length of http(s) media in media fields from the file's header "
+    "(ranged requests, at most 2 MiB each), for the cross-field rules."
 )
 @click.option(
     "--allow-empty",
@@ -73,7 +39,7 @@ def validate_command(
     files: tuple[Path, ...],
     model: str | None,
     output_format: str,
-    media: dict[str, float],
+    media_duration: dict[str, float],
     probe_urls: bool,
     allow_empty: bool,
     package: str | None,
@@ -108,7 +74,7 @@ def validate_command(
             f"no model {model!r} in {package}" + (f"; {hint}" if hint else ""),
             param_hint="--model",
         )
-    validator = Validator(source, ValidateOptions(model, media, probe_urls))
+    validator = Validator(source, ValidateOptions(model, media_duration, probe_urls))
     report = validator.validate(files)
     unknown = validator.unknown_media_names()
     if unknown and report.payloads:

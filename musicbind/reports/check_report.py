@@ -16,8 +16,8 @@ from musicbind.reports.diff_report import text_lines
 from musicbind.validation.report import plural
 
 if TYPE_CHECKING:
+    from musicbind.generator.diff.registries import Change
     from musicbind.generator.last_good import KeptModel
-    from musicbind.generator.registry.diff import Change
 
 # Files named in the summary before "and N more".
 SHOWN_FILES = 8

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 
+from musicbind.generator.diff.registries import Change, Severity
 from musicbind.generator.emit.docs import md_code, md_text
-from musicbind.generator.registry.diff import Change, Severity
 
 FORMATS = ("text", "markdown", "json")
 _HEADINGS = {

@@ -17,10 +17,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from musicbind.generator.load.records import SpecProblem
-from musicbind.generator.registry.deserialize import read_registry
 from musicbind.generator.registry.model import Registry
-from musicbind.generator.registry.snapshot import SNAPSHOT_NAME
 from musicbind.generator.settings import BuildSettings
+from musicbind.generator.snapshot.deserialize import read_registry
+from musicbind.generator.snapshot.snapshot_file import SNAPSHOT_NAME
 
 MANIFEST = "manifest.yaml"
 

@@ -22,7 +22,7 @@ import click
 import yaml
 
 from musicbind.generator.load.records import Level
-from musicbind.generator.registry.overlay import ManifestEntry, load_manifest
+from musicbind.generator.project_files.overlay import ManifestEntry, load_manifest
 
 KEY_ORDER = ("path", "provider", "kind", "origin", "retrieved", "etag", "last_modified")
 _PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./:?=&%+,;~@-]*")

@@ -21,12 +21,12 @@ import httpx
 
 from musicbind.generator.load.dispatch import load_bytes
 from musicbind.generator.load.records import Level, SpecDocument
-from musicbind.generator.registry.model import Registry
-from musicbind.generator.registry.overlay import (
+from musicbind.generator.project_files.overlay import (
     ManifestEntry,
     entity_tag_problem,
     http_date_problem,
 )
+from musicbind.generator.registry.model import Registry
 from musicbind.generator.settings import BuildSettings, display_path
 from musicbind.upstream.fetch import Fetched, UpstreamError, fetch, printable, resolve_url
 

@@ -15,10 +15,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from musicbind.generator.describe import describe_type, show_value
 from musicbind.generator.emit.json_schema import rule_statement
 from musicbind.generator.load.located import JsonPath, Position, json_path
 from musicbind.generator.load.records import TypeKind
-from musicbind.generator.registry.describe import describe_type, show_value
 from musicbind.generator.registry.model import CrossFieldRule, Field, Model
 from musicbind.validation.findings import Finding
 

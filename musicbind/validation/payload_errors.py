@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from musicbind.generator.load.located import JsonPath, Position
 from musicbind.generator.load.located_json import read_json
 from musicbind.generator.registry.model import Model
-from musicbind.generator.registry.snapshot import read_snapshot
+from musicbind.generator.snapshot.snapshot_file import read_snapshot
 from musicbind.runtime.binding import Binding
 from musicbind.validation.explain import ModelFacts, Where, explain, model_facts, resolve
 from musicbind.validation.findings import Finding, Report

@@ -28,7 +28,8 @@ from pydantic import ValidationError
 
 from musicbind.generator.load.located import Anomaly, JsonPath, Position, json_path
 from musicbind.generator.registry.model import Model
-from musicbind.generator.registry.snapshot import read_snapshot
+from musicbind.generator.snapshot.snapshot_file import read_snapshot
+from musicbind.runtime.bases import InputModel
 from musicbind.runtime.binding import Binding
 from musicbind.runtime.media import file_input_problems, file_input_rules
 from musicbind.validation.explain import ModelFacts, Where, model_facts
@@ -306,7 +307,9 @@ class Validator:
         rest = {k: v for k, v in data.items() if k not in booleans} if booleans else data
         durations = self._durations(run, binding, rest, where)
         try:
-            model.model_validate(rest, context={"media_duration": durations})
+            checked = model.model_validate(rest, context={"media_duration": durations})
+            if isinstance(checked, InputModel):
+                checked.to_wire()  # text that is not Unicode is refused where it is encoded
         except ValidationError as exc:
             errors += [dict(e) for e in exc.errors(include_url=False)]
             errors += rule_errors(model, rest, errors, durations)
@@ -358,18 +361,9 @@ class Validator:
                 durations[python] = probed.seconds
                 continue
             else:
-                at = where.value_position((*where.base, key))
-                run.findings.append(
-                    Finding(
-                        where.file,
-                        at.line,
-                        at.column,
-                        json_path((*where.base, key)),
-                        "media",
-                        probed.problem or "cannot read the media's length",
-                        model=binding.ref,
-                    )
-                )
+                problem = probed.problem or "cannot read the media's length"
+                path = (*where.base, key)
+                run.findings.append(_at(where, path, "media", problem, model=binding.ref))
         named = [p for p in binding.media_fields if data.get(_wire(p, fields)) is not None]
         if any(p not in durations for p in named):
             self.rules_unchecked += 1
@@ -392,21 +386,11 @@ class Validator:
         )
         for problem in problems:
             key = problem.wire if problem.wire in data else problem.field
-            at = where.value_position((*where.base, key))
             reason = problem.reason
             if reason.startswith("no such local file"):
                 reason += " (paths are relative to the payload)"
-            run.findings.append(
-                Finding(
-                    where.file,
-                    at.line,
-                    at.column,
-                    json_path((*where.base, key)),
-                    "file-input",
-                    reason,
-                    model=binding.ref,
-                )
-            )
+            path = (*where.base, key)
+            run.findings.append(_at(where, path, "file-input", reason, model=binding.ref))
         return {problem.field for problem in problems}
 
     def _facts_of(self, binding: Binding) -> ModelFacts:
@@ -448,9 +432,20 @@ def _where(file: str, document: Document, base: JsonPath) -> Where:
     )
 
 
-def _at(where: Where, path: JsonPath, code: str, message: str, hint: str | None) -> Finding:
+def _at(
+    where: Where,
+    path: JsonPath,
+    code: str,
+    message: str,
+    hint: str | None = None,
+    *,
+    model: str | None = None,
+) -> Finding:
+    """A finding at the value ``path`` names in ``where``'s file."""
     at: Position = where.value_position(path)
-    return Finding(where.file, at.line, at.column, json_path(path), code, message, hint=hint)
+    return Finding(
+        where.file, at.line, at.column, json_path(path), code, message, hint=hint, model=model
+    )
 
 
 def _anomaly(file: str, anomaly: Anomaly) -> Finding:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from musicbind.generator.registry.model import Model, Registry
-from musicbind.generator.registry.snapshot import read_snapshot
+from musicbind.generator.snapshot.snapshot_file import read_snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 MUSICBIND = [sys.executable, "-P", "-m", "musicbind"]

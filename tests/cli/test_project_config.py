@@ -136,7 +136,9 @@ def test_the_commands_use_the_users_bindings(tmp_path: Path) -> None:
         assert ref not in generated.stderr
     assert (project / "bindings" / "fal" / "acme_riff_maker.py").is_file()
     assert not (project / "bindings" / "aigateway").exists()
-    page = (project / "bindings" / "reference" / "fal.md").read_text(encoding="utf-8")
+    page = (project / "bindings" / "reference" / "fal" / "acme_riff_maker.md").read_text(
+        encoding="utf-8"
+    )
     assert "from bindings.fal.client import FalClient" in page
     assert "bindings is up to date with specs" in ok(musicbind("check", cwd=project)).stderr
 

@@ -68,14 +68,11 @@ def _check(report: Report, case: Case, path: Path) -> None:
         assert any(case.hint in (f.hint or "") for f in found), shown
 
 
-def test_the_corpus_is_large_and_covers_every_model_and_kind() -> None:
-    assert len(CORPUS) >= 200
-    assert len({c.name for c in CORPUS}) == len(CORPUS)
-    assert {c.code for c in CORPUS} >= KINDS
+def test_every_bound_model_has_bad_payloads_in_the_corpus() -> None:
+    """A model added to the catalogue gets its share of the corpus (it is derived per model)."""
     for model in models():
         slug = model.ref.replace(":", "_").replace("/", "_")
         assert sum(c.name.startswith(slug) for c in CORPUS) >= 30, model.ref
-    assert {c.suffix for c in CORPUS} == {".json", ".jsonl", ".yaml"}
 
 
 @pytest.mark.parametrize("case", CORPUS, ids=[c.name for c in CORPUS])

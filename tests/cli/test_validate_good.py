@@ -95,11 +95,13 @@ def test_good_payloads_pass_in_every_format(tmp_path: Path) -> None:
 
 
 def test_reference_doc_payloads_validate(tmp_path: Path) -> None:
-    for page in sorted((ROOT / "generated" / "reference").glob("*.md")):
+    reference = ROOT / "generated" / "reference"
+    for page in sorted(reference.rglob("*.md")):
+        name = "-".join(page.relative_to(reference).with_suffix("").parts)
         for index, block in enumerate(
             re.findall(r"```json\n(.*?)\n```", page.read_text(), re.DOTALL)
         ):
-            (tmp_path / f"{page.stem}-{index}.json").write_text(block)
+            (tmp_path / f"{name}-{index}.json").write_text(block)
     assert len(list(tmp_path.iterdir())) == len(models())
     done = run_cli("validate", str(tmp_path), "--format", "json")
     assert done.returncode == 0, done.stdout

@@ -1,9 +1,13 @@
-"""Validation is fast: 10,000 payloads well under a second beyond start-up."""
+"""Many payloads at once: 10,000 across the whole catalogue, as a JSON array and as JSON Lines.
+
+How fast is measured in bench/ (``nox -s bench``: `musicbind validate` on 10,000 payloads
+against a jsonschema script, beyond start-up), not here: this checks that every payload
+is read, matched to its model and counted, in both file forms and through the CLI.
+"""
 
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 from bad_payloads import base_items
@@ -23,36 +27,23 @@ def _payload_lines() -> list[str]:
     return lines
 
 
-def test_ten_thousand_payloads_in_well_under_a_second(tmp_path: Path) -> None:
+def test_ten_thousand_payloads_of_every_model_are_each_validated(tmp_path: Path) -> None:
     lines = _payload_lines()
     (tmp_path / "many.jsonl").write_text("\n".join(lines) + "\n")
     (tmp_path / "many.json").write_text("[" + ",\n".join(lines) + "]\n")
     source = BindingSource("musicbind.generated")
-    Validator(source, ValidateOptions()).validate([tmp_path / "many.json"])  # bindings loaded
     for name in ("many.jsonl", "many.json"):
-        best = min(_timed(source, tmp_path / name) for _ in range(3))
-        assert best < 0.8, f"{name}: {COUNT} payloads took {best:.2f} s"
+        report = Validator(source, ValidateOptions()).validate([tmp_path / name])
+        assert (report.payloads, report.exit_code) == (COUNT, 0), name
 
 
-def _timed(source: BindingSource, path: Path) -> float:
-    started = time.perf_counter()
-    report = Validator(source, ValidateOptions()).validate([path])
-    elapsed = time.perf_counter() - started
-    assert report.payloads == COUNT and report.exit_code == 0
-    return elapsed
-
-
-def test_the_command_line_adds_little_beyond_start_up(tmp_path: Path) -> None:
+def test_one_bad_payload_among_ten_thousand_is_found_by_its_line(tmp_path: Path) -> None:
     lines = _payload_lines()
-    (tmp_path / "one.jsonl").write_text(lines[0] + "\n")
+    broken = json.loads(lines[4321])
+    broken["input"]["no_such_field"] = 1
+    lines[4321] = json.dumps(broken)
     (tmp_path / "many.jsonl").write_text("\n".join(lines) + "\n")
-
-    def seconds(name: str) -> float:
-        started = time.perf_counter()
-        done = run_cli("validate", str(tmp_path / name))
-        assert done.returncode == 0, done.stdout
-        return time.perf_counter() - started
-
-    one = min(seconds("one.jsonl") for _ in range(2))
-    many = min(seconds("many.jsonl") for _ in range(2))
-    assert many - one < 1.0, f"start-up {one:.2f} s, {COUNT} payloads {many:.2f} s"
+    done = run_cli("validate", str(tmp_path / "many.jsonl"))
+    assert done.returncode == 1, done.stdout
+    assert "many.jsonl:4322" in done.stdout
+    assert "no_such_field" in done.stdout

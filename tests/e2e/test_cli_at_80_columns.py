@@ -325,8 +325,10 @@ def _normalise_jobs(text: str) -> str:
 
 def test_jobs_at_80_columns(tmp_path: Path, snapshot_text: SnapshotAssertion) -> None:
     """Three runs against the emulator (one a provider), then ``jobs`` as a person reads it."""
-    server = pytest.importorskip("musicbind.emulator.server")
-    timing = pytest.importorskip("musicbind.emulator.jobs").Timing(0.05, 0.1)
+    from musicbind.emulator import server
+    from musicbind.emulator.jobs import Timing
+
+    timing = Timing(0.05, 0.1)
     journal = tmp_path / "journal.sqlite3"
     with server.EmulatorServer(seed=3, timing=timing, journal=journal) as emu:
         env = emu.env()

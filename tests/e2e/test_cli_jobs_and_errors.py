@@ -17,10 +17,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from musicbind.emulator import server as server_module
+from musicbind.emulator.jobs import Timing
 from musicbind.jobs_table import parse_since
-
-server_module = pytest.importorskip("musicbind.emulator.server")
-Timing = pytest.importorskip("musicbind.emulator.jobs").Timing
 
 FAL = "fal:sonilo/v1.1/video-to-music"
 GATEWAY = "aigateway:sonauto/v2/text-to-music"

@@ -172,3 +172,23 @@ def test_duplicate_keys_and_nan_in_a_document_are_located(project: Path) -> None
         f"(first at line {first_line}, column {first_column})" in done.stderr
     ), done.stderr
     assert f"{GATEWAY_OPENAPI}:{nan}: error: /info/x-rate: NaN is not a JSON number" in done.stderr
+
+
+def test_an_overlay_pasted_twice_is_named_as_the_error_to_fix_first(project: Path) -> None:
+    """A second top-level ``providers:`` breaks every model after it; the summary names the
+    overlay's line, not the first model that failed because of it."""
+    overlay = project / "specs" / "overlay.yaml"
+    text = overlay.read_text(encoding="utf-8") + "providers:\n  tonewell: {}\n"
+    overlay.write_text(text, encoding="utf-8")
+    done = generate(project)
+    where = position(text, "providers:\n  tonewell")
+    summary = [line for line in done.stderr.splitlines() if "(first: " in line]
+    assert len(summary) == 1, done.stderr
+    assert re.fullmatch(
+        rf"\d+ errors \(first: specs/overlay\.yaml:{where}\): fix them and run "
+        r"`musicbind generate` again",
+        summary[0],
+    ), summary
+    assert f'specs/overlay.yaml:{where}: error: /providers: duplicate key "providers"' in (
+        done.stderr
+    )

@@ -24,15 +24,14 @@ from typing import Any
 import httpx
 import pytest
 
+from musicbind import generated
+from musicbind.emulator import server as server_module
+from musicbind.emulator.jobs import Timing
+from musicbind.emulator.providers import fal as fal_emulator
 from musicbind.runtime.client import Client
 from musicbind.runtime.errors import FileInputError
 from musicbind.runtime.journal import Journal
 from musicbind.runtime.media_uploads import UploadRecords
-
-server_module = pytest.importorskip("musicbind.emulator.server")
-Timing = pytest.importorskip("musicbind.emulator.jobs").Timing
-generated = pytest.importorskip("musicbind.generated")
-fal_emulator = pytest.importorskip("musicbind.emulator.providers.fal")
 
 DEMO_VIDEO = Path(__file__).resolve().parents[2] / "emulator" / "media" / "demo.mp4"  # 12.0 s
 REFS = {

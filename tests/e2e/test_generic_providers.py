@@ -22,10 +22,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from musicbind.emulator import server as emulator_server
+from musicbind.emulator.jobs import Timing
 from musicbind.runtime.errors import AuthenticationError, MissingCredentialsError
-
-emulator_server = pytest.importorskip("musicbind.emulator.server")
-Timing = pytest.importorskip("musicbind.emulator.jobs").Timing
 
 FIXTURES = Path(__file__).parent / "fixtures" / "generic"
 PACKAGE = "genericbind"

@@ -25,8 +25,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from musicbind.generator.generate import check_specs, generate_specs
-from musicbind.generator.registry.snapshot import read_snapshot
 from musicbind.generator.settings import BuildSettings
+from musicbind.generator.snapshot.snapshot_file import read_snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = BuildSettings(package="bindings")

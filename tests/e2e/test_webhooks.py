@@ -23,6 +23,10 @@ from typing import Any
 import httpx
 import pytest
 
+from musicbind import generated
+from musicbind.emulator import server as server_module
+from musicbind.emulator import webhooks
+from musicbind.emulator.jobs import Timing
 from musicbind.runtime.client import Client
 from musicbind.runtime.errors import ConfigurationError
 from musicbind.runtime.jobs import Job
@@ -31,10 +35,6 @@ from musicbind.runtime.journal import Journal
 from musicbind.runtime.webhooks import WebhookTarget
 
 uvicorn = pytest.importorskip("uvicorn")
-server_module = pytest.importorskip("musicbind.emulator.server")
-webhooks = pytest.importorskip("musicbind.emulator.webhooks")
-Timing = pytest.importorskip("musicbind.emulator.jobs").Timing
-generated = pytest.importorskip("musicbind.generated")
 from musicbind.runtime.webhooks_asgi import WebhookReceiver  # noqa: E402 (needs PyNaCl)
 
 FAL = "fal:sonilo/v1.1/video-to-music"
