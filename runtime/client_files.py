@@ -92,16 +92,19 @@ class FileInputs:
                 if kind.kind != "local":
                     continue
                 if not self._adapter.accepts_local_files:
-                    raise FileInputError(
-                        f"{wire}={Path(item).name!r} is a local file, but "
-                        f"{self.protocol.display_name} takes file inputs as public http(s) "
-                        "URLs: upload the file somewhere public and pass the URL; nothing "
-                        "was sent",
-                        provider=self.protocol.name,
-                        ref=binding.ref,
-                    )
+                    raise self._local_refused(binding, wire, item)
                 found.setdefault(name, []).append(Path(item))
         return found
+
+    def _local_refused(self, binding: Binding, field: str, item: str) -> FileInputError:
+        """The error for a local file given to a provider that takes only public URLs."""
+        return FileInputError(
+            f"{field}={Path(item).name!r} is a local file, but {self.protocol.display_name} "
+            "takes file inputs as public http(s) URLs: upload the file somewhere public and "
+            "pass the URL; nothing was sent",
+            provider=self.protocol.name,
+            ref=binding.ref,
+        )
 
     def _local_form_files(self, binding: Binding, model: BaseModel) -> dict[str, list[Path]]:
         """Existing local files in the file inputs of a provider without file-input rules."""
@@ -114,14 +117,7 @@ class FileInputs:
                 if not Path(item).expanduser().is_file():
                     continue
                 if not self._adapter.accepts_local_files:
-                    raise FileInputError(
-                        f"{name}={Path(item).name!r} is a local file, but "
-                        f"{self.protocol.display_name} takes file inputs as public http(s) "
-                        "URLs: upload the file somewhere public and pass the URL; nothing "
-                        "was sent",
-                        provider=self.protocol.name,
-                        ref=binding.ref,
-                    )
+                    raise self._local_refused(binding, name, item)
                 found.setdefault(name, []).append(Path(item))
         return found
 

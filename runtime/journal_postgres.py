@@ -19,18 +19,15 @@ per-database name in the user data directory.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import threading
-import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from musicbind.runtime.binding import ProviderProtocol
 from musicbind.runtime.errors import JournalError
-from musicbind.runtime.journal_batch import BATCH_LINK, SqlTransaction
+from musicbind.runtime.journal_batch import SqlTransaction
 from musicbind.runtime.journal_schema import (
     LATEST_VERSION,
     MIGRATIONS,
@@ -40,12 +37,7 @@ from musicbind.runtime.journal_schema import (
 from musicbind.runtime.journal_sqlite import (
     _COLUMNS,
     Journal,
-    JournalEntry,
-    JournalLookupError,
     _env_lock_timeout,
-    _now,
-    payload_digest,
-    protocol_to_json,
     user_data_dir,
 )
 from musicbind.runtime.secrets import redact
@@ -95,6 +87,7 @@ class PostgresJournal(Journal):
     """The journal in a PostgreSQL database (one connection per instance, thread-safe)."""
 
     dialect = "postgres"
+    _ENTRY_ORDER = "created_at, intent_id"
 
     def __init__(
         self,
@@ -120,6 +113,11 @@ class PostgresJournal(Journal):
         except BaseException:
             self.close()
             raise
+
+    @property
+    def shown(self) -> str:
+        """The URL without its password."""
+        return self.shown_url
 
     def __repr__(self) -> str:
         return f"PostgresJournal({self.shown_url!r})"
@@ -236,95 +234,6 @@ class PostgresJournal(Journal):
             )
 
     # -- the ledger of submissions ------------------------------------------------------
-
-    def record_intent(
-        self,
-        *,
-        protocol: ProviderProtocol,
-        ref: str,
-        model_id: str,
-        base_url: str,
-        payload: Mapping[str, Any],
-        estimate: str | None = None,
-        estimate_currency: str | None = None,
-    ) -> str:
-        """Write the row for a submit about to be sent; returns its intent id."""
-        intent_id = uuid.uuid4().hex
-        now = _now()
-        row: dict[str, Any] = {
-            "intent_id": intent_id,
-            "created_at": now,
-            "updated_at": now,
-            "provider": protocol.name,
-            "ref": ref,
-            "model_id": model_id,
-            "base_url": redact(base_url),
-            "protocol_json": protocol_to_json(protocol),
-            "payload_sha256": payload_digest(ref, payload),
-            "payload_json": redact(json.dumps(payload, sort_keys=True, ensure_ascii=False)),
-            "submission": "pending",
-            "estimate": estimate,
-            "estimate_currency": estimate_currency,
-        }
-        link = BATCH_LINK.get()
-        if link is not None:
-            row["batch_key"] = link.item_key
-        with self._transaction() as tx:
-            if link is not None:
-                reused = self._link_intent(tx, link, intent_id)
-                if reused is not None:
-                    return reused
-            tx.run(
-                f"INSERT INTO submissions ({', '.join(row)}) "  # noqa: S608 (names are ours)
-                f"VALUES ({', '.join('?' for _ in row)})",
-                tuple(row.values()),
-            )
-        return intent_id
-
-    def update(self, intent_id: str, **fields: str | None) -> None:
-        """Set columns of one row (text is redacted; ``updated_at`` is refreshed)."""
-        unknown = set(fields) - set(_COLUMNS)
-        if unknown or "intent_id" in fields:
-            bad = sorted(unknown | {"intent_id"} & set(fields))
-            raise ValueError(f"not journal columns: {bad}")
-        values = {k: redact(v) if isinstance(v, str) else v for k, v in fields.items()}
-        values["updated_at"] = _now()
-        assignments = ", ".join(f"{name} = ?" for name in values)
-        with self._transaction() as tx:
-            changed = tx.run(
-                f"UPDATE submissions SET {assignments} WHERE intent_id = ?",  # noqa: S608
-                (*values.values(), intent_id),
-            )
-        if changed != 1:
-            raise JournalLookupError(f"no journal row {intent_id}")
-
-    def get(self, key: str) -> JournalEntry:
-        """The row whose intent id or job id is ``key`` (or starts with it, when unique)."""
-        columns = ", ".join(_COLUMNS)
-        with self._transaction() as tx:
-            rows = tx.rows(
-                f"SELECT {columns} FROM submissions WHERE intent_id = ? OR job_id = ?",  # noqa: S608
-                (key, key),
-            )
-            if not rows and key:
-                pattern = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-                rows = tx.rows(
-                    f"SELECT {columns} FROM submissions "  # noqa: S608
-                    "WHERE intent_id LIKE ? OR job_id LIKE ?",
-                    (pattern, pattern),
-                )
-        if len(rows) != 1:
-            what = "no journal entry" if not rows else f"{len(rows)} journal entries"
-            raise JournalLookupError(f"{what} for {key!r} in {self.shown_url}")
-        return JournalEntry(*rows[0])
-
-    def entries(self) -> list[JournalEntry]:
-        """Every row, oldest first."""
-        with self._transaction() as tx:
-            rows = tx.rows(
-                f"SELECT {', '.join(_COLUMNS)} FROM submissions ORDER BY created_at, intent_id"  # noqa: S608
-            )
-        return [JournalEntry(*row) for row in rows]
 
     # -- the batch ledger's server-side locks ------------------------------------------
 

@@ -198,6 +198,7 @@ class Journal(BatchLedger):
 
     dialect = "sqlite"
     schema_version = 0
+    _ENTRY_ORDER = "created_at, rowid"  # insertion order among rows of the same second
     # Other databases: (accepts the target?, loads the journal class), see register_backend.
     _backends: ClassVar[list[tuple[Callable[[str], bool], Callable[[], type[Journal]]]]] = []
 
@@ -342,6 +343,11 @@ class Journal(BatchLedger):
             advice = f"{type(error).__name__}: {text}"
         return JournalError(f"journal {self.path}: cannot {doing}: {advice}", path=self.path)
 
+    @property
+    def shown(self) -> str:
+        """Where the journal is, as messages name it (a path; a URL without its password)."""
+        return str(self.path)
+
     def __repr__(self) -> str:
         return f"Journal({str(self.path)!r})"
 
@@ -447,15 +453,15 @@ class Journal(BatchLedger):
             row["batch_key"] = link.item_key
         names = ", ".join(row)
         marks = ", ".join("?" for _ in row)
-        with self._connect() as db:
+        with self._transaction() as tx:
             if link is not None:
                 # Fenced: the intent is written only while this worker holds the item's
                 # claim, in the same transaction; a reused intent (a re-send under the
                 # same idempotency key) is not written twice.
-                reused = self._link_intent(_SqliteTransaction(db), link, intent_id)
+                reused = self._link_intent(tx, link, intent_id)
                 if reused is not None:
                     return reused
-            db.execute(f"INSERT INTO submissions ({names}) VALUES ({marks})", tuple(row.values()))  # noqa: S608 (names are ours)
+            tx.run(f"INSERT INTO submissions ({names}) VALUES ({marks})", tuple(row.values()))  # noqa: S608 (names are ours)
         return intent_id
 
     @contextmanager
@@ -474,13 +480,13 @@ class Journal(BatchLedger):
         values = {k: redact(v) if isinstance(v, str) else v for k, v in fields.items()}
         values["updated_at"] = _now()
         assignments = ", ".join(f"{name} = ?" for name in values)
-        with self._connect() as db:
-            cursor = db.execute(
+        with self._transaction() as tx:
+            changed = tx.run(
                 f"UPDATE submissions SET {assignments} WHERE intent_id = ?",  # noqa: S608
                 (*values.values(), intent_id),
             )
-            if cursor.rowcount != 1:
-                raise JournalLookupError(f"no journal row {intent_id}")
+        if changed != 1:
+            raise JournalLookupError(f"no journal row {intent_id}")
 
     def record_files(self, intent_id: str, files: Sequence[Path], out_dir: Path) -> None:
         """Record where the result files were stored."""
@@ -492,30 +498,30 @@ class Journal(BatchLedger):
 
     def get(self, key: str) -> JournalEntry:
         """The row whose intent id or job id is ``key`` (or starts with it, when unique)."""
-        with self._connect() as db:
-            rows = db.execute(
+        with self._transaction() as tx:
+            rows = tx.rows(
                 f"SELECT {', '.join(_COLUMNS)} FROM submissions "  # noqa: S608
                 "WHERE intent_id = ? OR job_id = ?",
                 (key, key),
-            ).fetchall()
+            )
             if not rows and key:
                 pattern = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-                rows = db.execute(
+                rows = tx.rows(
                     f"SELECT {', '.join(_COLUMNS)} FROM submissions "  # noqa: S608
                     "WHERE intent_id LIKE ? ESCAPE '\\' OR job_id LIKE ? ESCAPE '\\'",
                     (pattern, pattern),
-                ).fetchall()
+                )
         if len(rows) != 1:
             what = "no journal entry" if not rows else f"{len(rows)} journal entries"
-            raise JournalLookupError(f"{what} for {key!r} in {self.path}")
+            raise JournalLookupError(f"{what} for {key!r} in {self.shown}")
         return JournalEntry(*rows[0])
 
     def entries(self) -> list[JournalEntry]:
         """Every row, oldest first."""
-        with self._connect() as db:
-            rows = db.execute(
-                f"SELECT {', '.join(_COLUMNS)} FROM submissions ORDER BY created_at, rowid"  # noqa: S608
-            ).fetchall()
+        with self._transaction() as tx:
+            rows = tx.rows(
+                f"SELECT {', '.join(_COLUMNS)} FROM submissions ORDER BY {self._ENTRY_ORDER}"  # noqa: S608
+            )
         return [JournalEntry(*row) for row in rows]
 
 

@@ -138,3 +138,22 @@ def test_jobs_lists_a_shared_journal_by_its_url_without_its_password(
         {**env, "COLUMNS": "200"},
     )
     assert "hunter22" not in shown.stdout + shown.stderr
+
+
+def test_the_postgres_journal_finds_an_entry_as_the_file_journal_does(postgres_url: str) -> None:
+    """The ledger's queries are one implementation for both backends: an entry is found by
+    its intent id, its job id or a unique prefix (``%`` and ``_`` in a key are literal)."""
+    from musicbind.generated.fal import PROTOCOL
+
+    with Journal(postgres_url) as journal:
+        intent = journal.record_intent(
+            protocol=PROTOCOL, ref="fal:x", model_id="x", base_url="http://b", payload={"a": 1}
+        )
+        journal.update(intent, job_id="job_%_literal", submission="accepted")
+        assert journal.get(intent[:12]).intent_id == intent
+        assert journal.get("job_%_literal").intent_id == intent
+        assert intent in [entry.intent_id for entry in journal.entries()]
+        with pytest.raises(LookupError, match="no journal entry for 'job_x'"):
+            journal.get("job_x")
+        with pytest.raises(LookupError, match="no journal row"):
+            journal.update("not-an-intent", submission="accepted")
