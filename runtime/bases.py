@@ -155,6 +155,12 @@ def _numeric_literal(annotation: Any) -> bool:
     return any(_numeric_literal(arg) for arg in get_args(annotation))
 
 
+def _given(**keywords: Any) -> dict[str, Any]:
+    """The validation keywords a caller set: pydantic before 2.12 has no ``extra``, so a
+    keyword left at None is not passed on."""
+    return {name: value for name, value in keywords.items() if value is not None}
+
+
 _ALWAYS, _WITH_LENGTHS = 1, 2  # which cross-field hooks a class defines (bit flags)
 
 
@@ -202,8 +208,7 @@ def _model_validate(hooks: int) -> Any:
                     else validator.validate_python(obj, context=context)
                 )
             else:
-                model = validator.validate_python(
-                    obj,
+                given = _given(
                     strict=strict,
                     extra=extra,
                     from_attributes=from_attributes,
@@ -211,6 +216,7 @@ def _model_validate(hooks: int) -> Any:
                     by_alias=by_alias,
                     by_name=by_name,
                 )
+                model = validator.validate_python(obj, **given)
         except ValidationError as error:
             raise reworded(cls, obj, error) or error from None
         if always or (hooks and context is not None):
@@ -315,14 +321,10 @@ class InputModel(BaseModel):
         import json
 
         try:
-            model = super().model_validate_json(
-                json_data,
-                strict=strict,
-                extra=extra,
-                context=context,
-                by_alias=by_alias,
-                by_name=by_name,
+            given = _given(
+                strict=strict, extra=extra, context=context, by_alias=by_alias, by_name=by_name
             )
+            model = super().model_validate_json(json_data, **given)
         except ValidationError as error:
             try:
                 data = json.loads(json_data)
