@@ -14,15 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from musicbind.runtime import errors
-    from musicbind.runtime.bases import (
-        NOT_GIVEN,
-        UNSET,
-        ChoiceInputModel,
-        InputModel,
-        NotGiven,
-        OutputModel,
-        present,
-    )
+    from musicbind.runtime.bases import ChoiceInputModel, InputModel, OutputModel
     from musicbind.runtime.batch import Batch, BatchReport
     from musicbind.runtime.batch_items import BatchRequest
     from musicbind.runtime.binding import (
@@ -36,12 +28,14 @@ if TYPE_CHECKING:
     from musicbind.runtime.client import AsyncClient, Client
     from musicbind.runtime.client_core import Payload
     from musicbind.runtime.clock import Clock
+    from musicbind.runtime.given import NOT_GIVEN, UNSET, NotGiven, present
     from musicbind.runtime.index import BindingIndex
-    from musicbind.runtime.jobs import AsyncJob, Job, OutT, ProgressCallback, RawOutput
+    from musicbind.runtime.jobs import AsyncJob, Job, OutT, ProgressCallback
     from musicbind.runtime.jobstate import JobState
     from musicbind.runtime.journal import Journal, JournalEntry, default_journal_path
     from musicbind.runtime.polling import PollPolicy
     from musicbind.runtime.protocol_outputs import (
+        RawOutput,
         ScenarioAsset,
         ScenarioAssetMetadata,
         ScenarioJobOutput,
@@ -71,8 +65,8 @@ _WHERE = {
     "JobState": "musicbind.runtime.jobstate",
     "Journal": "musicbind.runtime.journal",
     "JournalEntry": "musicbind.runtime.journal",
-    "NOT_GIVEN": "musicbind.runtime.bases",
-    "NotGiven": "musicbind.runtime.bases",
+    "NOT_GIVEN": "musicbind.runtime.given",
+    "NotGiven": "musicbind.runtime.given",
     "OutT": "musicbind.runtime.jobs",
     "OutputModel": "musicbind.runtime.bases",
     "Payload": "musicbind.runtime.client_core",
@@ -81,17 +75,17 @@ _WHERE = {
     "ProgressCallback": "musicbind.runtime.jobs",
     "ProviderProtocol": "musicbind.runtime.binding",
     "Quote": "musicbind.runtime.providers",
-    "RawOutput": "musicbind.runtime.jobs",
+    "RawOutput": "musicbind.runtime.protocol_outputs",
     "RetryPolicy": "musicbind.runtime.retry",
     "ScenarioAsset": "musicbind.runtime.protocol_outputs",
     "ScenarioAssetMetadata": "musicbind.runtime.protocol_outputs",
     "ScenarioJobOutput": "musicbind.runtime.protocol_outputs",
     "Secret": "musicbind.runtime.secrets",
-    "UNSET": "musicbind.runtime.bases",
+    "UNSET": "musicbind.runtime.given",
     "UnknownStatusError": "musicbind.runtime.binding",
     "WebhookTarget": "musicbind.runtime.webhooks",
     "default_journal_path": "musicbind.runtime.journal",
-    "present": "musicbind.runtime.bases",
+    "present": "musicbind.runtime.given",
     "segment_within_media": "musicbind.runtime.rules",
     "requires": "musicbind.runtime.rules",
     "excludes": "musicbind.runtime.rules",
@@ -149,6 +143,9 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     if name == "errors":
         return importlib.import_module("musicbind.runtime.errors")
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'musicbind.runtime' has no attribute {name!r}")
+    if name not in _WHERE:
+        raise AttributeError(f"module 'musicbind.runtime' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_WHERE[name]), name)
+    # Kept, so the next import of the name (every generated module's) is a plain lookup.
+    globals()[name] = value
+    return value

@@ -12,8 +12,9 @@ null is typed ``T`` (no ``None``): ``None`` is refused with a located message, a
 the field out is how a caller does not send it. A field the documents mark nullable is
 ``T | None`` and an explicit ``None`` is sent as JSON null. ``to_wire()`` sends only the
 fields the caller set (``model_fields_set``): defaults stay the provider's to apply. The
-typed client methods default every optional keyword to :data:`NOT_GIVEN`, so an omitted
-keyword is never sent and ``None`` reaches the model only when the caller passed it.
+typed client methods default every optional keyword to ``NOT_GIVEN``
+(:mod:`musicbind.runtime.given`, with ``UNSET``), so an omitted keyword is never sent and
+``None`` reaches the model only when the caller passed it.
 
 Validation that passes runs in pydantic-core alone: the refusals above are pydantic's own
 or constraints of the core schema (:func:`_tightened`), the wording of a refused null is
@@ -42,42 +43,6 @@ from musicbind.runtime.input_errors import (
 
 if TYPE_CHECKING:
     from pydantic.config import ExtraValues
-
-UNSET: Any = None
-"""The default of an optional input field the documents do not let be null.
-
-``None`` at runtime (an unset attribute reads ``None``; ``model_fields_set`` tells unset
-from set), typed ``Any`` so the field itself keeps the type ``T`` without ``None``: type
-checkers then refuse an explicit ``None`` for it, as validation does.
-"""
-
-
-class NotGiven:
-    """The type of :data:`NOT_GIVEN`: "the caller did not pass this keyword" (not null)."""
-
-    _instance: ClassVar[NotGiven | None] = None
-
-    def __new__(cls) -> NotGiven:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __bool__(self) -> Literal[False]:
-        return False
-
-    def __repr__(self) -> str:
-        return "NOT_GIVEN"
-
-    def __reduce__(self) -> str:
-        return "NOT_GIVEN"
-
-
-NOT_GIVEN = NotGiven()
-"""The default of every optional keyword of the typed client methods: not sent at all.
-
-``None`` is a value (JSON null, accepted only where the documents allow null);
-``NOT_GIVEN`` is the absence of one, as in the Stainless SDKs.
-"""
 
 _GUARDED = "musicbind_guarded"
 # Keys of a core schema that hold schemas (never ``default``: that is a Python value).
@@ -382,9 +347,3 @@ class OutputModel(BaseModel):
         validate_by_alias=True,
         serialize_by_alias=True,
     )
-
-
-def present(values: dict[str, Any]) -> dict[str, Any]:
-    """The keyword arguments a caller gave: :data:`NOT_GIVEN` ones left out, ``None`` kept
-    (it is null, which the input model accepts only where the documents allow it)."""
-    return {key: value for key, value in values.items() if not isinstance(value, NotGiven)}

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
-from musicbind.runtime.bases import InputModel
 from musicbind.runtime.jobstate import JobState
+
+if TYPE_CHECKING:  # generated packages build these records before any model class exists
+    from pydantic import BaseModel
+
+    from musicbind.runtime.bases import InputModel
 
 
 class UnknownStatusError(ValueError):

@@ -16,8 +16,6 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Self, TypeVar, overload
 
-from pydantic import BaseModel
-
 from musicbind.runtime.binding import Binding
 from musicbind.runtime.client_core import (
     ClientCore,
@@ -26,17 +24,18 @@ from musicbind.runtime.client_core import (
 )
 from musicbind.runtime.deferred import deferred_module
 from musicbind.runtime.jobs import AsyncJob, Job, ProgressCallback
-from musicbind.runtime.providers import Quote
+from musicbind.runtime.providers.base import Quote
 from musicbind.runtime.transport import AsyncTransport, Transport
 from musicbind.runtime.webhooks import WebhookTarget
 
 if TYPE_CHECKING:
     import httpx
+    from pydantic import BaseModel
 else:
     httpx = deferred_module("httpx")
 
 T = TypeVar("T")
-OutT = TypeVar("OutT", bound=BaseModel)
+OutT = TypeVar("OutT", bound="BaseModel")
 Cost = Decimal | float | str | None
 Durations = Mapping[str, float] | None
 Webhook = str | WebhookTarget | None  # fal: the queue calls it back when the job ends

@@ -16,10 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeAlias, TypeVar, cast
 from urllib.parse import urlsplit
-
-from pydantic import BaseModel
 
 from musicbind.runtime.binding import Binding, ProviderProtocol
 from musicbind.runtime.client_files import FileInputs, path_to_str
@@ -42,11 +40,8 @@ from musicbind.runtime.errors import (
 )
 from musicbind.runtime.http import ApiResponse, ErrorContext, HttpCall, display_url
 from musicbind.runtime.job_core import output_model_of
-from musicbind.runtime.journal import Journal
-from musicbind.runtime.media_uploads import UploadProgressHook
 from musicbind.runtime.polling import DEFAULT_POLL_POLICY, PollPolicy
-from musicbind.runtime.providers import Quote, SubmitAnswer, adapter_for
-from musicbind.runtime.providers.base import Exchange, FileRef, ProviderAdapter
+from musicbind.runtime.providers.base import Exchange, FileRef, ProviderAdapter, Quote, SubmitAnswer
 from musicbind.runtime.retry import Operation, RetryPolicy
 from musicbind.runtime.secrets import InvalidCredentialError, Secret, clean_credential
 from musicbind.runtime.submit_records import SubmitRecords
@@ -55,12 +50,18 @@ from musicbind.runtime.transport_core import DEFAULT_TIMEOUT, Timeouts
 from musicbind.runtime.transport_steps import TransportPlan, pause
 from musicbind.runtime.webhooks import WebhookInbox, WebhookTarget, webhook_target, with_callback
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # loaded on first use (pydantic with the first model class)
     import httpx
+    from pydantic import BaseModel
+
+    from musicbind.runtime.journal import Journal
+    from musicbind.runtime.media_uploads import UploadProgressHook
 else:
     httpx = deferred_module("httpx")
 
-Payload = BaseModel | Mapping[str, Any]
+# A string, so that importing a client does not import pydantic (it loads with the first
+# model class): a type checker reads it as the union.
+Payload: TypeAlias = "BaseModel | Mapping[str, Any]"
 
 
 def base_url_env(provider: str) -> str:
@@ -127,6 +128,9 @@ class ClientCore(SubmitRecords, FileInputs, Generic[HttpClientT]):
             raise ConfigurationError(
                 f"{name} base URL must be http(s): {display_url(self.base_url)}", provider=name
             )
+        # The adapters load with the client that uses them, not with its class.
+        from musicbind.runtime.providers import adapter_for
+
         self._adapter = adapter_for(chosen, self.base_url)
         key_var, secret_var = self._adapter.credential_variables(chosen)
         key = _secret(api_key, key_var, provider=name)
@@ -136,6 +140,8 @@ class ClientCore(SubmitRecords, FileInputs, Generic[HttpClientT]):
             v for v in (key_var, secret_var if chosen.auth == "basic" else None) if v
         )
         self._missing_auth_hint = f"set {wanted} (in Python, or pass api_key= to the client)"
+        from musicbind.runtime.journal import Journal  # with a client, not with its class
+
         self._journal_arg = journal
         self._journal: Journal | None = journal if isinstance(journal, Journal) else None
         self.retry = retry or RetryPolicy()
@@ -245,6 +251,8 @@ class ClientCore(SubmitRecords, FileInputs, Generic[HttpClientT]):
     def journal(self) -> Journal:
         """The job journal (opened on first use)."""
         if self._journal is None:
+            from musicbind.runtime.journal import Journal
+
             path = self._journal_arg if not isinstance(self._journal_arg, Journal) else None
             self._journal = Journal(path)
         return self._journal
@@ -299,10 +307,10 @@ class ClientCore(SubmitRecords, FileInputs, Generic[HttpClientT]):
         (no such file, ``file://``, ``ftp://``...) raises FileInputError.
         """
         binding = self.binding(binding_or_ref)
-        if isinstance(payload, BaseModel):
-            data: Any = payload.model_dump(by_alias=True, exclude_unset=True)
-        else:
-            data = {key: path_to_str(value) for key, value in payload.items()}
+        if isinstance(payload, Mapping):
+            data: Any = {key: path_to_str(value) for key, value in payload.items()}
+        else:  # a model
+            data = payload.model_dump(by_alias=True, exclude_unset=True)
         durations = self._media_lengths(binding, data, media_duration)
         context = {"media_duration": durations} if durations else None
         if isinstance(payload, binding.input_model) and context is None:

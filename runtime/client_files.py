@@ -11,33 +11,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import urlsplit
-
-from pydantic import BaseModel
 
 from musicbind.runtime.binding import Binding, ProviderProtocol
 from musicbind.runtime.clock import Clock
 from musicbind.runtime.errors import FileInputError, MusicbindError
 from musicbind.runtime.http import AuthHeader, ErrorContext, origin_of
-from musicbind.runtime.journal import Journal
-from musicbind.runtime.media import (
-    FileValueError,
-    classify_file_value,
-    content_sha256,
-    local_media_durations,
-)
-from musicbind.runtime.media_uploads import (
-    UploadProgress,
-    UploadProgressHook,
-    UploadRecords,
-    report_progress,
-)
 from musicbind.runtime.providers.base import ProviderAdapter
 from musicbind.runtime.retry import RetryPolicy
 from musicbind.runtime.transport import TransportPlans
 from musicbind.runtime.transport_steps import TransportPlan
 from musicbind.runtime.webhooks import sqlite_journal
+
+if TYPE_CHECKING:  # loaded on first use, not with a client's import (pydantic with the
+    # first model class; the journal, media probing and the upload records with a submit)
+    from pydantic import BaseModel
+
+    from musicbind.runtime.journal import Journal
+    from musicbind.runtime.media_uploads import UploadProgressHook
 
 
 class FileInputs:
@@ -72,6 +64,8 @@ class FileInputs:
         takes = getattr(self._adapter, "file_inputs", None)
         if takes is None:  # the adapter states no file-input rules (generic form fields)
             return self._local_form_files(binding, model)
+        from musicbind.runtime.media import FileValueError, classify_file_value
+
         data_urls = bool(getattr(self._adapter, "accepts_data_urls", False))
         fields = binding.input_model.model_fields
         for name in binding.file_fields:
@@ -142,9 +136,11 @@ class FileInputs:
     ) -> dict[str, float]:
         """``given`` media lengths plus those read from local files in the media fields."""
         fields = binding.input_model.model_fields
-        if isinstance(values, BaseModel):
+        if not isinstance(values, Mapping):  # a model
             values = {name: getattr(values, name, None) for name in binding.media_fields}
         aliases = {name: info.alias or name for name, info in fields.items()}
+        from musicbind.runtime.media import local_media_durations
+
         return local_media_durations(binding.media_fields, values, aliases, given)
 
     def _upload_plan(self, binding: Binding, model: BaseModel) -> TransportPlan[BaseModel]:
@@ -162,6 +158,9 @@ class FileInputs:
 
     def _uploaded_value(self, path: Path, ctx: ErrorContext) -> TransportPlan[str]:
         """What the file input takes for ``path``: a recorded upload's value, else a new one."""
+        from musicbind.runtime.media import content_sha256
+        from musicbind.runtime.media_uploads import UploadProgress, UploadRecords, report_progress
+
         resolved = path.expanduser().resolve()
         key = upload_key(resolved)
         if key in self._uploads:

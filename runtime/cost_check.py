@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING
 
 from musicbind.runtime.binding import Binding
 from musicbind.runtime.errors import CostLimitError
-from musicbind.runtime.providers import unpriced_hint
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 def check_cost(
@@ -58,6 +59,8 @@ def why_no_estimate(binding: Binding, model: BaseModel, media: Mapping[str, floa
     """Why ``binding.estimate_cost`` gives None for this payload, in words a user can act on."""
     pricing = binding.pricing
     if pricing is None:
+        from musicbind.runtime.providers import unpriced_hint  # the adapters load on use
+
         return unpriced_hint(binding.provider)
     if pricing.unit == "second" and pricing.media and pricing.media not in (media or {}):
         return (

@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import mimetypes
 import os
 import re
@@ -29,8 +28,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
-
-from typing_extensions import Unpack
 
 from musicbind.runtime.decoding import BoundedDecoder, UnsupportedEncodingError
 from musicbind.runtime.deferred import deferred_module
@@ -47,6 +44,7 @@ from musicbind.runtime.transport_steps import TransportPlan, read_chunks
 
 if TYPE_CHECKING:
     import httpx
+    from typing_extensions import Unpack  # annotations only: it costs ~2 ms to import
 else:
     httpx = deferred_module("httpx")
 
@@ -367,6 +365,8 @@ def job_lock(journal_path: Path, key: str) -> Iterator[None]:
     except ImportError:
         yield
         return
+    import hashlib  # with the first download, not with a client's import
+
     offset = int(hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:8], 16)
     try:
         fd = os.open(

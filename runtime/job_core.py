@@ -13,9 +13,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
-
-from pydantic import BaseModel, ConfigDict, ValidationError
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from musicbind.runtime.binding import Binding, ProviderProtocol
 from musicbind.runtime.clock import Clock
@@ -32,7 +30,6 @@ from musicbind.runtime.errors import (
 )
 from musicbind.runtime.http import ErrorContext
 from musicbind.runtime.jobstate import JobState
-from musicbind.runtime.journal import Journal
 from musicbind.runtime.polling import DEFAULT_WAIT_TIMEOUT, PollPolicy, poll_delay
 from musicbind.runtime.providers.base import (
     Exchange,
@@ -45,16 +42,15 @@ from musicbind.runtime.transport_steps import TransportPlan
 from musicbind.runtime.webhooks import CHECK_EVERY_S as WEBHOOK_CHECK_S
 from musicbind.runtime.webhooks import webhook_news
 
+if TYPE_CHECKING:  # loaded on first use (pydantic with the first model class)
+    from pydantic import BaseModel
+
+    from musicbind.runtime.journal import Journal
+
 # The output model a result parses into; public, for the generated clients' run/submit overloads.
-OutT = TypeVar("OutT", bound=BaseModel)
+OutT = TypeVar("OutT", bound="BaseModel")
 T = TypeVar("T")
 ProgressCallback = Callable[[JobSnapshot], None]
-
-
-class RawOutput(BaseModel):
-    """The result of a model whose binding has no output model: the provider's JSON as is."""
-
-    model_config = ConfigDict(extra="allow")
 
 
 class JobHost(Protocol):
@@ -241,6 +237,8 @@ class JobCore(Generic[OutT]):
 
     def _parse(self, data: dict[str, Any]) -> OutT:
         """The result as the output model; OutputValidationError (with the raw JSON) if not."""
+        from pydantic import ValidationError  # loaded already: the output type is a model
+
         try:
             return self.output_type.model_validate(data)
         except ValidationError as error:
@@ -453,8 +451,14 @@ def output_model_of(binding: Binding | None, adapter: ProviderAdapter) -> type[B
     """What a job's result parses into: the binding's output model, else the protocol's.
 
     Every Scenario result is a ScenarioJobOutput, whatever the model; without either,
-    :class:`RawOutput` keeps the provider's JSON as it is.
+    :class:`~runtime.protocol_outputs.RawOutput` keeps the provider's JSON as it is.
     """
     if binding is not None and binding.output_model is not None:
         return binding.output_model
-    return adapter.result_model or RawOutput
+    if adapter.result_model is not None:
+        return adapter.result_model
+    # A model class is built on first use: the first one costs pydantic ~25 ms, not paid
+    # by importing a client.
+    from musicbind.runtime.protocol_outputs import RawOutput
+
+    return RawOutput

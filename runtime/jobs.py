@@ -13,9 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from musicbind.runtime.errors import (
     ConfigurationError,
@@ -29,18 +27,21 @@ from musicbind.runtime.job_core import (
     OutT,
     Plan,
     ProgressCallback,
-    RawOutput,
     SyncHost,
     T,
     output_model_of,
 )
-from musicbind.runtime.journal import Journal, JournalEntry
 from musicbind.runtime.providers.base import (
     JobHandle,
     JobSnapshot,
 )
 
-__all__ = ["AsyncJob", "Job", "JobHost", "JobSnapshot", "OutT", "ProgressCallback", "RawOutput"]
+if TYPE_CHECKING:  # loaded on first use (pydantic with the first model class)
+    from pydantic import BaseModel
+
+    from musicbind.runtime.journal import Journal, JournalEntry
+
+__all__ = ["AsyncJob", "Job", "JobHost", "JobSnapshot", "OutT", "ProgressCallback"]
 
 
 class Job(JobCore[OutT]):
@@ -289,6 +290,8 @@ def _job_fields(
 
 def _journal(journal: Journal | str | Path | None, client: JobHost | None) -> tuple[Journal, bool]:
     """The journal to read, and whether it was opened here (and must be closed here)."""
+    from musicbind.runtime.journal import Journal
+
     if isinstance(journal, Journal):
         return journal, False
     if journal is None and client is not None:

@@ -264,9 +264,9 @@ class FileInputRules:
 def file_input_rules(provider: str) -> FileInputRules | None:
     """The file-input facts of ``provider``'s adapter; None when it states none (a generic
     provider's form fields: its adapter decides what a value is)."""
-    from musicbind.runtime.providers import ADAPTERS  # the adapters import this module's users
+    from musicbind.runtime.providers import adapters  # the adapters import this module's users
 
-    adapter = ADAPTERS.get(provider)
+    adapter = adapters().get(provider)
     takes = getattr(adapter, "file_inputs", None) if adapter is not None else None
     if adapter is None or takes is None:
         return None

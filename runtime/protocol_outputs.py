@@ -5,17 +5,24 @@ protocol's, the same for every model. The Scenario adapter
 (:mod:`runtime.providers.scenario`) reads the finished job's ``metadata.assetIds`` and each
 asset (``GET /v1/assets/{assetId}``), and returns ``{"jobId", "assetIds", "assets"}``;
 :class:`ScenarioJobOutput` is that result, parsed. The generated Scenario bindings use it
-as their output model. Kept free of the transport (no httpx) so that importing a
-generated model module stays light.
+as their output model. :class:`RawOutput` is the result of a model no document gives an
+output for: the provider's JSON as it is. Kept free of the transport (no httpx) so that
+importing a generated model module stays light; no client imports it before a job needs it.
 """
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from musicbind.runtime.bases import OutputModel
 
-__all__ = ["ScenarioAsset", "ScenarioAssetMetadata", "ScenarioJobOutput"]
+__all__ = ["RawOutput", "ScenarioAsset", "ScenarioAssetMetadata", "ScenarioJobOutput"]
+
+
+class RawOutput(BaseModel):
+    """The result of a model whose binding has no output model: the provider's JSON as is."""
+
+    model_config = ConfigDict(extra="allow")
 
 
 class ScenarioAssetMetadata(OutputModel):

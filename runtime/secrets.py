@@ -10,7 +10,6 @@ in a piece of text; :class:`RedactingFilter` does the same to log records, and
 from __future__ import annotations
 
 import base64
-import hmac
 import logging
 import re
 import threading
@@ -82,6 +81,8 @@ class Secret:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Secret):
             return NotImplemented
+        import hmac  # here: OpenSSL's loading (~2 ms) is no cost of importing a client
+
         return hmac.compare_digest(self._value.encode(), other._value.encode())
 
     def __hash__(self) -> int:

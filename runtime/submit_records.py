@@ -15,7 +15,7 @@ import shlex
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from musicbind.runtime.binding import Binding, ProviderProtocol
 from musicbind.runtime.errors import (
@@ -30,9 +30,11 @@ from musicbind.runtime.errors import (
     UnrecordedJobError,
 )
 from musicbind.runtime.http import ErrorContext
-from musicbind.runtime.journal import Journal, write_unrecorded_job
 from musicbind.runtime.providers.base import JobHandle, SubmitAnswer
 from musicbind.runtime.retry import is_ambiguous_submit
+
+if TYPE_CHECKING:  # the journal loads with the client's first use of it
+    from musicbind.runtime.journal import Journal
 
 
 class SubmitRecords:
@@ -85,6 +87,8 @@ class SubmitRecords:
         self, ref: str, handle: JobHandle, intent_id: str, error: Exception
     ) -> UnrecordedJobError:
         """The job exists but the journal failed: keep its id in the fallback file, say how."""
+        from musicbind.runtime.journal import write_unrecorded_job
+
         path = self.journal.path
         written = write_unrecorded_job(
             path,

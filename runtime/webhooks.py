@@ -22,21 +22,26 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
-import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
 
+from musicbind.runtime.deferred import deferred_module
 from musicbind.runtime.errors import ConfigurationError, MusicbindError
 from musicbind.runtime.jobstate import JobState
-from musicbind.runtime.journal import Journal, JournalEntry, JournalLookupError
 from musicbind.runtime.providers.base import Exchange, JobSnapshot, ProviderAdapter
 from musicbind.runtime.retry import Operation
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from musicbind.runtime.journal import Journal, JournalEntry
+else:  # loaded with the first webhook: a client's import stays light
+    sqlite3 = deferred_module("sqlite3")
 
 FAL_JWKS_URL = "https://rest.fal.ai/.well-known/jwks.json"
 TIMESTAMP_TOLERANCE_S = 300  # fal's documented window, both ways
@@ -162,6 +167,8 @@ def public_keys(jwks: object) -> list[bytes]:
 
 def signed_message(request_id: str, user_id: str, timestamp: str, body: bytes) -> bytes:
     """The bytes fal signs for a delivery."""
+    import hashlib  # with the first delivery, not with a client's import
+
     digest = hashlib.sha256(body).hexdigest()
     return f"{request_id}\n{user_id}\n{timestamp}\n{digest}".encode()
 
@@ -365,6 +372,8 @@ class WebhookInbox:
 
 
 def _entry(journal: Journal, provider: str, job_id: str) -> JournalEntry | None:
+    from musicbind.runtime.journal import JournalLookupError
+
     try:
         entry = journal.get(job_id)
     except JournalLookupError:

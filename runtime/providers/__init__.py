@@ -1,10 +1,16 @@
-"""Runtime: one protocol adapter per provider, looked up by the protocol's name."""
+"""Runtime: one protocol adapter per provider, looked up by the protocol's name.
+
+The adapters load on first use (:func:`adapters`), not with the package: importing a
+generated client imports this package for its records (:mod:`.base`) and builds no
+adapter until a client is made.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from musicbind.runtime.binding import ProviderProtocol
 from musicbind.runtime.errors import ConfigurationError
-from musicbind.runtime.providers.aigateway import GatewayAdapter
 from musicbind.runtime.providers.base import (
     Exchange,
     FileRef,
@@ -14,17 +20,31 @@ from musicbind.runtime.providers.base import (
     Quote,
     SubmitAnswer,
 )
-from musicbind.runtime.providers.fal import FalAdapter
-from musicbind.runtime.providers.generic import GenericAdapter
-from musicbind.runtime.providers.scenario import ScenarioAdapter
 
-# The providers with a runtime unit of their own, by name; every other provider is served
-# by the generic adapter from its registry data.
-ADAPTERS: dict[str, type[ProviderAdapter]] = {
-    "scenario": ScenarioAdapter,
-    "fal": FalAdapter,
-    "aigateway": GatewayAdapter,
-}
+if TYPE_CHECKING:
+    ADAPTERS: dict[str, type[ProviderAdapter]]
+    """The providers with a runtime unit of their own, by name (see :func:`adapters`)."""
+
+_adapters: dict[str, type[ProviderAdapter]] = {}
+
+
+def adapters() -> dict[str, type[ProviderAdapter]]:
+    """The providers with a runtime unit of their own, by name; every other provider is
+    served by the generic adapter from its registry data. Also ``ADAPTERS``."""
+    if not _adapters:
+        from musicbind.runtime.providers.aigateway import GatewayAdapter
+        from musicbind.runtime.providers.fal import FalAdapter
+        from musicbind.runtime.providers.scenario import ScenarioAdapter
+
+        _adapters.update(scenario=ScenarioAdapter, fal=FalAdapter, aigateway=GatewayAdapter)
+    return _adapters
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ADAPTERS":
+        return adapters()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ADAPTERS",
@@ -37,6 +57,7 @@ __all__ = [
     "SubmitAnswer",
     "adapter_class",
     "adapter_for",
+    "adapters",
     "credential_variables",
     "unpriced_hint",
 ]
@@ -47,8 +68,10 @@ def adapter_class(protocol: ProviderProtocol) -> type[ProviderAdapter]:
     its OpenAPI document alone the generic one, or the provider's own unit when it
     specialises the generic one (a :class:`GenericAdapter` subclass in :data:`ADAPTERS`);
     else the provider's own."""
+    from musicbind.runtime.providers.generic import GenericAdapter
+
     if protocol.adapter == GenericAdapter.name:
-        own = ADAPTERS.get(protocol.name)
+        own = adapters().get(protocol.name)
         return own if own is not None and issubclass(own, GenericAdapter) else GenericAdapter
     if protocol.adapter:
         raise ConfigurationError(
@@ -57,11 +80,11 @@ def adapter_class(protocol: ProviderProtocol) -> type[ProviderAdapter]:
             "musicbind or regenerate the bindings"
         )
     try:
-        return ADAPTERS[protocol.name]
+        return adapters()[protocol.name]
     except KeyError:
         raise ConfigurationError(
             f"no job protocol adapter for provider {protocol.name!r} "
-            f"(known: {', '.join(sorted(ADAPTERS))})"
+            f"(known: {', '.join(sorted(adapters()))})"
         ) from None
 
 
@@ -81,4 +104,4 @@ def credential_variables(protocol: ProviderProtocol) -> tuple[str, str | None]:
 
 def unpriced_hint(provider: str) -> str:
     """Why the registry states no price for a model of ``provider`` (see the adapters)."""
-    return ADAPTERS.get(provider, ProviderAdapter).unpriced_hint
+    return adapters().get(provider, ProviderAdapter).unpriced_hint

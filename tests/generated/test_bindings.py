@@ -142,3 +142,33 @@ def test_import_is_lazy() -> None:
         "assert 'musicbind.generated.scenario.minimax_music_01' not in sys.modules"
     )
     subprocess.run([sys.executable, "-P", "-c", code], check=True)
+
+
+def test_importing_a_client_defers_models_transport_journal_and_adapters() -> None:
+    """A client's import loads none of what only a call needs; the first call loads it."""
+    deferred = (
+        "pydantic",
+        "httpx",
+        "sqlite3",
+        "musicbind.runtime.bases",
+        "musicbind.runtime.journal",
+        "musicbind.runtime.media",
+        "musicbind.runtime.media_uploads",
+        "musicbind.runtime.providers.fal",
+        "musicbind.generated.fal.sonilo_v1_1_video_to_music",
+    )
+    code = (
+        "import sys, tempfile\n"
+        "from musicbind.generated.fal.client import FalClient\n"
+        f"deferred = {deferred!r}\n"
+        "loaded = [name for name in deferred if name in sys.modules]\n"
+        "assert not loaded, loaded\n"
+        "with tempfile.TemporaryDirectory() as folder:\n"
+        "    with FalClient(api_key='k', journal=folder + '/j.sqlite3') as client:\n"
+        f"        model = client.validate({FAL_V2M!r}, {{'video_url': 'https://a.example/v.mp4'}})\n"
+        "        assert type(model).__name__ == 'SoniloV11VideoToMusicInput', model\n"
+        "        assert client.journal.path.name == 'j.sqlite3'\n"
+        "missing = [name for name in deferred if name not in sys.modules]\n"
+        "assert missing == ['musicbind.runtime.media_uploads'], missing\n"
+    )
+    subprocess.run([sys.executable, "-P", "-c", code], check=True)

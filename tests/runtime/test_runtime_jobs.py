@@ -29,10 +29,10 @@ from musicbind.runtime.errors import (
     SubmissionUncertainError,
     UnknownJobStatusError,
 )
-from musicbind.runtime.jobs import Job, RawOutput
+from musicbind.runtime.jobs import Job
 from musicbind.runtime.jobstate import JobState
 from musicbind.runtime.journal import Journal
-from musicbind.runtime.protocol_outputs import ScenarioJobOutput
+from musicbind.runtime.protocol_outputs import RawOutput, ScenarioJobOutput
 from musicbind.runtime.providers.base import JobSnapshot
 
 
