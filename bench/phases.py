@@ -37,7 +37,7 @@ PHASES = {
     "musicbind.generator.emit.emit": (
         ("_rendered_models", "classify models, datamodel-code-generator ones (workers)"),
         ("render_model", "render model modules (direct writer)"),
-        ("snapshot_text", "registry snapshot (_registry.json)"),
+        ("shard_text", "registry snapshot (_registry.json and its shards)"),
         # Overlapped: ruff formats a batch (waited for in a thread) while the next batch
         # renders; the gate runs in worker processes (in this process below 256 modules).
         ("formatted_and_gated", "render + ruff + AST gate, overlapped (wall)"),

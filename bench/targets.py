@@ -33,21 +33,20 @@ LABELS = {
 }
 MISS_NOTES = {
     "check": (
-        "`check` trusts the size and modification time of files whose hash it recorded on "
-        "its last pass and hashes only the rest, but it still stats every input and every "
-        "generated file: four files per model since the methods and reference pages moved to "
-        "per-model files (about 40,000 at 10,000 models), and its first pass after a "
-        "`generate` hashes them all (the phase table is that pass). What it would take: one "
-        "stamp per output folder (its listing and mtimes), statting files only in folders "
-        "whose stamp changed."
+        "`check` trusts the stamps (size, modification time, hash) `generate` and its own "
+        "last pass recorded and hashes only the rest, but it still makes one `lstat` per "
+        "generated file and one `stat` per document (about 40,000 at 10,000 models) and "
+        "parses `_manifest.json` and the stamps file whole; see the phase table. What it "
+        "would take: one stamp per output folder for the listing, a binary stamps file."
     ),
     "incremental": (
-        "Rendering, the safety gate, reference pages and the registry snapshot are per model "
-        "(keys, cached snapshot lines, a page per model); merged models come from the model "
-        "cache (generator/registry/build_cache.py) and documents from the load cache. What "
-        "remains proportional to all documents is reading the caches' records back for every "
-        "unchanged model and the manifest (see the phase table). What it would take: keep a "
-        "per-document summary so unchanged documents are never unpickled."
+        "Files whose key and stamp hold are left unread, merged models come back light "
+        "from the model cache (generator/registry/build_cache.py), documents by their "
+        "recorded hash from the load cache, the snapshot is sharded and the collector "
+        "leaves the run's records alone. What remains proportional to the catalogue is "
+        "per model and small: the stat of each file, each model's cache look-ups, the "
+        "files that list every model (provider `__init__`, client, reference index) and "
+        "the manifest (see the phase table)."
     ),
     "cold_opc": (
         "Rendering, ruff and the AST gate already overlap in batches (generator/emit/"
@@ -61,10 +60,11 @@ MISS_NOTES = {
         "phase table at 10,000 for the stage that grows faster than the catalogue."
     ),
     "memory": (
-        "The parent process holds the registry and the snapshot of every model while it "
-        "writes `_registry.json`; worker processes are forked after `gc.freeze()`. What it "
-        "would take: stream the snapshot to the file and free the load records once the "
-        "registry is built."
+        "Emitted texts are held compressed until written (generator/emit/texts.py) and the "
+        "snapshot is built shard by shard; the parent still holds the registry (every "
+        "model whole, after a cold merge) and the gate's forked workers copy the pages they "
+        "touch. What it would take: write each batch as it passes the gate (to a staging "
+        "folder renamed into place), spawned gate workers."
     ),
     "mixed": "",
     "validation_vs_hand": (
@@ -75,10 +75,11 @@ MISS_NOTES = {
     ),
     "validation_vs_jsonschema": "",
     "import_client": (
-        "httpx, asyncio and the PostgreSQL journal are imported on first use; what remains is "
-        "pydantic (about 25 ms), the runtime's client modules (journal, media, providers, "
-        "transport) and the provider's method modules. What it would take: import the "
-        "journal, media and provider modules inside runtime/client_core.py's functions."
+        "pydantic, httpx, the journals, media probing and the provider adapters are imported "
+        "on first use; what remains is the runtime's client, transport and error modules "
+        "(their dataclasses) and one method module per model. What it would take: fewer "
+        "method modules (a model's methods in its group's module, emitted by "
+        "generator/emit/client.py)."
     ),
     "import_package": (
         "What it would take: keep every import but the ref index out of the bindings' "

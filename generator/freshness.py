@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -31,8 +32,11 @@ from musicbind.generator.settings import (
 
 MANIFEST_NAME = "_manifest.json"
 SPECS_MANIFEST = "manifest.yaml"
-_SAFE_PART = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.py|\.json|\.md|\.typed)?")  # the whole part
-_MAX_PART = 200  # file systems refuse names past 255 bytes
+# A plain relative path: names of letters, digits and underscores (a file's with one of
+# the suffixes the generator writes), each under 200 characters (file systems refuse
+# names past 255 bytes).
+_NAME = r"[A-Za-z_][A-Za-z0-9_]{0,199}(?:\.py|\.json|\.md|\.typed)?"
+_SAFE_PATH = re.compile(f"(?:{_NAME}/)*{_NAME}")
 _HASHED_TOOLS = ("datamodel-code-generator", "ruff")
 
 
@@ -71,11 +75,51 @@ class Manifest:
             data["kept"] = self.kept
         if self.empty:
             data["documents_without_models"] = list(self.empty)
-        return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+        return _indented_object(data) + "\n"
 
     def settled(self, *, strict: bool = False) -> bool:
         """No input had errors when it was written (``strict``: and none yielded no model)."""
         return not self.errors and not self.kept and not (strict and self.empty)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False)
+
+
+_string = json.JSONEncoder(ensure_ascii=False).encode  # a string's JSON, as _dumps writes it
+
+
+def _indented_object(data: Mapping[str, Any]) -> str:
+    """``json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False)``, the same bytes,
+    with the manifest's file table (one entry per generated file: tens of thousands in a
+    large catalogue) laid out by :func:`_file_table` instead of the pure-Python encoder an
+    indent forces (ten times slower)."""
+    items = []
+    for key in sorted(data):
+        value = data[key]
+        table = _file_table(value) if key == "files" else None
+        # Inside the outer object every line of a value after its first is indented once
+        # more; a JSON text has no newline but those between its lines.
+        shown = table if table is not None else _dumps(value).replace("\n", "\n  ")
+        items.append(f"  {_dumps(key)}: {shown}")
+    return "{\n" + ",\n".join(items) + "\n}" if items else "{}"
+
+
+def _file_table(files: Any) -> str | None:
+    """The file table as :func:`_indented_object` lays it out, or None when it is not a
+    table of string fields (then the encoder lays it out)."""
+    if not isinstance(files, dict) or not files:
+        return None
+    lines = []
+    for path in sorted(files):
+        entry = files[path]
+        if not isinstance(path, str) or not isinstance(entry, dict) or not entry:
+            return None
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in entry.items()):
+            return None
+        fields = ",\n".join(f"      {_string(k)}: {_string(entry[k])}" for k in sorted(entry))
+        lines.append(f"    {_string(path)}: {{\n{fields}\n    }}")
+    return "{\n" + ",\n".join(lines) + "\n  }"
 
 
 def sha(text: str) -> str:
@@ -124,9 +168,7 @@ def safe_target(out: Path, relative: str) -> Path:
 @functools.lru_cache(maxsize=1 << 16)
 def _plain_parts(relative: str) -> tuple[str, ...] | None:
     """The names of a plain relative module path, or None (absolute, ``..``, odd names)."""
-    parts = tuple(relative.split("/"))
-    plain = all(_SAFE_PART.fullmatch(part) and len(part) <= _MAX_PART for part in parts)
-    return parts if plain and not relative.startswith("/") else None
+    return tuple(relative.split("/")) if _SAFE_PATH.fullmatch(relative) else None
 
 
 def _any_link_below(folder: str, parts: tuple[str, ...]) -> bool:
@@ -213,13 +255,15 @@ def write_cache_file(target: Path, data: bytes) -> None:
 
 
 class Stamps:
-    """File hashes as ``check`` last computed them, with each file's size and mtime then.
+    """File hashes as a run last computed or wrote them, with each file's size and mtime then.
 
     A file whose size and modification time (nanoseconds) are what they were is not read
     again, unless it was modified within :data:`RACY_SECONDS` of being hashed (a write in
-    the same clock tick could keep both). Kept in the user's cache folder, never in the
-    committed manifest (those stamps differ on every machine); a missing, stale or broken
-    file only costs time: every file is hashed, as without it.
+    the same clock tick could keep both). ``generate`` records the files it writes or
+    reads, ``check`` the files it hashes; both trust what the other recorded. Kept in the
+    user's cache folder, never in the committed manifest (those stamps differ on every
+    machine); a missing, stale or broken file only costs time: every file is hashed, as
+    without it.
     """
 
     RACY_SECONDS = 2
@@ -231,31 +275,39 @@ class Stamps:
         self._listings: dict[str, list[list[str]]] = {}
         self._changed = False
         try:
-            data = json.loads(self._file.read_text(encoding="utf-8"))
+            data = json.loads(self._file.read_bytes())
             if data.get("format") == _STAMPS_FORMAT:
                 self._files = dict(data["files"])
                 self._listings = dict(data["listings"])
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             self._files, self._listings = {}, {}
 
-    def digest(self, path: Path, compute: Callable[[Path], str], kind: str) -> str:
-        """``compute(path)``, or what it returned when the file was last hashed unchanged."""
-        info = path.stat()
-        key = f"{kind}:{path}"
-        entry = self._files.get(key)
-        racy = self.RACY_SECONDS * 1_000_000_000
+    def known(self, path: str, kind: str, info: os.stat_result) -> str | None:
+        """The ``kind`` hash recorded for ``path`` when its size and mtime are still ``info``'s."""
+        entry = self._files.get(f"{kind}:{path}")
         if (
-            isinstance(entry, list)
+            type(entry) is list
             and len(entry) == 4
             and entry[0] == info.st_size
             and entry[1] == info.st_mtime_ns
-            and info.st_mtime_ns < entry[2] - racy
+            and info.st_mtime_ns < entry[2] - self.RACY_SECONDS * 1_000_000_000
         ):
             return str(entry[3])
-        value = compute(path)
-        self._files[key] = [info.st_size, info.st_mtime_ns, time.time_ns(), value]
+        return None
+
+    def record(self, path: str, kind: str, value: str, info: os.stat_result) -> None:
+        """Remember that ``path``, as ``info`` found it, hashes to ``value``."""
+        self._files[f"{kind}:{path}"] = [info.st_size, info.st_mtime_ns, time.time_ns(), value]
         self._changed = True
-        return value
+
+    def digest(self, path: str, compute: Callable[[str], str], kind: str) -> str:
+        """``compute(path)``, or what it returned when the file was last hashed unchanged."""
+        info = os.stat(path)
+        found = self.known(path, kind, info)
+        if found is None:
+            found = compute(path)
+            self.record(path, kind, found, info)
+        return found
 
     def listing(self, key: str, compute: Callable[[], list[list[str]]]) -> list[list[str]]:
         """``compute()`` (a manifest's documents), or its result for the same ``key``."""
@@ -278,12 +330,16 @@ class Stamps:
 _STAMPS_FORMAT = 1
 
 
-def _bytes_hash(path: Path) -> str:
-    return sha256_hex(path.read_bytes())
+def bytes_hash(path: str) -> str:
+    """sha256 hex of a file's bytes."""
+    with open(path, "rb") as handle:
+        return sha256_hex(handle.read())
 
 
-def _text_hash(path: Path) -> str:
-    return sha(path.read_text(encoding="utf-8"))
+def text_hash(path: str) -> str:
+    """sha256 hex of a text file as :func:`sha` hashes its text (newlines as Python reads them)."""
+    with open(path, encoding="utf-8") as handle:
+        return sha(handle.read())
 
 
 def _listed_documents(specs: Path, manifest_bytes: bytes, base: Path) -> list[list[str]]:
@@ -309,20 +365,20 @@ def spec_input_hashes(
     base = settings.display_base(specs)
     inputs: dict[str, str] = {}
 
-    def digest(path: Path) -> str:
-        return stamps.digest(path, _bytes_hash, "bytes") if stamps else _bytes_hash(path)
+    def digest(path: str) -> str:
+        return stamps.digest(path, bytes_hash, "bytes") if stamps else bytes_hash(path)
 
     try:
         manifest_bytes = (specs / SPECS_MANIFEST).read_bytes()
         manifest_hash = sha256_hex(manifest_bytes)
         inputs[display_path(specs / SPECS_MANIFEST, base)] = manifest_hash
         for layer in settings.overlay_files(specs):
-            inputs[layer.display] = digest(layer.path)
+            inputs[layer.display] = digest(os.fspath(layer.path))
         key = f"{manifest_hash}\0{specs.resolve()}\0{base.resolve()}"
         compute = functools.partial(_listed_documents, specs, manifest_bytes, base)
         listed = stamps.listing(key, compute) if stamps else compute()
         for target, display in listed:
-            inputs[display] = digest(Path(target))
+            inputs[display] = digest(target)
     except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError):
         return None
     return dict(sorted(inputs.items()))
@@ -347,11 +403,15 @@ def up_to_date(
         return False
     if package is not None and manifest.package != package:
         return False
-    targets = _SafeTargets(out)
+    folder = OutputFolder(out)
     for path, entry in manifest.files.items():
         try:
-            target = targets.target(path)
-            found = stamps.digest(target, _text_hash, "text") if stamps else _text_hash(target)
+            target, info = folder.status(path)
+            found = stamps.known(target, "text", info) if stamps else None
+            if found is None:
+                found = text_hash(target)
+                if stamps:
+                    stamps.record(target, "text", found, info)
             if found != entry.get("sha256"):
                 return False
         except (OSError, UnsafePathError, UnicodeDecodeError):
@@ -359,27 +419,44 @@ def up_to_date(
     return not extra_modules(out, manifest.files)
 
 
-class _SafeTargets:
-    """:func:`safe_target` for many paths, resolving each folder once."""
+class OutputFolder:
+    """:func:`safe_target` for many paths of one output folder, resolving each folder once."""
 
     def __init__(self, out: Path) -> None:
         self.out = out
-        self.root = out.resolve()
-        self.folders: dict[Path, bool] = {}
+        self._base = os.fspath(out).rstrip("/") or "/"
+        self._root = out.resolve()
+        self._folders: dict[str, bool] = {}
 
-    def target(self, relative: str) -> Path:
-        if _plain_parts(relative) is None:
+    def path(self, relative: str) -> str:
+        """The path of ``relative`` in the folder, refused when it could lead outside it
+        (the file itself may be a link: :meth:`status` checks where it leads)."""
+        if not _SAFE_PATH.fullmatch(relative):
             raise UnsafePathError(
                 f"refusing to write {relative!r}: not a plain relative module path"
             )
-        target = self.out / relative
-        inside = self.folders.get(target.parent)
+        target = f"{self._base}/{relative}"
+        parent = target.rpartition("/")[0]
+        inside = self._folders.get(parent)
         if inside is None:
-            inside = self.folders[target.parent] = target.parent.resolve().is_relative_to(self.root)
-        # A file that is itself a link is resolved whole, as safe_target does.
-        if not inside or (target.is_symlink() and not target.resolve().is_relative_to(self.root)):
+            inside = Path(parent).resolve().is_relative_to(self._root)
+            self._folders[parent] = inside
+        if not inside:
             raise UnsafePathError(f"refusing to write {relative!r}: it resolves outside {self.out}")
         return target
+
+    def status(self, relative: str) -> tuple[str, os.stat_result]:
+        """:meth:`path` and the file's status (OSError when it is absent); a file that is
+        a link is resolved whole, as :func:`safe_target` does."""
+        target = self.path(relative)
+        info = os.lstat(target)
+        if stat.S_ISLNK(info.st_mode):
+            if not Path(target).resolve().is_relative_to(self._root):
+                raise UnsafePathError(
+                    f"refusing to write {relative!r}: it resolves outside {self.out}"
+                )
+            info = os.stat(target)
+        return target, info
 
 
 def extra_modules(out: Path, known: Mapping[str, Any]) -> list[str]:

@@ -12,19 +12,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from musicbind.generator.collector import frozen
 from musicbind.generator.diff.registries import Change, diff_registries
 from musicbind.generator.emit.emit import Emitted, emit
 from musicbind.generator.emit.environment import EmitContext
 from musicbind.generator.freshness import extra_modules, generator_hash, is_fresh
 from musicbind.generator.ingest import Built, build_from_paths, build_from_specs
 from musicbind.generator.last_good import KeptModel, error_paths, read_last_state
-from musicbind.generator.load.cache import TextCache
 from musicbind.generator.load.records import Level, SpecProblem
 from musicbind.generator.registry.model import Registry
 from musicbind.generator.settings import BuildSettings
 from musicbind.generator.write import (
     MANIFEST_NAME,
     Manifest,
+    Stamps,
     WriteReport,
     build_manifest,
     diff_tree,
@@ -65,21 +66,17 @@ class Outcome:
 
 
 def _emit(
-    built: Built, out: Path, regenerate: str, package: str, *, clean: bool = False
+    built: Built, out: Path, regenerate: str, package: str, stamps: Stamps | None = None
 ) -> tuple[Emitted, Manifest]:
-    """The tree and manifest for ``built``; ``clean`` reuses nothing from ``out``."""
+    """The tree and manifest for ``built``, reusing the files of ``out`` the manifest and
+    ``stamps`` vouch for; without ``stamps`` (``check``), clean: nothing is reused."""
+    clean = stamps is None
     gen_hash = generator_hash()
     context = EmitContext(__version__, built.inputs, regenerate, gen_hash, package)
     previous = None if clean else read_manifest(out)
-    reuse = None if clean else reuse_from(out, previous)
+    reuse = None if clean else reuse_from(out, previous, stamps)
     gated = None if clean else gated_from(out, previous, gen_hash)
-    lines = None if clean else TextCache("snapshot-lines", out)
-    emitted = emit(
-        built.registry, context, reuse, pinned=built.held.pinned, gated=gated, lines=lines
-    )
-    if lines is not None:
-        lines.save()
-        del lines  # each model's snapshot line: the snapshot's text holds them all again
+    emitted = emit(built.registry, context, reuse, pinned=built.held.pinned, gated=gated)
     manifest = build_manifest(
         emitted,
         built.inputs,
@@ -93,12 +90,16 @@ def _emit(
     return emitted, manifest
 
 
-def _write(built: Built, out: Path, regenerate: str, package: str) -> Outcome:
+def _write(built: Built, out: Path, regenerate: str, package: str, stamps: Stamps) -> Outcome:
+    """Emit and write ``built``; ``stamps`` (read before the registry was built: parsing
+    them beside it costs the garbage collector a pass over every model) vouch for files."""
     problems = list(built.registry.problems)
     if not built.registry.models:  # never a package without a model
         return Outcome(problems, 0, WriteReport(), kept=built.held.kept, written=False)
-    emitted, manifest = _emit(built, out, regenerate, package)
-    report = write_tree(out, emitted, manifest)
+    with frozen():  # the registry and the records it was built from are long-lived
+        emitted, manifest = _emit(built, out, regenerate, package, stamps)
+        report = write_tree(out, emitted, manifest, stamps)
+        stamps.save()
     return Outcome(problems, len(built.registry.models), report, kept=built.held.kept)
 
 
@@ -110,8 +111,11 @@ def generate_specs(
     ``strict``: a document that yields no model is an error, not a warning.
     """
     settings = settings or BuildSettings()
-    built = build_from_specs(specs, settings=settings, strict=strict, last=read_last_state(out))
-    return _write(built, out, REGENERATE, settings.package_name(out))
+    with frozen():  # the records read and built are long-lived (see generator.collector)
+        stamps = Stamps(out)
+        last = read_last_state(out)
+        built = build_from_specs(specs, settings=settings, strict=strict, last=last, stamps=stamps)
+        return _write(built, out, REGENERATE, settings.package_name(out), stamps)
 
 
 def generate_paths(
@@ -129,6 +133,7 @@ def generate_paths(
     the bundled one (see :func:`generator.ingest.build_from_paths`).
     """
     base = Path.cwd()
+    stamps = Stamps(out)
     built = build_from_paths(
         paths,
         overlay,
@@ -139,7 +144,7 @@ def generate_paths(
         last=read_last_state(out),
     )
     shown = " ".join(p.name for p in paths)
-    return _write(built, out, f"musicbind generate {shown} --out {out.name}", out.name)
+    return _write(built, out, f"musicbind generate {shown} --out {out.name}", out.name, stamps)
 
 
 def check_specs(
@@ -148,15 +153,24 @@ def check_specs(
     settings: BuildSettings | None = None,
     *,
     strict: bool = False,
+    diff: bool = False,
 ) -> Outcome:
     """Whether ``out`` is exactly what a clean run on ``specs`` writes, and no input has errors.
 
     When it is not: what changed in the registry since the committed snapshot, which
-    files differ, and the text diff.
+    files differ, and (``diff``) the text diff: a diff costs time in proportion to the
+    lines that changed, and an upgraded generator changes every line of the manifest.
     """
     settings = settings or BuildSettings()
     if is_fresh(specs, out, settings, strict=strict):
         return Outcome([], up_to_date=True)
+    with frozen():  # the records read and built are long-lived (see generator.collector)
+        return _checked(specs, out, settings, strict=strict, diff=diff)
+
+
+def _checked(
+    specs: Path, out: Path, settings: BuildSettings, *, strict: bool, diff: bool
+) -> Outcome:
     last = read_last_state(out)
     built = build_from_specs(specs, settings=settings, strict=strict, last=last)
     outcome = Outcome(
@@ -165,7 +179,7 @@ def check_specs(
     if outcome.errors or not built.registry.models:
         outcome.written = bool(built.registry.models)
         return outcome
-    emitted, manifest = _emit(built, out, REGENERATE, settings.package_name(out), clean=True)
+    emitted, manifest = _emit(built, out, REGENERATE, settings.package_name(out))
     expected = {**emitted.files, MANIFEST_NAME: manifest.as_text()}
     outcome.changed = changed_files(out, expected)
     outcome.up_to_date = not outcome.changed
@@ -173,7 +187,7 @@ def check_specs(
         old = last.registry if last is not None and last.readable else _snapshot(out)
         outcome.snapshot = old is not None
         outcome.changes = diff_registries(old or Registry((), (), ()), built.registry)
-        outcome.diff = diff_tree(out, expected, limit=None)
+        outcome.diff = diff_tree(out, expected, limit=None) if diff else []
     return outcome
 
 

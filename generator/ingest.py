@@ -9,14 +9,14 @@ the providers' protocols, with the user's ``--overlay`` on top.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from musicbind.generator.collector import paused
 from musicbind.generator.empty_documents import is_no_model_problem, with_no_model_problem
-from musicbind.generator.freshness import generator_hash
+from musicbind.generator.freshness import Stamps, bytes_hash, generator_hash
 from musicbind.generator.last_good import Held, LastState, keep_last_good
 from musicbind.generator.load.cache import LoadCache, PickleCache, cache_dir, folder_name
 from musicbind.generator.load.dispatch import load_file, preload, sha256_hex
@@ -108,6 +108,7 @@ def build_from_specs(
     settings: BuildSettings | None = None,
     strict: bool = False,
     last: LastState | None = None,
+    stamps: Stamps | None = None,
 ) -> Built:
     """Load every document a specs folder's manifest lists, plus the overlays ``settings`` name.
 
@@ -129,35 +130,17 @@ def build_from_specs(
     inputs.update(overlays.inputs)
     found = FolderFiles.walk(specs)
     listed = locate(specs, base, entries, found)
-    documents, whole = _load_listed(listed, problems, specs if cache else None, strict)
+    documents, whole = _load_listed(listed, problems, specs if cache else None, strict, stamps)
     if not manifest_broken:
         problems += strays(base, listed, layers, found)
     for doc in documents:
         inputs[doc.path] = doc.sha256
     model_cache = ModelCache.for_specs(specs, generator_hash()) if cache else None
-    with _collection_paused(model_cache is not None):
+    with paused(model_cache is not None):
         built = _built(documents, overlays, problems, inputs, last, model_cache, whole)
     if model_cache is not None:
         model_cache.save()
     return built
-
-
-@contextmanager
-def _collection_paused(pause: bool = True) -> Iterator[None]:
-    """No cyclic garbage collection while documents and models are read from the caches
-    and merged.
-
-    They are many long-lived records and form no cycles worth collecting; the
-    collector's passes over them cost a third of a run that changed one document.
-    """
-    enabled = gc.isenabled() and pause
-    if enabled:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _read_manifest(
@@ -207,9 +190,14 @@ class _ManifestCache(PickleCache[tuple[str, str], _ParsedManifest]):
 
 
 def _load_listed(
-    listed: list[Listed], problems: list[SpecProblem], cached: Path | None, strict: bool
+    listed: list[Listed],
+    problems: list[SpecProblem],
+    cached: Path | None,
+    strict: bool,
+    stamps: Stamps | None = None,
 ) -> tuple[list[SpecDocument], Whole | None]:
-    """The listed documents, from the load cache of specs folder ``cached`` when given.
+    """The listed documents, from the load cache of specs folder ``cached`` when given
+    (``stamps``: documents whose recorded hash the cache holds are not read).
 
     Documents found in the cache are their summaries (see
     :func:`generator.load.cache.summary`); the function returned reads a whole one for
@@ -218,11 +206,12 @@ def _load_listed(
     load_cache = LoadCache(cached, generator_hash(), summaries=True) if cached else None
     if load_cache is None:
         return [_load_entry(f, problems, None, strict) for f in listed], None
-    preload(load_cache, [(f.target, f.display) for f in listed if f.inside])
+    hashes = _known_hashes(listed, stamps) if stamps is not None else {}
+    preload(load_cache, [(f.target, f.display) for f in listed if f.inside], hashes)
     # Not around the workers above (they would inherit it), nor where every document is
     # parsed here (parsing leaves garbage to collect).
-    with _collection_paused():
-        documents = [_load_entry(f, problems, load_cache, strict) for f in listed]
+    with paused():
+        documents = [_load_entry(f, problems, load_cache, strict, hashes) for f in listed]
     load_cache.save()
     by_display = {f.display: f for f in listed}
 
@@ -236,6 +225,19 @@ def _load_listed(
         return _with_provider(found, file.entry.provider, file.entry.location, [])
 
     return documents, whole
+
+
+def _known_hashes(listed: list[Listed], stamps: Stamps) -> dict[str, str]:
+    """The hash of each listed document's bytes by display path: recorded in ``stamps``
+    when the file's size and mtime are unchanged (``check`` records them too), else read."""
+    hashes = {}
+    for file in listed:
+        if file.inside:
+            try:
+                hashes[file.display] = stamps.digest(os.fspath(file.given), bytes_hash, "bytes")
+            except OSError:
+                continue  # load_file says what is wrong with it
+    return hashes
 
 
 def _built(
@@ -267,13 +269,15 @@ def _load_entry(
     problems: list[SpecProblem],
     cache: LoadCache | None,
     strict: bool,
+    hashes: Mapping[str, str] | None = None,
 ) -> SpecDocument:
     entry = listed.entry
     if not listed.inside:
         message = f"manifest path {entry.path!r} points outside the specs folder"
         problems.append(SpecProblem(Level.ERROR, entry.location, message))
         return SpecDocument(listed.display, DocumentKind.UNKNOWN, "")
-    document = load_file(listed.target, listed.display, cache)
+    sha = hashes.get(listed.display) if hashes else None
+    document = load_file(listed.target, listed.display, cache, sha)
     document = with_no_model_problem(document, strict=strict)
     if document.kind.value != entry.kind and document.sha256:
         problems.append(
@@ -294,6 +298,8 @@ def _with_provider(
         facts = replace(document.provider_facts, name=provider)
         models = tuple(replace(m, provider=provider) for m in document.models)
         return replace(document, provider=provider, models=models, provider_facts=facts)
+    if document.provider == provider and all(m.provider == provider for m in document.models):
+        return document  # named so already (most documents of a large catalogue)
     if document.provider not in (None, provider):
         message = (
             f"manifest says provider {provider!r}, the document reads as "

@@ -7,13 +7,14 @@ page alone). A model whose own build fails (a conflict between its documents, an
 field it lacks) is kept the same way. When a shared input (the manifest, an overlay) has
 errors, every model is kept. The other models regenerate normally.
 
-The last state is the output folder's own: ``_registry.json`` holds each model's record,
-``_manifest.json`` each file's key and bytes and each input's hash. A kept model's record
-joins the registry as it was (so the provider's client, ``__init__`` and reference page
-still carry it), its module is taken as it is (``pinned``), and its documents keep their
-last hashes in headers and in the manifest, which also lists the kept models and the
-inputs with errors: ``check`` fails while they are there, and the first run after the fix
-regenerates the kept files. A model with no last state is not generated until then.
+The last state is the output folder's own: the registry snapshot (``_registry.json`` and
+its shards) holds each model's record, ``_manifest.json`` each file's key and bytes and each
+input's hash. A kept model's record joins the registry as it was (so the provider's client,
+``__init__`` and reference page still carry it), its module is taken as it is (``pinned``),
+and its documents keep their last hashes in headers and in the manifest, which also lists
+the kept models and the inputs with errors: ``check`` fails while they are there, and the
+first run after the fix regenerates the kept files. A model with no last state is not
+generated until then.
 """
 
 from __future__ import annotations

@@ -11,26 +11,31 @@ from __future__ import annotations
 
 import difflib
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from musicbind.generator.emit.emit import Emitted
+from musicbind.generator.emit.emit import Emitted, Reuse, Unread
 from musicbind.generator.freshness import (
     MANIFEST_NAME,
     Manifest,
+    OutputFolder,
+    Stamps,
     UnsafePathError,
     extra_modules,
     read_manifest,
     safe_target,
     sha,
+    text_hash,
     up_to_date,
 )
 
 __all__ = [
     "MANIFEST_NAME",
     "Manifest",
+    "Stamps",
     "UnsafePathError",
     "WriteReport",
     "build_manifest",
@@ -53,18 +58,31 @@ class WriteReport:
     removed: list[str] = field(default_factory=list)
 
 
-def reuse_from(out: Path, manifest: Manifest | None) -> Callable[[str, str], str | None]:
-    """A cache over the existing tree: a file is reused when its key and bytes still match."""
+def reuse_from(out: Path, manifest: Manifest | None, stamps: Stamps | None = None) -> Reuse:
+    """A cache over the existing tree: a file is reused when its key and bytes still match.
 
-    def reuse(path: str, key: str) -> str | None:
+    A file whose size and mtime ``stamps`` recorded with the manifest's hash is not read;
+    one that is read and matches is recorded so. Either way it is left as it is on disk
+    (:class:`Unread`).
+    """
+    folder = OutputFolder(out)
+
+    def reuse(path: str, key: str) -> Unread | None:
         entry = manifest.files.get(path) if manifest else None
         if entry is None or entry.get("key") != key:
             return None
+        expected = entry.get("sha256", "")
         try:
-            text = safe_target(out, path).read_text(encoding="utf-8")
-        except (OSError, UnsafePathError):
+            target, info = folder.status(path)
+            if stamps is not None and stamps.known(target, "text", info) == expected:
+                return Unread(expected)
+            if text_hash(target) != expected:
+                return None
+        except (OSError, UnsafePathError, UnicodeDecodeError):
             return None
-        return text if sha(text) == entry.get("sha256") else None
+        if stamps is not None:
+            stamps.record(target, "text", expected, info)
+        return Unread(expected)
 
     return reuse
 
@@ -104,9 +122,11 @@ def build_manifest(
     ``errors``: the inputs that had errors; ``kept``: the models kept as last generated
     (see :mod:`generator.last_good`); ``empty``: the documents that yield no model.
     """
+    hashes = {path: sha(text) for path, text in emitted.files.items()}
+    hashes.update(emitted.kept)
     files = {
-        path: {"sha256": sha(text), **({"key": emitted.keys[path]} if path in emitted.keys else {})}
-        for path, text in emitted.files.items()
+        path: {"sha256": digest, **({"key": emitted.keys[path]} if path in emitted.keys else {})}
+        for path, digest in sorted(hashes.items())
     }
     return Manifest(
         version,
@@ -120,30 +140,69 @@ def build_manifest(
     )
 
 
-def write_tree(out: Path, emitted: Emitted, manifest: Manifest) -> WriteReport:
-    """Write the tree and its manifest; remove files only a previous run generated."""
+def write_tree(
+    out: Path, emitted: Emitted, manifest: Manifest, stamps: Stamps | None = None
+) -> WriteReport:
+    """Write the tree and its manifest; remove files only a previous run generated.
+
+    A file is written only when its bytes differ from the file on disk (whose hash
+    ``stamps`` may vouch for without reading it); what is written or found the same is
+    recorded in ``stamps``.
+    """
     report = WriteReport()
     previous = read_manifest(out)
     out.mkdir(parents=True, exist_ok=True)
-    folders = {out}  # made or known to exist: one mkdir per folder, not per file
+    folder = OutputFolder(out)
+    made = {os.fspath(out)}  # folders made or known to exist: one mkdir per folder
     for path, text in emitted.files.items():
-        target = safe_target(out, path)
-        if target.is_file() and target.read_text(encoding="utf-8") == text:
+        expected = manifest.files[path]["sha256"]
+        target, info = _status(folder, path)
+        if info is not None and _same(target, info, text, expected, stamps):
             report.unchanged.append(path)
             continue
-        if target.parent not in folders:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            folders.add(target.parent)
-        _atomic_write(target, text)
+        parent = os.path.dirname(target)
+        if parent not in made:
+            os.makedirs(parent, exist_ok=True)
+            made.add(parent)
+        _atomic_write(Path(target), text)
+        if stamps is not None:
+            stamps.record(target, "text", expected, os.stat(target))
         report.written.append(path)
-    for stale in sorted(set(previous.files) - set(emitted.files) if previous else set()):
-        target = safe_target(out, stale)
-        if target.is_file():
-            target.unlink()
+    report.unchanged += emitted.kept
+    report.unchanged.sort()
+    for stale in sorted(set(previous.files) - emitted.paths() if previous else set()):
+        old = safe_target(out, stale)
+        if old.is_file():
+            old.unlink()
             report.removed.append(stale)
-            _prune_empty(target.parent, out)
+            _prune_empty(old.parent, out)
     _atomic_write(out / MANIFEST_NAME, manifest.as_text())
     return report
+
+
+def _status(folder: OutputFolder, path: str) -> tuple[str, os.stat_result | None]:
+    try:
+        return folder.status(path)
+    except FileNotFoundError:
+        return folder.path(path), None
+
+
+def _same(
+    target: str, info: os.stat_result, text: str, expected: str, stamps: Stamps | None
+) -> bool:
+    """Whether the file at ``target`` (a regular file found as ``info``) holds ``text``."""
+    if not stat.S_ISREG(info.st_mode):
+        return False
+    if stamps is not None and stamps.known(target, "text", info) == expected:
+        return True
+    try:
+        with open(target, encoding="utf-8") as handle:
+            same = handle.read() == text
+    except (OSError, UnicodeDecodeError):
+        return False
+    if same and stamps is not None:
+        stamps.record(target, "text", expected, info)
+    return same
 
 
 def _atomic_write(target: Path, text: str) -> None:

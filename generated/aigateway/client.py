@@ -18,8 +18,6 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from pydantic import BaseModel
-
 from musicbind.runtime import (
     AsyncClient,
     AsyncJob,
@@ -36,6 +34,9 @@ from . import PROTOCOL
 from ._methods._group_000 import _AIgatewayClientGroup000, _AsyncAIgatewayClientGroup000
 
 if TYPE_CHECKING:
+    # Annotations only: pydantic loads with the first model class, not with this import.
+    from pydantic import BaseModel
+
     from . import ace_step_ace_step_prompt_to_audio as _ace_step_ace_step_prompt_to_audio
     from . import elevenlabs_elevenlabs_music as _elevenlabs_elevenlabs_music
     from . import sonauto_v2_text_to_music as _sonauto_v2_text_to_music

@@ -16,16 +16,17 @@ lists that name every model.
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from itertools import chain
-from typing import Any, Protocol, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
-from musicbind.generator.emit.client import client_files
+from musicbind.generator.collector import frozen
+from musicbind.generator.emit.client import client_files, client_groups
 from musicbind.generator.emit.docs import reference_files
 from musicbind.generator.emit.environment import (
     EmitContext,
@@ -37,9 +38,14 @@ from musicbind.generator.emit.environment import (
 from musicbind.generator.emit.model_module import render_model
 from musicbind.generator.emit.pipeline import formatted_and_gated
 from musicbind.generator.emit.pydantic_models import ModelClasses, direct_model_classes
+from musicbind.generator.emit.texts import Texts
 from musicbind.generator.registry.model import Model, Provider, Registry
-from musicbind.generator.snapshot.serialize import model_line
-from musicbind.generator.snapshot.snapshot_file import SNAPSHOT_NAME, snapshot_text
+from musicbind.generator.snapshot.snapshot_file import (
+    SNAPSHOT_NAME,
+    head_text,
+    shard_path,
+    shard_text,
+)
 
 # Below this many models for datamodel-code-generator (~15 ms each), worker processes cost
 # more than they save.
@@ -54,10 +60,30 @@ RUNTIME_API = 1  # the runtime API emitted packages use (runtime.index.API_VERSI
 
 @dataclass(frozen=True, slots=True)
 class Emitted:
-    """The emitted tree plus each model module's cache key."""
+    """The emitted tree plus each model module's cache key.
 
-    files: dict[str, str]
+    ``files``: the texts of this run (rendered, or read back from the output folder);
+    ``kept``: path -> sha256 of files the output folder already holds as this run would
+    write them, vouched for by their recorded size and mtime and never read (see
+    :class:`generator.freshness.Stamps`).
+    """
+
+    files: Mapping[str, str]
     keys: dict[str, str]
+    kept: dict[str, str] = field(default_factory=dict)
+
+    def paths(self) -> set[str]:
+        """Every path of the tree."""
+        return {*self.files, *self.kept}
+
+
+class Unread(NamedTuple):
+    """What a reuse callback gives for a file it vouches for without reading it."""
+
+    sha256: str
+
+
+Reuse = Callable[[str, str], "str | Unread | None"]
 
 
 def shared_inputs_key(registry: Registry, context: EmitContext) -> str:
@@ -97,34 +123,35 @@ def _render_job(job: tuple[Model, str]) -> str:
 def emit(
     registry: Registry,
     context: EmitContext,
-    reuse: Callable[[str, str], str | None] | None = None,
+    reuse: Reuse | None = None,
     package_sources: list[str] | None = None,
     pinned: Mapping[str, tuple[str, str]] | None = None,
     gated: Callable[[str], str | None] | None = None,
-    lines: LineStore | None = None,
 ) -> Emitted:
-    """Every generated file for ``registry``; ``reuse(path, key)`` may return a cached text.
+    """Every generated file for ``registry``; ``reuse(path, key)`` may return a cached text
+    (or :class:`Unread`: the file on disk is the one to keep).
 
     ``pinned``: model module path -> (key, text) of models kept from the last good state;
     they are taken as they are. Every other file's key covers all the file shows (its
     header too), so a reused file is always the file a clean run would write.
     ``gated(path)``: the text this generator wrote at ``path`` last time, which passed the
     safety gate then; a module that differs from it only in its header comments (the
-    documents' hashes) is not checked again. ``lines``: each model's line of the registry
-    snapshot by its module's key, read and added to (the snapshot is then assembled from
-    the lines of the models that did not change).
+    documents' hashes) is not checked again.
     """
-    files: dict[str, str] = {}
+    files = Texts()  # held compressed until written (see generator.emit.texts)
     keys: dict[str, str] = {}
+    kept: dict[str, str] = {}
     pending: dict[str, tuple[Model, str]] = {}
     shared = shared_inputs_key(registry, context)
 
     def cached(path: str, key: str) -> bool:
         keys[path] = key
-        text = reuse(path, key) if reuse else None
-        if text is not None:
-            files[path] = text
-        return text is not None
+        found = reuse(path, key) if reuse else None
+        if isinstance(found, Unread):
+            kept[path] = found.sha256
+        elif found is not None:
+            files[path] = found
+        return found is not None
 
     for model in registry.models:
         path = model_path(model)
@@ -145,15 +172,16 @@ def emit(
     planned += reference_files(registry, context, shared, model_keys)
     missing = [file for file in planned if not cached(file.path, file.key)]
     modules = len(pending) + sum(file.path.endswith(".py") for file in missing)
+    snapshot = snapshot_files(registry, shared, model_keys)
+    snapshot = [file for file in snapshot if not cached(file.path, file.key)]
 
-    def snapshot() -> None:
-        if not cached(SNAPSHOT_NAME, keys["__init__.py"]):
-            files[SNAPSHOT_NAME] = snapshot_text(registry, _snapshot_lines(keys, lines))
+    def write_snapshot() -> None:  # plain JSON: neither ruff nor the gate reads it
+        files.update((file.path, file.render()) for file in snapshot)
 
-    batches = chain(model_batches, _rendered(missing), _then(snapshot))
-    files.update(formatted_and_gated(batches, gated, modules))
+    batches = chain(model_batches, _rendered(missing), _then(write_snapshot))
+    files.merge(formatted_and_gated(batches, gated, modules))
     files[TYPED_MARKER] = ""  # PEP 561: the user's type checker reads the bindings' types
-    return Emitted(dict(sorted(files.items())), keys)
+    return Emitted(files.in_order(), keys, kept)
 
 
 TYPED_MARKER = "py.typed"
@@ -193,6 +221,23 @@ def _provider_init(
     )
 
 
+def snapshot_files(
+    registry: Registry, shared: str, model_keys: Mapping[str, str]
+) -> list[PlannedFile]:
+    """The registry snapshot: its head and a shard per client group of each provider,
+    keyed by its models' keys (one changed model rewrites its shard alone)."""
+    shards: list[PlannedFile] = []
+    for provider in registry.providers:
+        models = [m for m in registry.models if m.provider == provider.name]
+        for group, members in client_groups(models).items():
+            path = shard_path(provider.name, group)
+            key = digest(shared, path, *(model_keys[m.ref] for m in members))
+            shards.append(PlannedFile(path, key, partial(shard_text, members)))
+    paths = [file.path for file in shards]
+    head_key = digest(shared, *(repr(p) for p in registry.providers), *paths)
+    return [PlannedFile(SNAPSHOT_NAME, head_key, partial(head_text, registry, paths)), *shards]
+
+
 def _package_init(
     registry: Registry,
     context: EmitContext,
@@ -200,7 +245,7 @@ def _package_init(
     model_keys: Mapping[str, str],
     package_sources: list[str] | None,
 ) -> PlannedFile:
-    """The package ``__init__`` (its key also keys the registry snapshot)."""
+    """The package ``__init__``."""
     all_sources = package_sources if package_sources is not None else sorted(context.sources)
     head = header(context, all_sources)
     index_head = header(context, sorted({s for m in registry.models for s in m.sources}))
@@ -251,30 +296,6 @@ def _model_batches(
         yield batch
 
 
-class LineStore(Protocol):
-    """Texts by key (see :class:`generator.load.cache.TextCache`)."""
-
-    def get(self, key: str) -> str | None: ...
-
-    def put(self, key: str, text: str) -> None: ...
-
-
-def _snapshot_lines(keys: Mapping[str, str], lines: LineStore | None) -> Callable[[Model], str]:
-    """Each model's snapshot line, from ``lines`` by its module's key when it is there."""
-    if lines is None:
-        return model_line
-
-    def line_of(model: Model) -> str:
-        key = keys[model_path(model)]
-        found = lines.get(key)
-        if found is None:
-            found = model_line(model)
-            lines.put(key, found)
-        return found
-
-    return line_of
-
-
 def _in_workers(
     function: Callable[[_Job], _Result], jobs: list[_Job], threshold: int = PARALLEL_THRESHOLD
 ) -> list[_Result]:
@@ -285,12 +306,8 @@ def _in_workers(
     chunk = max(1, min(64, len(jobs) // (workers * 4)))
     # Forked workers share the parent's memory until they write to it; the collector's
     # passes over the parent's objects would write to every page: they are frozen first.
-    gc.freeze()
-    try:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(function, jobs, chunksize=chunk))
-    finally:
-        gc.unfreeze()
+    with frozen(), ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(function, jobs, chunksize=chunk))
 
 
 def as_json(value: Any) -> str:

@@ -13,15 +13,16 @@ the caller's order).
 
 from __future__ import annotations
 
-import gc
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 
+from musicbind.generator.collector import frozen
 from musicbind.generator.emit.formatting import Batch
 from musicbind.generator.emit.safety import UnsafeCodeError, check_module
+from musicbind.generator.emit.texts import Texts
 
 # Below this many modules for the safety gate (~0.3 ms each), worker processes cost more
 # than they save.
@@ -33,14 +34,14 @@ Gated = Callable[[str], str | None]
 
 def formatted_and_gated(
     batches: Iterable[Mapping[str, str]], gated: Gated | None, modules: int
-) -> dict[str, str]:
+) -> Texts:
     """Every batch formatted by ruff, once the safety gate passed every module in it.
 
     ``batches`` may render lazily: a batch is asked for while ruff formats the one before.
     ``modules``: about how many modules will be gated (worker processes are used from
     :data:`GATE_PARALLEL_THRESHOLD` on). ``gated``: see :func:`passed_before`.
     """
-    files: dict[str, str] = {}
+    files = Texts()  # held compressed: a large catalogue's texts all wait for the writer
     with ExitStack() as scratch, _gate_pool(modules) as pool, ThreadPoolExecutor(1) as ruff:
         checks: list[Iterator[str | None]] = []
         formatting: deque[tuple[Batch, Future[None]]] = deque()
@@ -70,7 +71,7 @@ def check_modules(modules: Mapping[str, str]) -> None:
     Raises the :class:`UnsafeCodeError` of the first refused module in path order.
     """
     with _gate_pool(len(modules)) as pool:
-        _raise_first([_gate(dict(modules), None, pool, {})])
+        _raise_first([_gate(dict(modules), None, pool, Texts())])
 
 
 def _raise_first(checks: list[Iterator[str | None]]) -> None:
@@ -84,11 +85,11 @@ def _gate(
     formatted: dict[str, str],
     gated: Gated | None,
     pool: ProcessPoolExecutor | None,
-    files: dict[str, str],
+    files: Texts,
 ) -> Iterator[str | None]:
     """Start the gate on ``formatted``'s modules (in path order) and add them to ``files``;
     the problems come from the returned iterator."""
-    files.update(formatted)
+    files.merge(formatted)
     jobs = sorted(
         (path, text)
         for path, text in formatted.items()
@@ -115,13 +116,9 @@ def _gate_pool(modules: int) -> Iterator[ProcessPoolExecutor | None]:
     if modules < GATE_PARALLEL_THRESHOLD or _workers() < 2:
         yield None
         return
-    gc.freeze()
-    try:
-        with ProcessPoolExecutor(max_workers=_workers()) as pool:
-            pool.submit(int).result()  # every worker is forked at the first job
-            yield pool
-    finally:
-        gc.unfreeze()
+    with frozen(), ProcessPoolExecutor(max_workers=_workers()) as pool:
+        pool.submit(int).result()  # every worker is forked at the first job
+        yield pool
 
 
 def _gate_job(job: tuple[str, str]) -> str | None:

@@ -8,9 +8,7 @@ hash of the key: a shard is read when a key in it is first asked for and written
 only when this run changed it, so one changed document among 10,000 rewrites one shard
 (about 1.5 MB), not the whole cache (25 MB). More shards would cost a cold run a file
 creation each for little gain. A missing, stale,
-unreadable or unwritable cache only costs time, never correctness. The same
-directory holds :class:`TextCache` folders (texts by content key, e.g. each model's
-line of the registry snapshot, by the model's emit key).
+unreadable or unwritable cache only costs time, never correctness.
 """
 
 from __future__ import annotations
@@ -29,7 +27,6 @@ from musicbind.generator.load.records import SpecDocument, SpecModel
 __all__ = [
     "LoadCache",
     "PickleCache",
-    "TextCache",
     "cache_dir",
     "folder_name",
     "pickled",
@@ -53,16 +50,13 @@ class _Shard(Generic[_K, _V]):
 
 class _ShardedStore(Generic[_K, _V]):
     """Entries in shard files named by a hex digit of a key's hash; each shard is read
-    on first use and, on :meth:`save`, written again only when this run added to it (or,
-    with ``prune``, used fewer of its entries than it holds: those are dropped)."""
+    on first use and, on :meth:`save`, written again only when this run added to it or
+    used fewer of its entries than it holds (those are dropped)."""
 
-    def __init__(
-        self, folder: Path, tag: object, shard_of: Callable[[_K], str], *, prune: bool
-    ) -> None:
+    def __init__(self, folder: Path, tag: object, shard_of: Callable[[_K], str]) -> None:
         self._folder = folder
         self._tag = tag
         self._shard_of = shard_of
-        self._prune = prune
         self._shards: dict[str, _Shard[_K, _V]] = {}
 
     def _shard(self, key: _K) -> _Shard[_K, _V]:
@@ -103,7 +97,7 @@ class _ShardedStore(Generic[_K, _V]):
     def save(self) -> None:
         """Write the shards this run changed, each with the entries this run used."""
         for name, shard in self._shards.items():
-            if shard.changed or (self._prune and shard.used.keys() != shard.entries.keys()):
+            if shard.changed or shard.used.keys() != shard.entries.keys():
                 data = pickle.dumps((self._tag, shard.used), protocol=pickle.HIGHEST_PROTOCOL)
                 write_cache_file(self._folder / f"{name}.pickle", data)
         if self._shards:  # the one-file cache of earlier versions, if it is still there
@@ -136,7 +130,7 @@ class PickleCache(Generic[_K, _V]):
         shard_of: Callable[[_K], str],
         valid: Callable[[object], bool],
     ) -> None:
-        self._store: _ShardedStore[_K, bytes] = _ShardedStore(place, tag, shard_of, prune=True)
+        self._store: _ShardedStore[_K, bytes] = _ShardedStore(place, tag, shard_of)
         self._valid = valid
 
     def has(self, key: _K) -> bool:
@@ -257,29 +251,3 @@ def summary(document: SpecDocument) -> SpecDocument:
         for m in document.models
     )
     return replace(document, models=models)
-
-
-class TextCache:
-    """Texts by key (a hash of all they depend on), for one purpose and output folder.
-
-    ``get`` and ``put`` as a mapping; :meth:`save` writes the shards this run added to.
-    """
-
-    def __init__(self, purpose: str, folder: Path) -> None:
-        place = cache_dir() / f"{purpose}-{folder_name(folder)}"
-        self._store: _ShardedStore[str, str] = _ShardedStore(
-            place, _FORMAT, _hash_shard, prune=False
-        )
-
-    def get(self, key: str) -> str | None:
-        """The text stored under ``key``, if any."""
-        return self._store.get(key)
-
-    def put(self, key: str, text: str) -> None:
-        """Store ``text`` under ``key``."""
-        self._store.put(key, text)
-
-    def save(self) -> None:
-        """Write the shards this run added to, each with the texts this run used (a run
-        that added none leaves every file as it is)."""
-        self._store.save()

@@ -7,7 +7,7 @@ import hashlib
 import importlib
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Protocol, cast
@@ -128,8 +128,18 @@ def _texts(value: object, where: Location) -> Iterator[tuple[Location, str]]:
             yield from _texts(item, where)
 
 
-def load_file(file: Path, display: str, cache: LoadCache | None = None) -> SpecDocument:
-    """Load one document from disk, refusing unreadable or oversized files with a located error."""
+def load_file(
+    file: Path, display: str, cache: LoadCache | None = None, sha: str | None = None
+) -> SpecDocument:
+    """Load one document from disk, refusing unreadable or oversized files with a located error.
+
+    ``sha``: the hash of its bytes, when known (see :class:`generator.freshness.Stamps`):
+    a document the cache holds for it is not read at all.
+    """
+    if cache is not None and sha is not None and cache.has(display, sha):
+        found = cache.get(display, sha)
+        if found is not None:
+            return found
     try:
         size = file.stat().st_size
         if size > MAX_DOCUMENT_BYTES:
@@ -155,15 +165,23 @@ def _unreadable(display: str, message: str) -> SpecDocument:
     return SpecDocument(display, DocumentKind.UNKNOWN, "", problems=(problem,))
 
 
-def preload(cache: LoadCache, files: Sequence[tuple[Path, str]]) -> None:
+def preload(
+    cache: LoadCache, files: Sequence[tuple[Path, str]], hashes: Mapping[str, str] | None = None
+) -> None:
     """Load the documents of ``files`` (path, display path) that ``cache`` lacks, in worker
     processes when there are many; :func:`load_file` then finds them in the cache.
 
     Loading is a pure function of the bytes, so a worker's document is the one this
     process would load. Unreadable or oversized files are left to :func:`load_file`.
+    ``hashes``: the hash of a document's bytes by display path, when known: a document
+    the cache holds for it is not read.
     """
     missing: list[tuple[bytes, str]] = []
+    known = hashes or {}
     for file, display in files:
+        sha = known.get(display)
+        if sha is not None and cache.has(display, sha):
+            continue
         try:
             if file.stat().st_size > MAX_DOCUMENT_BYTES:
                 continue

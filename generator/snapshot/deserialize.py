@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from musicbind.generator.load.records import (
@@ -55,11 +56,20 @@ def read_registry(text: str, origin: str) -> tuple[Registry | None, list[SpecPro
         data = json.loads(text)
     except ValueError as exc:
         return None, [SpecProblem(Level.ERROR, Location(origin), f"not JSON: {exc}")]
+    return read_registry_data(data, origin)
+
+
+def read_registry_data(data: Any, origin: str) -> tuple[Registry | None, list[SpecProblem]]:
+    """:func:`read_registry` of JSON already parsed."""
     try:
         return registry_from_data(data), []
     except RegistryFormatError as exc:
-        message = f"not a musicbind registry: {exc}"
-        return None, [SpecProblem(Level.ERROR, Location(origin), message)]
+        return None, [format_problem(exc, origin)]
+
+
+def format_problem(error: RegistryFormatError, origin: str) -> SpecProblem:
+    """The problem a :class:`RegistryFormatError` in the JSON read from ``origin`` is."""
+    return SpecProblem(Level.ERROR, Location(origin), f"not a musicbind registry: {error}")
 
 
 def looks_like_registry(data: Any) -> bool:
@@ -73,14 +83,24 @@ def registry_from_data(data: Any) -> Registry:
     version = top.get("format")
     if version != FORMAT_VERSION:
         raise RegistryFormatError("$.format", f"format {version!r}, expected {FORMAT_VERSION}")
+    return replace(registry_head(top), models=_each(top, "models", "$", _model))
+
+
+def registry_head(top: dict[str, Any]) -> Registry:
+    """The providers and problems of registry data (its models are not read)."""
     return Registry(
         providers=_each(top, "providers", "$", _provider),
-        models=_each(top, "models", "$", _model),
+        models=(),
         problems=tuple(
             _problem(_text(item, f"$.problems[{i}]"))
             for i, item in enumerate(_list(top.get("problems", []), "$.problems"))
         ),
     )
+
+
+def models_from_data(data: Any) -> tuple[Model, ...]:
+    """A JSON array of models (a snapshot shard) -> records; raises RegistryFormatError."""
+    return tuple(_model(item, f"$[{i}]") for i, item in enumerate(_list(data, "$")))
 
 
 def _problem(text: str) -> SpecProblem:

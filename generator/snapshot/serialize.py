@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable
-from dataclasses import replace
 from enum import Enum
 from typing import Any
 
@@ -56,32 +54,12 @@ def registry_to_data(registry: Registry) -> dict[str, Any]:
 
 
 def model_line(model: Model) -> str:
-    """One model's line of :func:`registry_to_lines` (compact JSON, sorted keys)."""
-    return json.dumps(_plain(model), sort_keys=True, ensure_ascii=False)
+    """One model as compact JSON with sorted keys: a line of a registry snapshot shard.
 
-
-def registry_to_lines(registry: Registry, line_of: Callable[[Model], str] = model_line) -> str:
-    """The same JSON as :func:`registry_to_json`, laid out one model a line.
-
-    Stable and diffable per model, and fast: each model goes through the C encoder
-    (an indent forces the pure-Python one, 20x slower on a thousand models).
-    ``line_of``: :func:`model_line`, or a cache of its results (a regeneration after one
-    change serialises one model).
+    Each model goes through the C encoder on its own (an indent forces the pure-Python
+    one, 20x slower on a thousand models).
     """
-    data = registry_to_data(replace(registry, models=()))
-    data.pop("models")
-
-    def dump(value: Any) -> str:
-        return json.dumps(value, sort_keys=True, ensure_ascii=False)
-
-    head = ",\n".join(f"{dump(k)}: {dump(v)}" for k, v in sorted(data.items()))
-    # One join over every piece: the text of a large catalogue (about 12 KB a model) is
-    # built once, not once for the models and again with the head around them.
-    parts = [f'{{{head},\n"models": [\n']
-    for index, model in enumerate(registry.models):
-        parts += (",\n", line_of(model)) if index else (line_of(model),)
-    parts.append("\n]}\n")
-    return "".join(parts)
+    return json.dumps(_plain(model), sort_keys=True, ensure_ascii=False)
 
 
 def registry_to_json(registry: Registry) -> str:

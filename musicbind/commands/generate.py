@@ -204,7 +204,7 @@ def check_command(specs: Path | None, out: Path | None, strict: bool, show_diff:
     from musicbind.generator.generate import check_specs
     from musicbind.reports.check_report import check_summary, error_line, kept_lines
 
-    outcome = check_specs(target.specs, target.out, target.settings, strict=strict)
+    outcome = check_specs(target.specs, target.out, target.settings, strict=strict, diff=show_diff)
     if outcome.up_to_date:
         click.echo(f"{shown_out} is up to date with {shown_specs}", err=True)
         return

@@ -19,8 +19,7 @@ from pathlib import Path
 from musicbind.generator.load.records import SpecProblem
 from musicbind.generator.registry.model import Registry
 from musicbind.generator.settings import BuildSettings
-from musicbind.generator.snapshot.deserialize import read_registry
-from musicbind.generator.snapshot.snapshot_file import SNAPSHOT_NAME
+from musicbind.generator.snapshot.snapshot_file import SNAPSHOT_NAME, read_snapshot_file
 
 MANIFEST = "manifest.yaml"
 
@@ -63,14 +62,12 @@ def load_specs(specs: Path, label: str, settings: BuildSettings | None = None) -
 
 
 def load_registry_json(path: Path, label: str) -> Loaded:
-    """Registry JSON (``musicbind registry --json`` output or a package's ``_registry.json``)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{label}: cannot read: {exc}") from None
-    registry, problems = read_registry(text, label)
+    """Registry JSON (``musicbind registry --json`` output or a package's ``_registry.json``,
+    whose shards are read beside it)."""
+    registry, problems = read_snapshot_file(path, label)
     if registry is None:
-        raise SourceError("; ".join(p.message for p in problems) or f"{label}: unreadable")
+        where = (f"{p.location}: {p.message}" for p in problems)
+        raise SourceError("; ".join(where) or f"{label}: unreadable")
     return Loaded(registry, label, registry.problems)
 
 

@@ -18,6 +18,9 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from musicbind.generator.registry.model import Model
+from musicbind.generator.snapshot.snapshot_file import read_snapshot
+
 ROOT = Path(__file__).resolve().parents[2]
 MUSICBIND = [sys.executable, "-P", "-m", "musicbind"]
 PROVIDERS = ("scenario", "fal", "aigateway")
@@ -30,10 +33,10 @@ DOCUMENT_HOSTS = {
 MIN_MODELS = 40
 
 
-def _registry_models() -> list[dict[str, object]]:
-    registry = json.loads((ROOT / "generated" / "_registry.json").read_text(encoding="utf-8"))
-    models: list[dict[str, object]] = registry["models"]
-    return models
+def _registry_models() -> tuple[Model, ...]:
+    registry, problems = read_snapshot(ROOT / "generated")
+    assert registry is not None, problems
+    return registry.models
 
 
 def _manifest() -> dict[str, dict[str, object]]:
@@ -42,26 +45,23 @@ def _manifest() -> dict[str, dict[str, object]]:
 
 
 def test_the_catalogue_binds_at_least_40_models_across_the_three_providers() -> None:
-    per_provider = Counter(str(model["provider"]) for model in _registry_models())
+    per_provider = Counter(model.provider for model in _registry_models())
     assert sum(per_provider.values()) >= MIN_MODELS, per_provider
     assert set(per_provider) == set(PROVIDERS), per_provider
 
 
-@pytest.mark.parametrize("model", _registry_models(), ids=lambda model: str(model["ref"]))
-def test_every_model_document_has_a_provider_origin_and_a_retrieved_date(
-    model: dict[str, object],
-) -> None:
+@pytest.mark.parametrize("model", _registry_models(), ids=lambda model: model.ref)
+def test_every_model_document_has_a_provider_origin_and_a_retrieved_date(model: Model) -> None:
     manifest = _manifest()
-    sources = model["sources"]
-    assert isinstance(sources, list) and sources, f"{model['ref']}: no source document"
-    for source in sources:
-        entry = manifest.get(str(source))
-        assert entry is not None, f"{source} (of {model['ref']}) is not in specs/manifest.yaml"
-        assert entry["provider"] == model["provider"], source
+    assert model.sources, f"{model.ref}: no source document"
+    for source in model.sources:
+        entry = manifest.get(source)
+        assert entry is not None, f"{source} (of {model.ref}) is not in specs/manifest.yaml"
+        assert entry["provider"] == model.provider, source
         origin = urlsplit(str(entry.get("origin", "")))
         assert origin.scheme in {"http", "https"}, f"{source}: origin {entry.get('origin')!r}"
-        assert origin.hostname in DOCUMENT_HOSTS[str(model["provider"])], (
-            f"{source}: {origin.hostname} is not where {model['provider']} publishes documents"
+        assert origin.hostname in DOCUMENT_HOSTS[model.provider], (
+            f"{source}: {origin.hostname} is not where {model.provider} publishes documents"
         )
         retrieved = entry.get("retrieved")
         day = retrieved if isinstance(retrieved, dt.date) else dt.date.fromisoformat(str(retrieved))
@@ -80,7 +80,7 @@ def test_demo_all_runs_every_catalogue_model_against_the_emulator(tmp_path: Path
     )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout)
-    refs = {str(model["ref"]) for model in _registry_models()}
+    refs = {model.ref for model in _registry_models()}
     ran = [system["model"] for system in result["systems"]]
     assert sorted(ran) == sorted(refs)  # each model once, none left out
     failed = {s["model"]: s["problem"] for s in result["systems"] if not s["ok"]}

@@ -142,7 +142,8 @@ def test_check_after_lowering_one_maximum_is_a_short_summary(project: Path) -> N
     change = next(line for line in lines if "scenario:model_sonilo-v1-1-text-to-music" in line)
     assert "BREAKING" in change and "duration: maximum 600 -> 300" in change
     assert "specs/scenario/sonilo-parameters.md:27" in change
-    assert "_registry.json" in done.stdout  # the files that differ are named, not shown
+    # The files that differ are named, not shown (the model's registry snapshot shard too).
+    assert "_registry/scenario/models_000.json" in done.stdout
     assert "le=300" not in done.stdout and "--diff" in done.stderr
     full = _run(["check", "--diff"], project)
     assert full.returncode == 1 and "le=300" in full.stdout

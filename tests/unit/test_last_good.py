@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from musicbind.generator.load.records import (
     SpecProblem,
 )
 from musicbind.generator.settings import BuildSettings
+from musicbind.generator.snapshot.snapshot_file import read_snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = BuildSettings(package="bindings")
@@ -34,8 +34,9 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _model_refs(out: Path) -> list[str]:
     """The refs of the models the last generation wrote (the catalogue grows: never a count)."""
-    registry = json.loads((out / "_registry.json").read_text(encoding="utf-8"))
-    return sorted(model["ref"] for model in registry["models"])
+    registry, problems = read_snapshot(out)
+    assert registry is not None, problems
+    return sorted(model.ref for model in registry.models)
 
 
 def _files(out: Path) -> dict[str, bytes]:

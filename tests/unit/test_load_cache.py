@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from musicbind.generator.load.cache import LoadCache, TextCache, pickled
+from musicbind.generator.load.cache import LoadCache, pickled
 from musicbind.generator.load.records import (
     DocumentKind,
     Location,
@@ -88,19 +88,6 @@ def test_a_damaged_shard_only_costs_a_reload(tmp_path: Path, cache_folder: Path)
     for shard in cache_folder.rglob("*.pickle"):
         shard.write_bytes(b"not a pickle")
     assert LoadCache(tmp_path, "gen").get(document(1).path, "a" * 64) is None
-
-
-def test_texts_are_kept_by_key_and_a_run_adding_none_writes_nothing(
-    tmp_path: Path, cache_folder: Path
-) -> None:
-    texts = TextCache("lines", tmp_path)
-    texts.put("k" * 64, "one line")
-    texts.save()
-    before = stamps(cache_folder)
-    again = TextCache("lines", tmp_path)
-    assert again.get("k" * 64) == "one line" and again.get("x" * 64) is None
-    again.save()
-    assert stamps(cache_folder) == before
 
 
 def test_a_summary_names_the_models_and_the_whole_document_stays_cached(tmp_path: Path) -> None:

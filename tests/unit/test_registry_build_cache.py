@@ -8,7 +8,9 @@ changed, module names that collide shifting as models come and go).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import pickle
 import tempfile
 from pathlib import Path
 
@@ -30,7 +32,7 @@ from musicbind.generator.project_files.overlay import Overlay, load_overlay
 from musicbind.generator.registry import build
 from musicbind.generator.registry.build import build_registry
 from musicbind.generator.registry.build_cache import ModelCache
-from musicbind.generator.registry.model import Registry
+from musicbind.generator.registry.model import Model, Registry
 
 PROVIDERS = """\
 providers:
@@ -157,3 +159,30 @@ def test_a_broken_or_foreign_cache_file_only_costs_time(tmp_path: Path) -> None:
     assert build_registry(documents, overlay, cache=stale) == cold
     (tmp_path / "blocked").write_bytes(b"a file where the folder would be")
     assert _cached_build(catalogue, tmp_path / "blocked") == cold
+
+
+def test_a_model_read_back_is_the_model_it_was_stored_from(tmp_path: Path) -> None:
+    """The cache restores a model's heavy fields on first use; nothing else may tell."""
+    catalogue: Catalogue = ({0: ("acme/one", False, 3, "wav")}, {"acme/one": 2})
+    documents, overlay = _inputs(catalogue)
+    (model,) = build_registry(documents, overlay).models
+    cache = ModelCache(tmp_path / "models", "generator-hash")
+    cache.put("key", (model, ()))
+    cache.save()
+    found = ModelCache(tmp_path / "models", "generator-hash").get("key")
+    assert found is not None
+    read, problems = found
+    assert problems == () and read is not None
+    assert (read.ref, read.module_name, read.sources) == (
+        model.ref,
+        model.module_name,
+        model.sources,
+    )
+    assert read == model and model == read and hash(read) == hash(model)
+    assert repr(read) == repr(model)
+    assert read.inputs == model.inputs and read.pricing == model.pricing
+    again = pickle.loads(pickle.dumps(read))
+    assert type(again) is Model and again == model
+    renamed = dataclasses.replace(read, module_name="other")
+    assert renamed.inputs == model.inputs and renamed.module_name == "other"
+    assert renamed != model

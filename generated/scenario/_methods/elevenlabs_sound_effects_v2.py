@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from musicbind.runtime import (
     NOT_GIVEN,
@@ -18,9 +18,12 @@ from musicbind.runtime import (
     Job,
     NotGiven,
     ProgressCallback,
-    ScenarioJobOutput,
     present,
 )
+
+if TYPE_CHECKING:
+    # A runtime output model is imported on a method's call, as a model module's are.
+    from musicbind.runtime import ScenarioJobOutput
 
 
 class Methods(Client):
@@ -48,6 +51,8 @@ class Methods(Client):
         media_duration: Mapping[str, float] | None = None,
     ) -> ScenarioJobOutput:
         """Run scenario:model_elevenlabs-sound-effects-v2: validate, submit, wait, and return the output."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..elevenlabs_sound_effects_v2 import BINDING
 
         payload = present(
@@ -89,6 +94,8 @@ class Methods(Client):
         media_duration: Mapping[str, float] | None = None,
     ) -> Job[ScenarioJobOutput]:
         """Submit scenario:model_elevenlabs-sound-effects-v2 and return the job once its id is journalled."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..elevenlabs_sound_effects_v2 import BINDING
 
         payload = present(
@@ -134,6 +141,8 @@ class AsyncMethods(AsyncClient):
         media_duration: Mapping[str, float] | None = None,
     ) -> ScenarioJobOutput:
         """Run scenario:model_elevenlabs-sound-effects-v2: validate, submit, wait, and return the output."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..elevenlabs_sound_effects_v2 import BINDING
 
         payload = present(
@@ -175,6 +184,8 @@ class AsyncMethods(AsyncClient):
         media_duration: Mapping[str, float] | None = None,
     ) -> AsyncJob[ScenarioJobOutput]:
         """Submit scenario:model_elevenlabs-sound-effects-v2 and return the job once its id is journalled."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..elevenlabs_sound_effects_v2 import BINDING
 
         payload = present(

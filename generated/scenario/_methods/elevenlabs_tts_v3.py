@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from musicbind.runtime import (
     NOT_GIVEN,
@@ -17,9 +18,12 @@ from musicbind.runtime import (
     Job,
     NotGiven,
     ProgressCallback,
-    ScenarioJobOutput,
     present,
 )
+
+if TYPE_CHECKING:
+    # A runtime output model is imported on a method's call, as a model module's are.
+    from musicbind.runtime import ScenarioJobOutput
 
 
 class Methods(Client):
@@ -43,6 +47,8 @@ class Methods(Client):
         media_duration: Mapping[str, float] | None = None,
     ) -> ScenarioJobOutput:
         """Run scenario:model_elevenlabs-tts-v3: validate, submit, wait, and return the output."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..elevenlabs_tts_v3 import BINDING
 
         payload = present(
@@ -84,6 +90,8 @@ class Methods(Client):
         media_duration: Mapping[str, float] | None = None,
     ) -> Job[ScenarioJobOutput]:
         """Submit scenario:model_elevenlabs-tts-v3 and return the job once its id is journalled."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..elevenlabs_tts_v3 import BINDING
 
         payload = present(
@@ -129,6 +137,8 @@ class AsyncMethods(AsyncClient):
         media_duration: Mapping[str, float] | None = None,
     ) -> ScenarioJobOutput:
         """Run scenario:model_elevenlabs-tts-v3: validate, submit, wait, and return the output."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..elevenlabs_tts_v3 import BINDING
 
         payload = present(
@@ -170,6 +180,8 @@ class AsyncMethods(AsyncClient):
         media_duration: Mapping[str, float] | None = None,
     ) -> AsyncJob[ScenarioJobOutput]:
         """Submit scenario:model_elevenlabs-tts-v3 and return the job once its id is journalled."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..elevenlabs_tts_v3 import BINDING
 
         payload = present(

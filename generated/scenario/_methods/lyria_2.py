@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from musicbind.runtime import (
     NOT_GIVEN,
@@ -17,9 +18,12 @@ from musicbind.runtime import (
     Job,
     NotGiven,
     ProgressCallback,
-    ScenarioJobOutput,
     present,
 )
+
+if TYPE_CHECKING:
+    # A runtime output model is imported on a method's call, as a model module's are.
+    from musicbind.runtime import ScenarioJobOutput
 
 
 class Methods(Client):
@@ -37,6 +41,8 @@ class Methods(Client):
         media_duration: Mapping[str, float] | None = None,
     ) -> ScenarioJobOutput:
         """Run scenario:model_lyria-2: validate, submit, wait, and return the output."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..lyria_2 import BINDING
 
         payload = present(
@@ -66,6 +72,8 @@ class Methods(Client):
         media_duration: Mapping[str, float] | None = None,
     ) -> Job[ScenarioJobOutput]:
         """Submit scenario:model_lyria-2 and return the job once its id is journalled."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..lyria_2 import BINDING
 
         payload = present(
@@ -99,6 +107,8 @@ class AsyncMethods(AsyncClient):
         media_duration: Mapping[str, float] | None = None,
     ) -> ScenarioJobOutput:
         """Run scenario:model_lyria-2: validate, submit, wait, and return the output."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..lyria_2 import BINDING
 
         payload = present(
@@ -128,6 +138,8 @@ class AsyncMethods(AsyncClient):
         media_duration: Mapping[str, float] | None = None,
     ) -> AsyncJob[ScenarioJobOutput]:
         """Submit scenario:model_lyria-2 and return the job once its id is journalled."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..lyria_2 import BINDING
 
         payload = present(

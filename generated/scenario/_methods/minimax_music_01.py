@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from musicbind.runtime import (
     NOT_GIVEN,
@@ -19,9 +19,12 @@ from musicbind.runtime import (
     Job,
     NotGiven,
     ProgressCallback,
-    ScenarioJobOutput,
     present,
 )
+
+if TYPE_CHECKING:
+    # A runtime output model is imported on a method's call, as a model module's are.
+    from musicbind.runtime import ScenarioJobOutput
 
 
 class Methods(Client):
@@ -42,6 +45,8 @@ class Methods(Client):
         media_duration: Mapping[str, float] | None = None,
     ) -> ScenarioJobOutput:
         """Run scenario:minimax/music-01: validate, submit, wait, and return the output."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..minimax_music_01 import BINDING
 
         payload = present(
@@ -77,6 +82,8 @@ class Methods(Client):
         media_duration: Mapping[str, float] | None = None,
     ) -> Job[ScenarioJobOutput]:
         """Submit scenario:minimax/music-01 and return the job once its id is journalled."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..minimax_music_01 import BINDING
 
         payload = present(
@@ -116,6 +123,8 @@ class AsyncMethods(AsyncClient):
         media_duration: Mapping[str, float] | None = None,
     ) -> ScenarioJobOutput:
         """Run scenario:minimax/music-01: validate, submit, wait, and return the output."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..minimax_music_01 import BINDING
 
         payload = present(
@@ -151,6 +160,8 @@ class AsyncMethods(AsyncClient):
         media_duration: Mapping[str, float] | None = None,
     ) -> AsyncJob[ScenarioJobOutput]:
         """Submit scenario:minimax/music-01 and return the job once its id is journalled."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..minimax_music_01 import BINDING
 
         payload = present(

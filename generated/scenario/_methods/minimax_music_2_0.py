@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from musicbind.runtime import (
     NOT_GIVEN,
@@ -18,9 +18,12 @@ from musicbind.runtime import (
     Job,
     NotGiven,
     ProgressCallback,
-    ScenarioJobOutput,
     present,
 )
+
+if TYPE_CHECKING:
+    # A runtime output model is imported on a method's call, as a model module's are.
+    from musicbind.runtime import ScenarioJobOutput
 
 
 class Methods(Client):
@@ -39,6 +42,8 @@ class Methods(Client):
         media_duration: Mapping[str, float] | None = None,
     ) -> ScenarioJobOutput:
         """Run scenario:model_minimax-music-2-0: validate, submit, wait, and return the output."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..minimax_music_2_0 import BINDING
 
         payload = present(
@@ -70,6 +75,8 @@ class Methods(Client):
         media_duration: Mapping[str, float] | None = None,
     ) -> Job[ScenarioJobOutput]:
         """Submit scenario:model_minimax-music-2-0 and return the job once its id is journalled."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..minimax_music_2_0 import BINDING
 
         payload = present(
@@ -105,6 +112,8 @@ class AsyncMethods(AsyncClient):
         media_duration: Mapping[str, float] | None = None,
     ) -> ScenarioJobOutput:
         """Run scenario:model_minimax-music-2-0: validate, submit, wait, and return the output."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..minimax_music_2_0 import BINDING
 
         payload = present(
@@ -136,6 +145,8 @@ class AsyncMethods(AsyncClient):
         media_duration: Mapping[str, float] | None = None,
     ) -> AsyncJob[ScenarioJobOutput]:
         """Submit scenario:model_minimax-music-2-0 and return the job once its id is journalled."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..minimax_music_2_0 import BINDING
 
         payload = present(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from musicbind.runtime import (
     NOT_GIVEN,
@@ -17,9 +18,12 @@ from musicbind.runtime import (
     Job,
     NotGiven,
     ProgressCallback,
-    ScenarioJobOutput,
     present,
 )
+
+if TYPE_CHECKING:
+    # A runtime output model is imported on a method's call, as a model module's are.
+    from musicbind.runtime import ScenarioJobOutput
 
 
 class Methods(Client):
@@ -41,6 +45,8 @@ class Methods(Client):
         media_duration: Mapping[str, float] | None = None,
     ) -> ScenarioJobOutput:
         """Run scenario:model_mm-audio-2-t2a: validate, submit, wait, and return the output."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..mm_audio_2_t2a import BINDING
 
         payload = present(
@@ -78,6 +84,8 @@ class Methods(Client):
         media_duration: Mapping[str, float] | None = None,
     ) -> Job[ScenarioJobOutput]:
         """Submit scenario:model_mm-audio-2-t2a and return the job once its id is journalled."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..mm_audio_2_t2a import BINDING
 
         payload = present(
@@ -119,6 +127,8 @@ class AsyncMethods(AsyncClient):
         media_duration: Mapping[str, float] | None = None,
     ) -> ScenarioJobOutput:
         """Run scenario:model_mm-audio-2-t2a: validate, submit, wait, and return the output."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..mm_audio_2_t2a import BINDING
 
         payload = present(
@@ -156,6 +166,8 @@ class AsyncMethods(AsyncClient):
         media_duration: Mapping[str, float] | None = None,
     ) -> AsyncJob[ScenarioJobOutput]:
         """Submit scenario:model_mm-audio-2-t2a and return the job once its id is journalled."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..mm_audio_2_t2a import BINDING
 
         payload = present(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from musicbind.runtime import (
     NOT_GIVEN,
@@ -17,9 +18,12 @@ from musicbind.runtime import (
     Job,
     NotGiven,
     ProgressCallback,
-    ScenarioJobOutput,
     present,
 )
+
+if TYPE_CHECKING:
+    # A runtime output model is imported on a method's call, as a model module's are.
+    from musicbind.runtime import ScenarioJobOutput
 
 
 class Methods(Client):
@@ -37,6 +41,8 @@ class Methods(Client):
         media_duration: Mapping[str, float] | None = None,
     ) -> ScenarioJobOutput:
         """Run scenario:model_sonilo-v1-1-text-to-music: validate, submit, wait, and return the output."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..sonilo_v1_1_text_to_music import BINDING
 
         payload = present(
@@ -66,6 +72,8 @@ class Methods(Client):
         media_duration: Mapping[str, float] | None = None,
     ) -> Job[ScenarioJobOutput]:
         """Submit scenario:model_sonilo-v1-1-text-to-music and return the job once its id is journalled."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..sonilo_v1_1_text_to_music import BINDING
 
         payload = present(
@@ -99,6 +107,8 @@ class AsyncMethods(AsyncClient):
         media_duration: Mapping[str, float] | None = None,
     ) -> ScenarioJobOutput:
         """Run scenario:model_sonilo-v1-1-text-to-music: validate, submit, wait, and return the output."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..sonilo_v1_1_text_to_music import BINDING
 
         payload = present(
@@ -128,6 +138,8 @@ class AsyncMethods(AsyncClient):
         media_duration: Mapping[str, float] | None = None,
     ) -> AsyncJob[ScenarioJobOutput]:
         """Submit scenario:model_sonilo-v1-1-text-to-music and return the job once its id is journalled."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..sonilo_v1_1_text_to_music import BINDING
 
         payload = present(

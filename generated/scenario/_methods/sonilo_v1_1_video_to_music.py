@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from musicbind.runtime import (
     NOT_GIVEN,
@@ -18,9 +19,12 @@ from musicbind.runtime import (
     Job,
     NotGiven,
     ProgressCallback,
-    ScenarioJobOutput,
     present,
 )
+
+if TYPE_CHECKING:
+    # A runtime output model is imported on a method's call, as a model module's are.
+    from musicbind.runtime import ScenarioJobOutput
 
 
 class Methods(Client):
@@ -40,6 +44,8 @@ class Methods(Client):
         media_duration: Mapping[str, float] | None = None,
     ) -> ScenarioJobOutput:
         """Run scenario:model_sonilo-v1-1-video-to-music: validate, submit, wait, and return the output."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..sonilo_v1_1_video_to_music import BINDING
 
         payload = present(
@@ -73,6 +79,8 @@ class Methods(Client):
         media_duration: Mapping[str, float] | None = None,
     ) -> Job[ScenarioJobOutput]:
         """Submit scenario:model_sonilo-v1-1-video-to-music and return the job once its id is journalled."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..sonilo_v1_1_video_to_music import BINDING
 
         payload = present(
@@ -110,6 +118,8 @@ class AsyncMethods(AsyncClient):
         media_duration: Mapping[str, float] | None = None,
     ) -> ScenarioJobOutput:
         """Run scenario:model_sonilo-v1-1-video-to-music: validate, submit, wait, and return the output."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..sonilo_v1_1_video_to_music import BINDING
 
         payload = present(
@@ -143,6 +153,8 @@ class AsyncMethods(AsyncClient):
         media_duration: Mapping[str, float] | None = None,
     ) -> AsyncJob[ScenarioJobOutput]:
         """Submit scenario:model_sonilo-v1-1-video-to-music and return the job once its id is journalled."""
+        from musicbind.runtime import ScenarioJobOutput
+
         from ..sonilo_v1_1_video_to_music import BINDING
 
         payload = present(

@@ -18,8 +18,6 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from pydantic import BaseModel
-
 from musicbind.runtime import (
     AsyncClient,
     AsyncJob,
@@ -36,6 +34,9 @@ from . import PROTOCOL
 from ._methods._group_000 import _AsyncFalClientGroup000, _FalClientGroup000
 
 if TYPE_CHECKING:
+    # Annotations only: pydantic loads with the first model class, not with this import.
+    from pydantic import BaseModel
+
     from . import acme_chime_tts as _acme_chime_tts
 
 

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Literal, overload
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from musicbind.runtime import (
     AsyncClient,
@@ -29,12 +27,17 @@ from musicbind.runtime import (
     OutT,
     Payload,
     ProgressCallback,
-    ScenarioJobOutput,
     WebhookTarget,
 )
 
 from . import PROTOCOL
 from ._methods._group_000 import _AsyncScenarioClientGroup000, _ScenarioClientGroup000
+
+if TYPE_CHECKING:
+    # Annotations only: pydantic loads with the first model class, not with this import.
+    from pydantic import BaseModel
+
+    from musicbind.runtime import ScenarioJobOutput
 
 
 class ScenarioClient(_ScenarioClientGroup000, Client):
