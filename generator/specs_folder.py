@@ -36,15 +36,16 @@ class Listed:
 @dataclass(frozen=True, slots=True)
 class FolderFiles:
     """The files below a specs folder, as ``Path.rglob`` lists them (links to folders are
-    not entered), each with whether the walk reached it through no link."""
+    not entered), each by its path as text (``str(specs / relative path)``) with whether
+    the walk reached it through no link. Text, not ``Path``: a catalogue has thousands."""
 
-    files: dict[Path, bool]
+    files: dict[str, bool]
 
     @classmethod
     def walk(cls, specs: Path) -> FolderFiles:
         """Walk ``specs`` once."""
-        files: dict[Path, bool] = {}
-        pending = [specs]
+        files: dict[str, bool] = {}
+        pending = [os.fspath(specs)]
         while pending:
             folder = pending.pop()
             try:
@@ -52,7 +53,7 @@ class FolderFiles:
             except OSError:
                 continue
             for entry in entries:
-                path = folder / entry.name
+                path = os.path.join(folder, entry.name)
                 if entry.is_dir(follow_symlinks=False):
                     pending.append(path)
                 elif entry.is_file():
@@ -73,7 +74,7 @@ def locate(
         given = specs / entry.path
         parts = Path(entry.path).parts
         inside = not os.path.isabs(entry.path) and ".." not in parts
-        if prefix is not None and inside and found.files.get(given, False):
+        if prefix is not None and inside and found.files.get(str(given), False):
             target = root.joinpath(*parts)
             listed.append(Listed(entry, given, target, "/".join((*prefix, *parts)), True))
             continue
@@ -88,7 +89,15 @@ def strays(
     base: Path, listed: list[Listed], layers: tuple[OverlayFile, ...], found: FolderFiles
 ) -> list[SpecProblem]:
     """A warning for each document-like file in the folder that the manifest does not list."""
-    given = {f.given for f in listed}
+    given = {str(f.given) for f in listed}
+    candidates = sorted(
+        Path(name)
+        for name in found.files
+        if name not in given  # listed as written: no need to resolve links
+        and os.path.splitext(name)[1] in _DOCUMENT_SUFFIXES
+    )
+    if not candidates:
+        return []
     targets = {f.target for f in listed} | {o.path.resolve() for o in layers}
     return [
         SpecProblem(
@@ -96,8 +105,6 @@ def strays(
             Location(display_path(stray, base)),
             "not listed in manifest.yaml, so not read",
         )
-        for stray in sorted(p for p in found.files if p.suffix in _DOCUMENT_SUFFIXES)
-        if stray not in given  # listed as written: no need to resolve links
-        and stray.name not in {MANIFEST, OVERLAY}
-        and stray.resolve() not in targets
+        for stray in candidates
+        if stray.name not in {MANIFEST, OVERLAY} and stray.resolve() not in targets
     ]

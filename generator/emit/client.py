@@ -25,6 +25,7 @@ from musicbind.generator.emit.environment import (
     built_template_file,
     digest,
     header,
+    source_hashes,
     template_file,
 )
 from musicbind.generator.emit.literals import py_literal
@@ -152,7 +153,11 @@ def client_files(
     model_keys: Mapping[str, str],
 ) -> list[PlannedFile]:
     """Every client file of ``provider``; ``model_keys``: each model module's key by ref."""
-    planned = [_methods_file(provider, m, context, shared, model_keys[m.ref]) for m in models]
+    shown_provider = repr(provider)
+    planned = [
+        _methods_file(provider, shown_provider, m, context, shared, model_keys[m.ref])
+        for m in models
+    ]
     groups = client_groups(models)
     for group, members in groups.items():
         head = header(context, sorted({s for m in members for s in m.sources}))
@@ -191,15 +196,23 @@ def client_files(
 
 
 def _methods_file(
-    provider: Provider, model: Model, context: EmitContext, shared: str, model_key: str
+    provider: Provider,
+    shown_provider: str,
+    model: Model,
+    context: EmitContext,
+    shared: str,
+    model_key: str,
 ) -> PlannedFile:
-    head = header(context, list(model.sources))
-    key = digest(shared, repr(provider), model_key, head)
-    variables = partial(_methods_variables, head, provider, model)
+    """A model's methods module. Its key holds what its header shows without rendering it
+    (the version and regenerate command are in ``shared``); ``shown_provider``:
+    ``repr(provider)``, made once per provider."""
+    key = digest(shared, shown_provider, model_key, *source_hashes(context, model))
+    variables = partial(_methods_variables, context, provider, model)
     return built_template_file(methods_path(model), key, "client_methods.py.j2", variables)
 
 
-def _methods_variables(head: str, provider: Provider, model: Model) -> dict[str, Any]:
+def _methods_variables(context: EmitContext, provider: Provider, model: Model) -> dict[str, Any]:
+    head = header(context, list(model.sources))
     parameters = params(model)
     output = output_annotation(model)
     own = f"_{model.module_name}."

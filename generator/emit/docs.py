@@ -27,6 +27,7 @@ from musicbind.generator.emit.environment import (
     built_template_file,
     digest,
     markdown_header,
+    source_hashes,
     template_file,
 )
 from musicbind.generator.emit.json_schema import rule_statement, wire_name
@@ -93,7 +94,11 @@ def reference_files(
         counts[provider.name] = len(models)
         if not models:
             continue
-        planned += [_model_file(provider, m, context, shared, model_keys[m.ref]) for m in models]
+        shown_provider = repr(provider)
+        planned += [
+            _model_file(provider, shown_provider, m, context, shared, model_keys[m.ref])
+            for m in models
+        ]
         planned.append(_provider_file(provider, models, context, shared))
     shown = [_provider_view(p, counts[p.name]) for p in registry.providers if counts[p.name]]
     head = markdown_header(context, sorted({s for m in registry.models for s in m.sources}))
@@ -105,21 +110,26 @@ def reference_files(
 
 
 def _model_file(
-    provider: Provider, model: Model, context: EmitContext, shared: str, model_key: str
+    provider: Provider,
+    shown_provider: str,
+    model: Model,
+    context: EmitContext,
+    shared: str,
+    model_key: str,
 ) -> PlannedFile:
-    head = markdown_header(context, list(model.sources))
-    key = digest(shared, repr(provider), model_key, head, context.package)
-    variables = partial(_model_page_variables, head, provider, model, context.package)
+    """A model's page. Its key holds what its header shows without rendering it (the
+    version and regenerate command are in ``shared``); ``shown_provider``:
+    ``repr(provider)``, made once per provider."""
+    key = digest(shared, shown_provider, model_key, context.package, *source_hashes(context, model))
+    variables = partial(_model_page_variables, context, provider, model)
     return built_template_file(model_page_path(model), key, "reference.md.j2", variables)
 
 
-def _model_page_variables(
-    head: str, provider: Provider, model: Model, package: str
-) -> dict[str, Any]:
+def _model_page_variables(context: EmitContext, provider: Provider, model: Model) -> dict[str, Any]:
     return {
-        "header": head,
+        "header": markdown_header(context, list(model.sources)),
         "provider": _provider_view(provider, 1),
-        "model": _model_view(model, provider, package),
+        "model": _model_view(model, provider, context.package),
     }
 
 

@@ -7,6 +7,7 @@ arrow in the stage points down.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -15,8 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 
 from musicbind.generator.emit.literals import clean_text, comment_text, py_literal
+from musicbind.generator.freshness import cache_dir
+from musicbind.generator.registry.model import Model
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # Past this many sources a header names the first and a combined hash instead of each.
@@ -85,11 +89,35 @@ def docstring(text: str, indent: int = 0) -> str:
     return '"""' + lines[0].lstrip() + "\n" + "\n".join(lines[1:]) + f"\n{pad}" + '"""'
 
 
+class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """The templates' compiled code, kept in the user's cache folder (compiling them cost a
+    tenth of a regeneration after one change); a missing, damaged or unwritable cache only
+    costs the compilation. An entry is used only for the same template source (jinja2
+    checks its hash) and the same jinja2 and Python."""
+
+    def __init__(self) -> None:
+        folder = cache_dir() / "templates"
+        with contextlib.suppress(OSError):
+            folder.mkdir(parents=True, exist_ok=True)
+        super().__init__(str(folder))
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
 @cache
 def environment() -> jinja2.Environment:
     """The jinja2 environment: StrictUndefined, no autoescape (output is Python, not HTML)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
+        bytecode_cache=_CompiledTemplates(),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
@@ -100,6 +128,12 @@ def environment() -> jinja2.Environment:
     env.filters["docstring"] = docstring
     env.filters["comment"] = comment_text
     return env
+
+
+def source_hashes(context: EmitContext, model: Model) -> list[str]:
+    """``path=sha256`` of each of ``model``'s documents: with the version and regenerate
+    command, all a header shows (a cache key holds these instead of the rendered header)."""
+    return [f"{path}={context.sources.get(path, '')}" for path in model.sources]
 
 
 def header(context: EmitContext, sources: list[str]) -> str:
