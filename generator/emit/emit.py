@@ -62,10 +62,10 @@ RUNTIME_API = 1  # the runtime API emitted packages use (runtime.index.API_VERSI
 class Emitted:
     """The emitted tree plus each model module's cache key.
 
-    ``files``: the texts of this run (rendered, or read back from the output folder);
-    ``kept``: path -> sha256 of files the output folder already holds as this run would
-    write them, vouched for by their recorded size and mtime and never read (see
-    :class:`generator.freshness.Stamps`).
+    ``files``: the texts this run rendered (and the kept models' modules, see
+    :mod:`generator.last_good`); ``kept``: path -> sha256 of files the output folder
+    already holds as this run would write them (their key matches, and their recorded
+    stamp or their bytes match the manifest's hash: see :func:`generator.write.reuse_from`).
     """
 
     files: Mapping[str, str]
@@ -78,12 +78,13 @@ class Emitted:
 
 
 class Unread(NamedTuple):
-    """What a reuse callback gives for a file it vouches for without reading it."""
+    """What a reuse callback gives for a file the output folder already holds as this run
+    would write it (the writer leaves it as it is)."""
 
     sha256: str
 
 
-Reuse = Callable[[str, str], "str | Unread | None"]
+Reuse = Callable[[str, str], "Unread | None"]
 
 
 def shared_inputs_key(registry: Registry, context: EmitContext) -> str:
@@ -128,8 +129,8 @@ def emit(
     pinned: Mapping[str, tuple[str, str]] | None = None,
     gated: Callable[[str], str | None] | None = None,
 ) -> Emitted:
-    """Every generated file for ``registry``; ``reuse(path, key)`` may return a cached text
-    (or :class:`Unread`: the file on disk is the one to keep).
+    """Every generated file for ``registry``; ``reuse(path, key)`` says (:class:`Unread`)
+    when the file on disk is the one a run would write for ``key``.
 
     ``pinned``: model module path -> (key, text) of models kept from the last good state;
     they are taken as they are. Every other file's key covers all the file shows (its
@@ -147,10 +148,8 @@ def emit(
     def cached(path: str, key: str) -> bool:
         keys[path] = key
         found = reuse(path, key) if reuse else None
-        if isinstance(found, Unread):
+        if found is not None:
             kept[path] = found.sha256
-        elif found is not None:
-            files[path] = found
         return found is not None
 
     for model in registry.models:
