@@ -8,6 +8,7 @@ import pytest
 
 from musicbind.generator.emit.emit import Emitted
 from musicbind.generator.write import (
+    DIFF_MAX_LINES,
     UnsafePathError,
     build_manifest,
     diff_tree,
@@ -79,3 +80,21 @@ def test_up_to_date_notices_hand_edits_and_strays(tmp_path: Path) -> None:
     (out / "__init__.py").write_text("A = 1\n")
     (out / "stray.py").write_text("")
     assert not up_to_date(out, {"in": "1"}, "g")
+
+
+def test_a_file_too_long_to_diff_has_its_change_counted(tmp_path: Path) -> None:
+    """A line diff of a large file with many changed lines takes minutes: it is counted."""
+    out = tmp_path / "gen"
+    out.mkdir()
+    old = [f'    "path_{i}": "{i:064x}",\n' for i in range(DIFF_MAX_LINES + 1)]
+    new = [line.replace('"path_1', '"path_x') for line in old]  # 1 and 10.. and 100..
+    (out / "_manifest.json").write_text("".join(old), encoding="utf-8")
+    shown = diff_tree(out, {"_manifest.json": "".join([*new, "extra\n"])}, limit=None)
+    changed = sum(line != again for line, again in zip(old, new, strict=True))
+    assert shown == [
+        "--- a/_manifest.json\n+++ b/_manifest.json\n"
+        f"@@ {len(old)} -> {len(old) + 1} lines: {changed} removed, {changed + 1} added "
+        f"(over {DIFF_MAX_LINES} lines: counted, not diffed) @@\n"
+    ]
+    (out / "small.py").write_text("A = 1\n", encoding="utf-8")
+    assert "-A = 1\n" in diff_tree(out, {"small.py": "A = 2\n"}, limit=None)  # a line diff
