@@ -98,9 +98,10 @@ def registry_head(top: dict[str, Any]) -> Registry:
     )
 
 
-def models_from_data(data: Any) -> tuple[Model, ...]:
-    """A JSON array of models (a snapshot shard) -> records; raises RegistryFormatError."""
-    return tuple(_model(item, f"$[{i}]") for i, item in enumerate(_list(data, "$")))
+def models_from_data(data: Any, where: str = "$") -> tuple[Model, ...]:
+    """A JSON array of models at ``where`` (a snapshot shard's) -> records; raises
+    RegistryFormatError."""
+    return tuple(_model(item, f"{where}[{i}]") for i, item in enumerate(_list(data, where)))
 
 
 def _problem(text: str) -> SpecProblem:

@@ -23,6 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from musicbind.generator.freshness import GENERATED_KEY, GENERATED_NOTE
 from musicbind.generator.load.records import Level, Location, SpecProblem
 from musicbind.generator.registry.model import Model, Registry
 from musicbind.generator.snapshot.deserialize import (
@@ -55,12 +56,15 @@ def head_text(registry: Registry, shards: Sequence[str]) -> str:
     data.pop("models")
     data["format"] = SNAPSHOT_FORMAT
     data["model_files"] = list(shards)
+    data[GENERATED_KEY] = GENERATED_NOTE
     return "{" + ",\n".join(f"{_dump(k)}: {_dump(v)}" for k, v in sorted(data.items())) + "}\n"
 
 
 def shard_text(models: Iterable[Model]) -> str:
-    """A shard: the models as a JSON array, one model a line (stable, diffable per model)."""
-    return "[\n" + ",\n".join(map(model_line, models)) + "\n]\n"
+    """A shard: the generated-file note and the models, one model a line (stable, diffable
+    per model)."""
+    lines = ",\n".join(map(model_line, models))
+    return f'{{{_dump(GENERATED_KEY)}: {_dump(GENERATED_NOTE)},\n"models": [\n{lines}\n]}}\n'
 
 
 def _dump(value: Any) -> str:
@@ -106,7 +110,9 @@ def _read_shard(path: Path, models: dict[str, Model]) -> list[SpecProblem]:
     if problem is not None:
         return [problem]
     try:
-        found = models_from_data(data)
+        if not isinstance(data, dict):
+            raise RegistryFormatError("$", "expected an object with the shard's models")
+        found = models_from_data(data.get("models"), "$.models")
     except RegistryFormatError as exc:
         return [format_problem(exc, where)]
     problems = []
