@@ -156,32 +156,9 @@ def generator_hash() -> str:
 
 
 def safe_target(out: Path, relative: str) -> Path:
-    """``out / relative``, refusing absolute paths, ``..``, odd names and escapes via links."""
-    parts = _plain_parts(relative)
-    if parts is None:
-        raise UnsafePathError(f"refusing to write {relative!r}: not a plain relative module path")
-    target = out / relative
-    # The parts are plain names: only a link below ``out`` can lead outside it, so the
-    # whole path is resolved (the costly part, for thousands of files) only when one is.
-    if _any_link_below(os.fspath(out), parts) and not target.resolve().is_relative_to(
-        out.resolve()
-    ):
-        raise UnsafePathError(f"refusing to write {relative!r}: it resolves outside {out}")
-    return target
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _plain_parts(relative: str) -> tuple[str, ...] | None:
-    """The names of a plain relative module path, or None (absolute, ``..``, odd names)."""
-    return tuple(relative.split("/")) if _SAFE_PATH.fullmatch(relative) else None
-
-
-def _any_link_below(folder: str, parts: tuple[str, ...]) -> bool:
-    for part in parts:
-        folder = os.path.join(folder, part)
-        if os.path.islink(folder):
-            return True
-    return False
+    """``out / relative``, refusing absolute paths, ``..``, odd names and escapes via links
+    (one path; :class:`OutputFolder` for many)."""
+    return OutputFolder(out).target(relative)
 
 
 def read_manifest(out: Path) -> Manifest | None:
@@ -450,18 +427,26 @@ class OutputFolder:
             raise UnsafePathError(f"refusing to write {relative!r}: it resolves outside {self.out}")
         return target
 
+    def target(self, relative: str) -> Path:
+        """:meth:`path`, also refused when the file itself is a link leading outside."""
+        target = self.path(relative)
+        if os.path.islink(target):
+            self._refuse_outside(target, relative)
+        return Path(target)
+
     def status(self, relative: str) -> tuple[str, os.stat_result]:
         """:meth:`path` and the file's status (OSError when it is absent); a file that is
-        a link is resolved whole, as :func:`safe_target` does."""
+        a link is resolved whole, as :meth:`target` does."""
         target = self.path(relative)
         info = os.lstat(target)
         if stat.S_ISLNK(info.st_mode):
-            if not Path(target).resolve().is_relative_to(self._root):
-                raise UnsafePathError(
-                    f"refusing to write {relative!r}: it resolves outside {self.out}"
-                )
+            self._refuse_outside(target, relative)
             info = os.stat(target)
         return target, info
+
+    def _refuse_outside(self, target: str, relative: str) -> None:
+        if not Path(target).resolve().is_relative_to(self._root):
+            raise UnsafePathError(f"refusing to write {relative!r}: it resolves outside {self.out}")
 
 
 def extra_modules(out: Path, known: Mapping[str, Any]) -> list[str]:
